@@ -1,0 +1,10 @@
+"""One error type for every user-facing failure: it names the file and the problem."""
+
+
+class SpbError(Exception):
+    """A user-facing error. `path` names the offending file (or None), `problem` says what is wrong."""
+
+    def __init__(self, path, problem):
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
