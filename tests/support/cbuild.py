@@ -1,0 +1,48 @@
+"""Build the bootloader's own C sources for the host, for differential and simulator tests.
+
+Results are cached under build/host-tests/ keyed by a hash of every input, so a test session compiles
+each library once and a source change always rebuilds."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = REPO / "build" / "host-tests"
+BASE_FLAGS = ["-std=c99", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-fPIC", "-fno-strict-aliasing"]
+
+
+def _digest(parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            h.update(str(part).encode())
+            h.update(part.read_bytes())
+        else:
+            h.update(str(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def build(name, sources, include_dirs=(), defines=(), extra_flags=(), shared=True, extra_files=()):
+    """Compile `sources` (paths relative to the repo or absolute) into a shared library (or an
+    executable when shared=False) and return its path. `extra_files` are headers or generated files
+    whose content must invalidate the cache."""
+    sources = [Path(s) if Path(s).is_absolute() else REPO / s for s in sources]
+    include_dirs = [Path(d) if Path(d).is_absolute() else REPO / d for d in include_dirs]
+    headers = sorted({h for d in include_dirs if d.is_dir() for h in d.glob("*.h")})
+    flags = BASE_FLAGS + [f"-I{d}" for d in include_dirs] + [f"-D{d}" for d in defines] + list(extra_flags)
+    key = _digest([*sources, *headers, *[Path(f) for f in extra_files], *flags, shared])
+    out = CACHE / f"{name}-{key}{'.so' if shared else ''}"
+    if out.exists():
+        return out
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    cmd = ["gcc", *flags, *(["-shared"] if shared else []), "-o", str(tmp), *map(str, sources)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"host build of {name} failed:\n{' '.join(cmd)}\n{result.stderr}")
+    os.replace(tmp, out)
+    return out
