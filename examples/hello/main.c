@@ -1,0 +1,161 @@
+/*
+ * Example application: prints its version and what the bootloader reports, then accepts an update
+ * over the console UART and hands it to the bootloader's patch engine (SE_PATCH_*), as a real product
+ * would from its own transport.
+ *
+ * Console protocol (kept trivial on purpose; YMODEM lives in the bootloader):
+ *   'i'                      print the firmware information again
+ *   'u' <len:u32 LE> <bytes>  stream a .sfb (or .sfbp) into SLOT1, then mark it and reset
+ *   'r'                      reset
+ */
+#include <stdint.h>
+
+#include "bsp.h"
+#include "se_interface.h"
+#include "spb_version.h"
+
+static void put_u32(uint32_t value)
+{
+    char digits[11];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + value % 10u);
+        value /= 10u;
+    } while (value != 0u);
+    while (n > 0) {
+        bsp_putc(digits[--n]);
+    }
+}
+
+static void put_version(uint32_t v)
+{
+    put_u32(SE_VERSION_MAJOR(v));
+    bsp_putc('.');
+    put_u32(SE_VERSION_MINOR(v));
+    bsp_putc('.');
+    put_u32(SE_VERSION_PATCH(v));
+}
+
+static void print_info(void)
+{
+    bsp_puts("APP: hello version " APP_VERSION_STR " (" APP_VERSION_LABEL ") running\r\n");
+    if (!SE_API_Present()) {
+        bsp_puts("APP: no bootloader API found\r\n");
+        return;
+    }
+    char boot[24];
+    SE_StatusTypeDef st;
+    if (SE_APP_GetBootVer(&st, boot, sizeof boot) == SE_SUCCESS) {
+        bsp_puts("APP: bootloader ");
+        bsp_puts(boot);
+        bsp_puts("\r\n");
+    }
+    SE_APP_ActiveFwInfo info;
+    if (SE_APP_GetActiveFwInfo(&st, &info) == SE_SUCCESS) {
+        bsp_puts("APP: active firmware ");
+        put_version(info.ActiveFwVersion);
+        bsp_puts(", ");
+        put_u32(info.ActiveFwSize);
+        bsp_puts(" bytes\r\n");
+    }
+}
+
+static int read_byte(uint8_t *out)
+{
+    int c = bsp_getc(5000u);
+    if (c < 0) {
+        return 0;
+    }
+    *out = (uint8_t)c;
+    return 1;
+}
+
+static void print_status(const char *what, const SE_PATCH_Status *status)
+{
+    bsp_puts("APP: ");
+    bsp_puts(what);
+    bsp_puts(" status=");
+    put_u32(status->status);
+    bsp_puts(" (");
+    bsp_puts(SE_PATCH_GetStatusCodeString(status->status));
+    bsp_puts(") stage=");
+    put_u32(status->stage);
+    bsp_puts("\r\n");
+}
+
+static void receive_update(void)
+{
+    uint8_t b;
+    uint32_t total = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!read_byte(&b)) {
+            bsp_puts("APP: update timeout\r\n");
+            return;
+        }
+        total |= (uint32_t)b << (8 * i);
+    }
+    SE_PATCH_Status status;
+    SE_PATCH_InitStatus(&status);
+    const SE_PATCH_StartInfo start = {SE_PATCH_ImageType_APP, 0, SE_PATCH_RebootDelay_COMMAND, total};
+    if (SE_PATCH_Init(&status, &start) != SE_SUCCESS) {
+        print_status("init failed", &status);
+        return;
+    }
+    bsp_puts("APP: receiving ");
+    put_u32(total);
+    bsp_puts(" bytes\r\n");
+    uint8_t chunk[64];
+    uint32_t got = 0;
+    uint32_t next_report = 10;
+    while (got < total) {
+        uint32_t n = 0;
+        while (n < sizeof chunk && got + n < total) {
+            if (!read_byte(&chunk[n])) {
+                bsp_puts("APP: update timeout\r\n");
+                SE_PATCH_Abort(&status);
+                return;
+            }
+            n++;
+        }
+        got += n;
+        if (SE_PATCH_Data(&status, chunk, n) != SE_SUCCESS) {
+            print_status("update rejected", &status);
+            SE_PATCH_Abort(&status);
+            return;
+        }
+        if (status.percent >= next_report) {
+            bsp_puts("APP: progress ");
+            put_u32(status.percent);
+            bsp_puts("%\r\n");
+            next_report = status.percent + 10u;
+        }
+    }
+    SE_PATCH_Poll(&status);
+    if (!status.completed) {
+        print_status("update incomplete", &status);
+        SE_PATCH_Abort(&status);
+        return;
+    }
+    if (SE_PATCH_InstallAtNextReset(&status) != SE_SUCCESS) {
+        print_status("install request failed", &status);
+        return;
+    }
+    bsp_puts("APP: update verified, installing at reset\r\n");
+    bsp_reset();
+}
+
+int main(void)
+{
+    bsp_init();
+    print_info();
+    for (;;) {
+        int c = bsp_getc(1000u);
+        if (c == 'i') {
+            print_info();
+        } else if (c == 'u') {
+            receive_update();
+        } else if (c == 'r') {
+            bsp_reset();
+        }
+    }
+}

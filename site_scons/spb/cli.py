@@ -1,0 +1,220 @@
+"""`spb`: the same operations as the SCons builders, for projects that do not use SCons.
+
+    spb keygen DIR                         new signing key + AES key (refuses to overwrite)
+    spb sign --board B --keys DIR --version 1.2.3 app.elf -o app.sfb
+    spb inspect FILE                       print header fields (.sfb, .sfbp, installed header .bin)
+    spb verify --board B --keys DIR FILE   signature + decryption + SHA-256 tag
+    spb version [DIR]                      the version the build would use
+    spb board check FILE...                validate board files
+    spb linker --board B -o DIR            write bootloader.ld, application.ld, spb_api.ld
+    spb combine --board B --keys DIR --version V boot.elf app.elf -o name   manufacturing hex/bin
+
+Exit status: 0 success, 1 verification failed, 2 bad input (message names the file and the problem).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import SpbError
+
+
+def _board(arg):
+    from . import REPO_ROOT
+    from .board import find_board, load_board
+    path = Path(arg)
+    if path.suffix == ".toml" or path.exists():
+        return load_board(path)
+    return load_board(find_board(arg, Path(REPO_ROOT) / "boards"))
+
+
+def _version(args):
+    from .version import resolve_version
+    return resolve_version(args.repo, args.version)
+
+
+def cmd_keygen(args):
+    from .keys import generate_keys
+    keys = generate_keys(args.directory, development=False)
+    print(f"wrote {keys.directory}/signing_key.pem and aes128_key.bin")
+    print(f"public key: {keys.public_key.hex()}")
+    return 0
+
+
+def _plain_from(path: Path, board):
+    from .elfimage import plain_image, PlainImage
+    if path.suffix == ".bin":
+        try:
+            return PlainImage(path.read_bytes(), 0)
+        except FileNotFoundError:
+            raise SpbError(path, "file not found") from None
+    return plain_image(path, board)
+
+
+def cmd_sign(args):
+    from .image import build_sfb
+    from .keys import load_keys
+    board = _board(args.board)
+    version = _version(args)
+    image = _plain_from(Path(args.image), board)
+    data = build_sfb(image.data, version.encoded, load_keys(args.keys), board.vector_size, image.segoff)
+    out = Path(args.output or Path(args.image).with_suffix(".sfb"))
+    out.write_bytes(data)
+    print(f"wrote {out}: version {version}, image {len(image.data)} bytes, file {len(data)} bytes")
+    return 0
+
+
+def _describe_header(header, offset=0):
+    from .image import PROTOCOL_IMAGE, PROTOCOL_PATCH
+    from .version import Version
+    kind = {PROTOCOL_IMAGE: "full image", PROTOCOL_PATCH: "patch"}.get(header.protocol, "unknown")
+    v = Version.decode(header.version)
+    return "\n".join([
+        f"  at offset     {offset:#x}",
+        f"  magic         {header.magic.decode(errors='replace')}",
+        f"  protocol      {header.protocol:#06x} ({kind})",
+        f"  iv            {header.iv.hex()}",
+        f"  version       {v} ({header.version:#010x})",
+        f"  size          {header.size}",
+        f"  tag (sha256)  {header.tag.hex()}",
+        f"  segoff        {header.segoff:#x}",
+        f"  signature     {header.signature.hex()}",
+    ])
+
+
+def cmd_inspect(args):
+    from .image import HEADER_SIZE, PROTOCOL_PATCH, Header
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpbError(path, "file not found") from None
+    header = Header.unpack(data, path)
+    print(f"{path}: {len(data)} bytes")
+    print(_describe_header(header))
+    if header.protocol == PROTOCOL_PATCH and len(data) >= 2 * HEADER_SIZE:
+        print("  target header:")
+        print(_describe_header(Header.unpack(data[HEADER_SIZE:], path), HEADER_SIZE))
+    return 0
+
+
+def cmd_verify(args):
+    from .image import read_sfb
+    from .keys import load_keys
+    board = _board(args.board)
+    report = read_sfb(args.file, load_keys(args.keys), board.vector_size)
+    print(f"{args.file}: version {report.header.version:#010x}, {report.header.size} bytes")
+    print(f"  signature {'valid' if report.signature_ok else 'INVALID'}")
+    print(f"  tag       {'matches' if report.tag_ok else 'DOES NOT MATCH'}")
+    for problem in report.problems:
+        print(f"  problem: {problem}")
+    return 0 if report.ok else 1
+
+
+def cmd_version(args):
+    version = _version(args)
+    print(f"{version} {version.encoded:#010x} {version.label}")
+    return 0
+
+
+def cmd_board(args):
+    from .board import load_board
+    for name in args.files:
+        board = load_board(name)
+        slot1 = f"SLOT1 {board.slot1.address:#010x}+{board.slot1.size:#x}" if board.slot1 else "single slot"
+        print(f"{name}: OK ({board.name}, {board.family}, SLOT0 {board.slot0.address:#010x}+"
+              f"{board.slot0.size:#x}, {slot1})")
+    return 0
+
+
+def cmd_linker(args):
+    from .linker import api_include, application_script, bootloader_script
+    board = _board(args.board)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bootloader.ld").write_text(bootloader_script(board))
+    (out / "application.ld").write_text(application_script(board))
+    (out / "spb_api.ld").write_text(api_include(board))
+    print(f"wrote bootloader.ld, application.ld, spb_api.ld in {out}")
+    return 0
+
+
+def cmd_combine(args):
+    from .keys import load_keys
+    from .manufacturing import combined_image, write_combined
+    board = _board(args.board)
+    version = _version(args)
+    ihex = combined_image(args.bootloader, args.application, board, version.encoded, load_keys(args.keys))
+    write_combined(ihex, board, f"{args.output}.hex", f"{args.output}.bin")
+    print(f"wrote {args.output}.hex and {args.output}.bin")
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="spb", description="Secure patching bootloader host tool")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_version(sp):
+        sp.add_argument("--version", help="x.y.z (default: from the git tag of --repo)")
+        sp.add_argument("--repo", default=".", help="git repository for the version (default: .)")
+
+    sp = sub.add_parser("keygen", help="create a signing key and an AES key")
+    sp.add_argument("directory")
+    sp.set_defaults(func=cmd_keygen)
+
+    sp = sub.add_parser("sign", help="make a .sfb from an application ELF (or plaintext .bin)")
+    sp.add_argument("image")
+    sp.add_argument("--board", required=True)
+    sp.add_argument("--keys", required=True)
+    sp.add_argument("-o", "--output")
+    with_version(sp)
+    sp.set_defaults(func=cmd_sign)
+
+    sp = sub.add_parser("inspect", help="print header fields")
+    sp.add_argument("file")
+    sp.set_defaults(func=cmd_inspect)
+
+    sp = sub.add_parser("verify", help="verify signature, decryption and tag of a .sfb")
+    sp.add_argument("file")
+    sp.add_argument("--board", required=True)
+    sp.add_argument("--keys", required=True)
+    sp.set_defaults(func=cmd_verify)
+
+    sp = sub.add_parser("version", help="print the version the build would use")
+    with_version(sp)
+    sp.set_defaults(func=cmd_version)
+
+    sp = sub.add_parser("board", help="board file tools")
+    bsub = sp.add_subparsers(dest="board_command", required=True)
+    check = bsub.add_parser("check", help="validate board files")
+    check.add_argument("files", nargs="+")
+    check.set_defaults(func=cmd_board)
+
+    sp = sub.add_parser("linker", help="write the generated linker scripts for a board")
+    sp.add_argument("--board", required=True)
+    sp.add_argument("-o", "--output", required=True)
+    sp.set_defaults(func=cmd_linker)
+
+    sp = sub.add_parser("combine", help="bootloader + installed header + app as one hex and bin")
+    sp.add_argument("bootloader")
+    sp.add_argument("application")
+    sp.add_argument("--board", required=True)
+    sp.add_argument("--keys", required=True)
+    sp.add_argument("-o", "--output", required=True, help="output path without extension")
+    with_version(sp)
+    sp.set_defaults(func=cmd_combine)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SpbError as error:
+        print(f"spb: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The plaintext firmware image of an application ELF (what the .sfb encrypts and SLOT0 holds after
+the installed header).
+
+Rules (docs/formats.md §plaintext): take every PT_LOAD segment with file content at its load address
+(p_paddr, so .data initial values land at their flash copy), starting at SLOT0 + vector_size; fill gaps
+with 0xFF (erased flash); segments inside SLOT0's external segment (MultiSegment boards) are appended
+after the internal part and `segoff` records where they start. The result must be a multiple of 16.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+from elftools.common.exceptions import ELFError
+
+from .board import Board
+from .errors import SpbError
+
+
+@dataclass(frozen=True)
+class PlainImage:
+    data: bytes
+    segoff: int  # offset of the external segment inside data; 0 when there is none
+
+
+@dataclass(frozen=True)
+class LoadSegment:
+    address: int
+    data: bytes
+
+
+def load_segments(path) -> list[LoadSegment]:
+    """PT_LOAD segments with file content, by load address, from an ELF file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            elf = ELFFile(handle)
+            segments = [LoadSegment(seg["p_paddr"], seg.data()[:seg["p_filesz"]])
+                        for seg in elf.iter_segments()
+                        if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0]
+    except FileNotFoundError:
+        raise SpbError(path, "ELF file not found") from None
+    except ELFError as exc:
+        raise SpbError(path, f"not a valid ELF file ({exc})") from None
+    return sorted(segments, key=lambda s: s.address)
+
+
+def _flatten(segments, start, path, region_name) -> bytes:
+    out = bytearray()
+    for seg in segments:
+        offset = seg.address - start
+        if offset < len(out):
+            raise SpbError(path, f"segment at {seg.address:#010x} overlaps the previous one in {region_name}")
+        out += b"\xff" * (offset - len(out))
+        out += seg.data
+    return bytes(out)
+
+
+def plain_image(elf_path, board: Board) -> PlainImage:
+    path = Path(elf_path)
+    segments = load_segments(path)
+    start = board.app_vector_address
+    end = board.slot0.address + board.slot0.size
+    ext = board.slot0.external
+    internal, external = [], []
+    for seg in segments:
+        seg_end = seg.address + len(seg.data)
+        if start <= seg.address and seg_end <= end:
+            internal.append(seg)
+        elif ext is not None and ext.address <= seg.address and seg_end <= ext.address + ext.size:
+            external.append(seg)
+        else:
+            where = f"SLOT0 [{start:#010x}, {end:#010x})"
+            if ext is not None:
+                where += f" or its external segment [{ext.address:#010x}, {ext.address + ext.size:#010x})"
+            raise SpbError(path, f"load segment [{seg.address:#010x}, {seg_end:#010x}) lies outside {where}: "
+                                 f"was it linked with this board's ({board.name}) application linker script?")
+    if not internal or internal[0].address != start:
+        raise SpbError(path, f"no vector table at {start:#010x} (SLOT0 + vector_size): the image must start there")
+    data = _flatten(internal, start, path, "SLOT0")
+    segoff = 0
+    if external:
+        segoff = len(data)
+        data += _flatten(external, ext.address, path, "the external segment")
+    if len(data) % 16:
+        raise SpbError(path, f"image length {len(data)} is not a multiple of 16: link with the generated "
+                             "application linker script, which pads the image")
+    if len(data) > board.slot0.size - board.vector_size + (ext.size if ext else 0):
+        raise SpbError(path, f"image of {len(data)} bytes does not fit SLOT0")
+    return PlainImage(data, segoff)

@@ -1,0 +1,40 @@
+"""The manufacturing image: bootloader + installed SLOT0 header + application in one hex (and a .bin of
+internal flash filled with 0xFF, the erased state, so programming it leaves gaps as blank flash)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from intelhex import IntelHex
+
+from .board import Board
+from .elfimage import load_segments, plain_image
+from .errors import SpbError
+from .image import image_header, installed_header
+from .keys import KeySet
+
+
+def combined_image(boot_elf, app_elf, board: Board, version: int, keys: KeySet) -> IntelHex:
+    ihex = IntelHex()
+    boot_end = board.flash.base + board.bootloader.size
+    for seg in load_segments(boot_elf):
+        if not (board.flash.base <= seg.address and seg.address + len(seg.data) <= boot_end):
+            raise SpbError(boot_elf, f"segment at {seg.address:#010x} lies outside the bootloader region "
+                                     f"[{board.flash.base:#010x}, {boot_end:#010x})")
+        ihex.puts(seg.address, seg.data)
+    image = plain_image(app_elf, board)
+    header = image_header(image.data, version, keys, image.segoff)
+    ihex.puts(board.slot0.address, installed_header(header, board.vector_size))
+    internal = image.data[:image.segoff] if image.segoff else image.data
+    ihex.puts(board.app_vector_address, internal)
+    if image.segoff:
+        ihex.puts(board.slot0.external.address, image.data[image.segoff:])
+    return ihex
+
+
+def write_combined(ihex: IntelHex, board: Board, hex_path, bin_path) -> None:
+    ihex.write_hex_file(str(hex_path))
+    flash_end = board.flash.base + board.flash.size
+    internal_max = max(a for a in ihex.addresses() if a < flash_end)
+    # The .bin spans internal flash from its base to the last byte used; 0xFF is erased flash.
+    data = ihex.tobinstr(start=board.flash.base, end=internal_max, pad=0xFF)
+    Path(bin_path).write_bytes(data)
