@@ -1,0 +1,24 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+for path in (REPO / "site_scons", REPO / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def dev_keys(tmp_path_factory):
+    """A fresh key set for the session (not the repository's keys/)."""
+    import warnings
+    from spb.keys import DevKeyWarning, generate_keys
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevKeyWarning)
+        return generate_keys(tmp_path_factory.mktemp("keys") / "dev", development=True)
