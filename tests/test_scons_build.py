@@ -1,0 +1,210 @@
+"""SCons behaviour on real builds with the real cross compiler: the repository's default build and a
+temporary user project (its own git repository, SConstruct and board file)."""
+import re
+import struct
+from pathlib import Path
+
+import pytest
+from intelhex import IntelHex
+
+from spb import image
+from spb.board import load_board
+from support.scons_project import REPO, changed, git, make_keys, scons, snapshot, user_project
+from test_image_format import independent_verify
+
+DEFAULT_BOARD = REPO / "boards" / "NUCLEO-L452RE.toml"
+
+
+@pytest.fixture(scope="module")
+def default_build(tmp_path_factory):
+    """`scons` of the repository for the default board, into a temporary build dir with temporary keys."""
+    tmp = tmp_path_factory.mktemp("repo-build")
+    keys = make_keys(tmp / "keys")
+    out = tmp / "out"
+    result = scons(REPO, f"BUILD_DIR={out}", f"KEYS={keys.directory}", "VERSION=1.2.3")
+    return out, keys, result
+
+
+def test_default_build_outputs(default_build):
+    out, _keys, result = default_build
+    for name in ("bootloader.elf", "bootloader.bin", "bootloader.hex", "bootloader.map", "hello.elf", "hello.bin",
+                 "hello.map", "hello.sfb", "hello_combined.hex", "hello_combined.bin", "bootloader.size.txt",
+                 "hello.size.txt"):
+        assert (out / name).is_file(), name
+    # The size report is printed with bars for both images.
+    assert re.search(r"BOOT_FLASH\s+\[=* *\]", result.stdout)
+    assert re.search(r"SLOT0\s+\[=* *\]", result.stdout)
+
+
+def test_built_sfb_verifies_independently(default_build):
+    out, keys, _ = default_build
+    board = load_board(DEFAULT_BOARD)
+    sfb = (out / "hello.sfb").read_bytes()
+    fields = independent_verify(sfb, keys.public_key, keys.aes_key, board.vector_size)
+    plain = (out / "hello.bin").read_bytes()
+    assert fields["plaintext"] == plain
+    assert fields["version"] == (1 << 24) | (2 << 8) | 3
+    assert fields["size"] == len(plain) and len(plain) % 16 == 0
+    assert fields["segoff"] == 0
+    # The plaintext starts with the app's vector table: initial SP inside app RAM, reset handler in SLOT0.
+    sp, reset = struct.unpack_from("<II", plain, 0)
+    assert board.app_ram_base < sp <= board.ram.base + board.ram.size
+    assert board.app_vector_address < reset < board.slot0.address + board.slot0.size and reset & 1
+
+
+def test_combined_image(default_build):
+    out, keys, _ = default_build
+    board = load_board(DEFAULT_BOARD)
+    ih = IntelHex(str(out / "hello_combined.hex"))
+    boot = (out / "bootloader.bin").read_bytes()
+    assert ih.tobinstr(start=board.flash.base, size=len(boot)) == boot
+    header_block = ih.tobinstr(start=board.slot0.address, size=board.vector_size)
+    header = image.Header.unpack(header_block)
+    assert header.signature_valid(keys.public_key)
+    assert header_block == image.installed_header(header, board.vector_size)
+    plain = (out / "hello.bin").read_bytes()
+    assert ih.tobinstr(start=board.app_vector_address, size=len(plain)) == plain
+    assert header.size == len(plain) and header.version == 0x01020003
+    binary = (out / "hello_combined.bin").read_bytes()
+    assert binary[:len(boot)] == boot
+    gap = binary[len(boot):board.slot0.address - board.flash.base]
+    assert gap and set(gap) == {0xFF}
+    assert len(binary) == board.app_vector_address - board.flash.base + len(plain)
+
+
+def test_bootloader_fits_budget(default_build):
+    out, _, _ = default_build
+    from spb import sizereport
+    board = load_board(DEFAULT_BOARD)
+    usage = {u.region.name: u.used for u in sizereport.measure(out / "bootloader.elf", sizereport.bootloader_regions(board))}
+    assert usage["BOOT_FLASH"] <= 32 * 1024
+    assert usage["BOOT_RAM"] <= 5 * 1024
+
+
+def test_help_lists_every_option():
+    result = scons(REPO, "--help", "-Q")
+    for option in ("BOARD", "BOARDS_DIR", "VERSION", "KEYS", "BUILD_DIR", "CROSS_PREFIX", "OPT"):
+        assert re.search(rf"^{option}:", result.stdout, re.M), option
+
+
+def test_unknown_board_names_the_choices(tmp_path):
+    result = scons(REPO, "BOARD=NO-SUCH-BOARD", f"BUILD_DIR={tmp_path}", check=False)
+    assert result.returncode != 0
+    assert "NO-SUCH-BOARD" in result.stderr and "NUCLEO-L452RE" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = user_project(tmp_path_factory.mktemp("user") / "proj", DEFAULT_BOARD)
+    keys = make_keys(root.parent / "keys")
+    args = [f"BOARD={DEFAULT_BOARD.name}", f"KEYS={keys.directory}"]
+    scons(root, *args)
+    return root, keys, args
+
+
+def test_noop_rebuild_runs_nothing(project):
+    root, _keys, args = project
+    before = snapshot(root / "build")
+    result = scons(root, *args, "--question", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = scons(root, *args)
+    assert snapshot(root / "build") == before
+    assert re.search(r"is up to date", result.stdout)
+    assert not re.search(r"^(CC|LINK|SIGN|GEN|COMBINE)\s", result.stdout, re.M), result.stdout
+
+
+def test_new_tag_resigns_only_what_depends_on_the_version(project):
+    root, keys, args = project
+    sfb_before = image.Header.unpack((root / "build/NUCLEO-L452RE/app.sfb").read_bytes())
+    assert sfb_before.version == 0x01000000
+    (root / "NOTES.txt").write_text("release notes\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "notes")
+    git(root, "tag", "v1.1.0")
+    before = snapshot(root / "build")
+    scons(root, *args)
+    touched = changed(before, snapshot(root / "build"))
+    build = "NUCLEO-L452RE/"
+    must = {build + p for p in ("gen/spb_version.h", "app/main.o", "app.elf", "app.bin", "app.sfb",
+                                "app_combined.hex", "app_combined.bin")}
+    assert must <= set(touched), touched
+    # Nothing of the bootloader, nor objects that do not include the version header.
+    assert not [t for t in touched if t.startswith(build + "bootloader")], touched
+    assert not [t for t in touched if t.endswith(".o") and not t.endswith("main.o")], touched
+    sfb = (root / "build/NUCLEO-L452RE/app.sfb").read_bytes()
+    assert image.Header.unpack(sfb).version == 0x01010000
+    assert image.verify_sfb(sfb, keys, 0x200).ok
+
+
+def test_board_edit_relinks(project):
+    root, _keys, args = project
+    board_file = root / DEFAULT_BOARD.name
+    text = board_file.read_text()
+    # Move SLOT1 and shrink nothing the app uses: the app linker script keeps its content.
+    board_file.write_text(text.replace("[slot1]\naddress = 0x08030000\nsize = 0x20000",
+                                       "[slot1]\naddress = 0x08040000\nsize = 0x20000"))
+    before = snapshot(root / "build")
+    scons(root, *args)
+    touched = changed(before, snapshot(root / "build"))
+    assert "NUCLEO-L452RE/gen/spb_board.h" in touched
+    # SLOT0 change: the application relinks, its own objects that do not include spb_board.h stay.
+    board_file.write_text(board_file.read_text().replace("[slot0]\naddress = 0x08010000\nsize = 0x20000",
+                                                         "[slot0]\naddress = 0x08010000\nsize = 0x18000"))
+    before = snapshot(root / "build")
+    scons(root, *args)
+    touched = changed(before, snapshot(root / "build"))
+    assert "NUCLEO-L452RE/gen/application.ld" in touched and "NUCLEO-L452RE/app.elf" in touched
+    assert "NUCLEO-L452RE/app/main.o" not in touched
+    board_file.write_text(text)
+    scons(root, *args)
+
+
+def test_overflow_names_region_and_excess(project, tmp_path):
+    root, _keys, args = project
+    big = root / "big.c"
+    big.write_text("const unsigned char big_table[200000] = {1};\n"
+                   "const unsigned char *keep_big(void) { return big_table; }\n")
+    sconstruct = (root / "SConstruct").read_text()
+    (root / "SConstruct").write_text(sconstruct.replace('["main.c", ', '["main.c", "big.c", '))
+    (root / "main.c").write_text((root / "main.c").read_text().replace(
+        "bsp_init();", "extern const unsigned char *keep_big(void); bsp_init(); bsp_putc((char)keep_big()[7]);"))
+    try:
+        result = scons(root, *args, check=False)
+        assert result.returncode != 0
+        out = result.stdout + result.stderr
+        assert re.search(r"APP_FLASH.*overflowed by \d+ bytes", out), out
+    finally:
+        (root / "SConstruct").write_text(sconstruct)
+        git(root, "checkout", "main.c")
+        big.unlink()
+
+
+def test_clean_removes_outputs_keeps_keys(tmp_path):
+    root = user_project(tmp_path / "proj", DEFAULT_BOARD)
+    args = [f"BOARD={DEFAULT_BOARD.name}"]
+    result = scons(root, *args)
+    assert "DEVELOPMENT keys" in result.stdout
+    assert (root / "keys" / "signing_key.pem").is_file()
+    assert (root / "build/NUCLEO-L452RE/app.sfb").is_file()
+    scons(root, "-c", *args)
+    assert not (root / "build/NUCLEO-L452RE/app.sfb").exists()
+    assert not (root / "build/NUCLEO-L452RE/bootloader.elf").exists()
+    assert (root / "keys" / "signing_key.pem").is_file() and (root / "keys" / "aes128_key.bin").is_file()
+
+
+def test_cachedir_gives_identical_sfb(tmp_path):
+    root = user_project(tmp_path / "proj", DEFAULT_BOARD)
+    keys = make_keys(tmp_path / "keys")
+    sconstruct = root / "SConstruct"
+    sconstruct.write_text(f"CacheDir({str(tmp_path / 'cache')!r})\n" + sconstruct.read_text())
+    args = [f"BOARD={DEFAULT_BOARD.name}", f"KEYS={keys.directory}"]
+    scons(root, *args)
+    first = (root / "build/NUCLEO-L452RE/app.sfb").read_bytes()
+    scons(root, "-c", *args)
+    result = scons(root, *args)
+    assert "Retrieved" in result.stdout
+    assert (root / "build/NUCLEO-L452RE/app.sfb").read_bytes() == first
+    # Secrets never enter the cache: no cached file contains the AES key.
+    for cached in (tmp_path / "cache").rglob("*"):
+        if cached.is_file():
+            assert keys.aes_key not in cached.read_bytes(), cached
