@@ -1,5 +1,5 @@
 """The manufacturing image: bootloader + installed SLOT0 header + application in one hex (and a .bin of
-internal flash filled with 0xFF, the erased state, so programming it leaves gaps as blank flash)."""
+internal flash filled with the erased value, so programming it leaves gaps as blank flash)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,6 +35,7 @@ def write_combined(ihex: IntelHex, board: Board, hex_path, bin_path) -> None:
     ihex.write_hex_file(str(hex_path))
     flash_end = board.flash.base + board.flash.size
     internal_max = max(a for a in ihex.addresses() if a < flash_end)
-    # The .bin spans internal flash from its base to the last byte used; 0xFF is erased flash.
-    data = ihex.tobinstr(start=board.flash.base, end=internal_max, pad=0xFF)
+    # The .bin spans internal flash from its base to the last byte used; gaps read as erased flash
+    # (0xFF on most families, 0x00 on STM32L0).
+    data = ihex.tobinstr(start=board.flash.base, end=internal_max, pad=board.flash.erased_value)
     Path(bin_path).write_bytes(data)

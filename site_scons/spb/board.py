@@ -1,0 +1,764 @@
+"""Boards as data: load and validate `boards/<NAME>.toml` (reference: docs/boards.md).
+
+A board file describes one target: chip family and CPU, internal flash geometry (erase sectors), RAM,
+the bootloader region, SLOT0 (the active slot, optionally with a MultiSegment part in external flash),
+SLOT1 (the download slot; absent on single-slot boards), clock, console UART, user button and external
+flash. Everything is checked on load; each problem raises one SpbError naming the file and the TOML key.
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .errors import SpbError
+
+U32_END = 1 << 32
+
+
+# --------------------------------------------------------------------------------------------------
+# Supported families and CPUs (data: a new family is a row here plus a port in bootloader/port/<family>/)
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    description: str
+    cpus: tuple          # allowed `cpu` values
+    clock_sources: tuple  # allowed `clock.source` values
+    uart_kinds: tuple    # allowed peripheral kinds in `uart.instance` (USART, LPUART, UART)
+    uart_pins: bool      # True: uart.tx / uart.rx are required (GPIO alternate functions)
+    vector_bytes: int    # largest vector table of the family: (16 system + IRQs) * 4
+
+
+FAMILIES = {
+    "stm32l4": Family("stm32l4", "STM32L4 / L4+ (Cortex-M4F)", ("cortex-m4",), ("MSI", "HSI", "HSE"),
+                      ("USART", "LPUART", "UART"), True, (16 + 95) * 4),
+    "stm32f4": Family("stm32f4", "STM32F4 (Cortex-M4F)", ("cortex-m4",), ("HSI", "HSE"),
+                      ("USART", "UART"), True, (16 + 102) * 4),
+    "stm32l0": Family("stm32l0", "STM32L0 (Cortex-M0+)", ("cortex-m0plus",), ("MSI", "HSI", "HSE"),
+                      ("USART", "LPUART"), True, (16 + 32) * 4),
+    "mps2": Family("mps2", "Arm MPS2 AN385 under QEMU (-M mps2-an385)", ("cortex-m3",), ("EXT",),
+                   ("UART",), False, (16 + 32) * 4),
+}
+
+#: CPU -> FPUs the application may use (`fpu` key; omit it for no FPU).
+CPU_FPUS = {
+    "cortex-m0plus": (),
+    "cortex-m3": (),
+    "cortex-m4": ("fpv4-sp-d16",),
+}
+
+CLOCK_SOURCES = ("MSI", "HSI", "HSE", "EXT")
+FLASH_WRITE_SIZES = (4, 8, 16, 32)
+EXT_FLASH_WRITE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+EXT_FLASH_KINDS = ("spi", "qspi", "ospi")
+ERASED_VALUES = (0x00, 0xFF)
+MIN_VECTOR_SIZE = 0x200
+BUTTON_POLARITIES = ("low", "high")
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_PIN_RE = re.compile(r"P([A-K])([0-9]|1[0-5])")
+_CHIP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/+-]*")
+_UART_RE = re.compile(r"(USART|LPUART|UART)([0-9]{1,2})")
+
+
+# --------------------------------------------------------------------------------------------------
+# The board model
+
+@dataclass(frozen=True)
+class Sector:
+    start: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.size
+
+
+@dataclass(frozen=True)
+class Flash:
+    base: int
+    size: int
+    write_size: int
+    erased_value: int
+    sectors: tuple            # of Sector, ascending, contiguous from base to base + size
+    bank2_base: int | None = None  # first address of bank 2 where sectors are numbered per bank
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    @cached_property
+    def _starts(self) -> tuple:
+        return tuple(s.start for s in self.sectors)
+
+    def contains(self, addr: int) -> bool:
+        return self.base <= addr < self.end
+
+    def sector_at(self, addr: int) -> Sector | None:
+        """The erase sector containing addr, or None outside internal flash."""
+        if not self.contains(addr):
+            return None
+        return self.sectors[bisect.bisect_right(self._starts, addr) - 1]
+
+    def is_sector_start(self, addr: int) -> bool:
+        sector = self.sector_at(addr)
+        return sector is not None and sector.start == addr
+
+    def sectors_in(self, start: int, size: int) -> tuple:
+        """Every sector overlapping [start, start + size)."""
+        if size <= 0:
+            return ()
+        first = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        last = bisect.bisect_left(self._starts, start + size)
+        return tuple(s for s in self.sectors[first:last] if s.end > start and s.start < start + size)
+
+    @property
+    def sector_groups(self) -> tuple:
+        """Run-length form of the sectors: ((start, size, count), ...), ascending."""
+        groups = []
+        for s in self.sectors:
+            if groups and groups[-1][1] == s.size:
+                start, size, count = groups[-1]
+                groups[-1] = (start, size, count + 1)
+            else:
+                groups.append((s.start, s.size, 1))
+        return tuple(groups)
+
+
+@dataclass(frozen=True)
+class Ram:
+    base: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class BootRegion:
+    size: int
+    ram_reserved: int
+    base: int  # always flash.base
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class Segment:
+    address: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+
+@dataclass(frozen=True)
+class Slot:
+    address: int
+    size: int
+    external: Segment | None = None  # MultiSegment: second part in external flash
+
+    @property
+    def end(self) -> int:
+        return self.address + self.size
+
+    @property
+    def total_size(self) -> int:
+        return self.size + (self.external.size if self.external else 0)
+
+
+@dataclass(frozen=True)
+class Clock:
+    source: str
+    sysclk_hz: int
+    hse_hz: int | None = None
+    hse_bypass: bool = False
+
+
+@dataclass(frozen=True)
+class Uart:
+    instance: str
+    tx_pin: str | None
+    tx_af: int | None
+    rx_pin: str | None
+    rx_af: int | None
+    baud: int
+
+    @property
+    def kind(self) -> str:
+        return _UART_RE.fullmatch(self.instance).group(1)
+
+    @property
+    def number(self) -> int:
+        return int(_UART_RE.fullmatch(self.instance).group(2))
+
+    @property
+    def has_pins(self) -> bool:
+        return self.tx_pin is not None
+
+
+@dataclass(frozen=True)
+class Button:
+    pin: str
+    active: str  # "low" or "high"
+
+
+@dataclass(frozen=True)
+class ExternalFlash:
+    base: int
+    size: int
+    sector_size: int
+    write_size: int
+    kind: str
+    chip: str
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    def contains(self, addr: int) -> bool:
+        return self.base <= addr < self.end
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    family: str
+    cpu: str
+    fpu: str | None
+    vector_size: int
+    flash: Flash
+    ram: Ram
+    bootloader: BootRegion
+    slot0: Slot
+    slot1: Slot | None
+    clock: Clock
+    uart: Uart
+    button: Button | None
+    external_flash: ExternalFlash | None
+    path: Path = field(compare=False)
+
+    # ---- geometry helpers
+    def sector_at(self, addr: int) -> Sector | None:
+        return self.flash.sector_at(addr)
+
+    def sectors_in(self, start: int, size: int) -> tuple:
+        return self.flash.sectors_in(start, size)
+
+    def is_sector_start(self, addr: int) -> bool:
+        return self.flash.is_sector_start(addr)
+
+    @property
+    def single_slot(self) -> bool:
+        return self.slot1 is None
+
+    @property
+    def app_ram_base(self) -> int:
+        return self.ram.base + self.bootloader.ram_reserved
+
+    @property
+    def app_ram_size(self) -> int:
+        return self.ram.size - self.bootloader.ram_reserved
+
+    @property
+    def app_vector_address(self) -> int:
+        return self.slot0.address + self.vector_size
+
+    # ---- compiler flags
+    def flags(self) -> list:
+        """gcc CPU flags for the application (hardware floating point when the board has an FPU)."""
+        if self.fpu:
+            return [f"-mcpu={self.cpu}", "-mthumb", f"-mfpu={self.fpu}", "-mfloat-abi=hard"]
+        return [f"-mcpu={self.cpu}", "-mthumb", "-mfloat-abi=soft"]
+
+    def boot_flags(self) -> list:
+        """gcc CPU flags for the bootloader: same CPU, no floating point."""
+        return [f"-mcpu={self.cpu}", "-mthumb", "-mfloat-abi=soft"]
+
+    # ---- serialisation
+    def to_dict(self) -> dict:
+        """Plain data (ints, strings, lists, None); sectors in run-length groups. The path is left out."""
+        def slot(s):
+            if s is None:
+                return None
+            ext = None if s.external is None else {"address": s.external.address, "size": s.external.size}
+            return {"address": s.address, "size": s.size, "external": ext}
+
+        f, u = self.flash, self.uart
+        return {
+            "name": self.name, "family": self.family, "cpu": self.cpu, "fpu": self.fpu,
+            "vector_size": self.vector_size,
+            "flash": {"base": f.base, "size": f.size, "write_size": f.write_size, "erased_value": f.erased_value,
+                      "bank2_base": f.bank2_base,
+                      "sectors": [{"start": a, "size": s, "count": c} for a, s, c in f.sector_groups]},
+            "ram": {"base": self.ram.base, "size": self.ram.size},
+            "bootloader": {"base": self.bootloader.base, "size": self.bootloader.size,
+                           "ram_reserved": self.bootloader.ram_reserved},
+            "slot0": slot(self.slot0),
+            "slot1": slot(self.slot1),
+            "clock": {"source": self.clock.source, "sysclk_hz": self.clock.sysclk_hz,
+                      "hse_hz": self.clock.hse_hz, "hse_bypass": self.clock.hse_bypass},
+            "uart": {"instance": u.instance, "tx_pin": u.tx_pin, "tx_af": u.tx_af, "rx_pin": u.rx_pin,
+                     "rx_af": u.rx_af, "baud": u.baud},
+            "button": None if self.button is None else {"pin": self.button.pin, "active": self.button.active},
+            "external_flash": None if self.external_flash is None else {
+                "base": self.external_flash.base, "size": self.external_flash.size,
+                "sector_size": self.external_flash.sector_size, "write_size": self.external_flash.write_size,
+                "kind": self.external_flash.kind, "chip": self.external_flash.chip},
+        }
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the board's content, stable across runs and checkouts (for SCons Value nodes)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Finding board files
+
+def list_boards(boards_dir) -> list:
+    """Names of the board files (NAME.toml) in boards_dir, sorted."""
+    directory = Path(boards_dir)
+    if not directory.is_dir():
+        raise SpbError(directory, "boards directory not found")
+    names = sorted(p.stem for p in directory.glob("*.toml") if p.is_file())
+    seen = {}
+    for name in names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise SpbError(directory, f"board names {other!r} and {name!r} differ only in case")
+    return names
+
+
+def find_board(name: str, boards_dir) -> Path:
+    """The file of board `name` in boards_dir (exact name, else a unique case-insensitive match)."""
+    directory = Path(boards_dir)
+    names = list_boards(directory)
+    if name in names:
+        return directory / f"{name}.toml"
+    folded = [n for n in names if n.lower() == name.lower()]
+    if len(folded) == 1:
+        return directory / f"{folded[0]}.toml"
+    available = ", ".join(names) if names else "(none)"
+    raise SpbError(directory, f"unknown board {name!r}; available boards: {available}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading and validation
+
+def _h(value: int) -> str:
+    return f"0x{value:08X}"
+
+
+def _range(start: int, end: int) -> str:
+    return f"[{_h(start)}, {_h(end)})"
+
+
+class _Checker:
+    """Typed access to the parsed TOML with one SpbError(path, "key: problem") per problem."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str):
+        raise SpbError(self.path, f"{key}: {problem}" if key else problem)
+
+    def keys(self, table: dict, prefix: str, required: tuple, optional: tuple = ()):
+        allowed = tuple(required) + tuple(optional)
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+                self.fail(prefix + key, f"unknown key{hint}")
+        for key in required:
+            if key not in table:
+                self.fail(prefix + key, "missing (required key)")
+
+    def table(self, data: dict, key: str, prefix: str = "", required=True) -> dict | None:
+        if key not in data:
+            if required:
+                self.fail(prefix + key, "missing (required table)")
+            return None
+        value = data[key]
+        if not isinstance(value, dict):
+            self.fail(prefix + key, f"must be a table, not {_type_name(value)}")
+        return value
+
+    def integer(self, table: dict, key: str, prefix: str, minimum: int = 0, maximum: int = U32_END - 1) -> int:
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(prefix + key, f"must be an integer, not {_type_name(value)}")
+        if not minimum <= value <= maximum:
+            self.fail(prefix + key, f"{value:#x} is out of range [{minimum:#x}, {maximum:#x}]")
+        return value
+
+    def string(self, table: dict, key: str, prefix: str) -> str:
+        value = table[key]
+        if not isinstance(value, str):
+            self.fail(prefix + key, f"must be a string, not {_type_name(value)}")
+        return value
+
+    def boolean(self, table: dict, key: str, prefix: str) -> bool:
+        value = table[key]
+        if not isinstance(value, bool):
+            self.fail(prefix + key, f"must be true or false, not {_type_name(value)}")
+        return value
+
+    def choice(self, table: dict, key: str, prefix: str, choices: tuple, what: str) -> str:
+        value = self.string(table, key, prefix)
+        if value not in choices:
+            self.fail(prefix + key, f"unknown {what} {value!r} (allowed: {', '.join(choices)})")
+        return value
+
+
+def _type_name(value) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _is_pow2(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0
+
+
+def load_board(path) -> Board:
+    """Read and validate a board file."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpbError(path, "board file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpbError(path, f"cannot read board file: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SpbError(path, f"invalid TOML: {error}") from None
+    return _build(_Checker(path), path, data)
+
+
+def _build(c: _Checker, path: Path, data: dict) -> Board:
+    c.keys(data, "", ("name", "family", "cpu", "vector_size"),
+           ("fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash"))
+
+    # ---- identity
+    name = c.string(data, "name", "")
+    if not _NAME_RE.fullmatch(name):
+        c.fail("name", f"{name!r} is not a valid board name (letters, digits, '.', '_', '-')")
+    if name != path.stem:
+        c.fail("name", f"board name {name!r} does not match the file name: {path.name} must contain "
+                       f"name = \"{path.stem}\" (or rename the file to {name}.toml)")
+    family_name = c.choice(data, "family", "", tuple(FAMILIES), "family")
+    family = FAMILIES[family_name]
+    cpu = c.string(data, "cpu", "")
+    if cpu not in CPU_FPUS:
+        c.fail("cpu", f"unknown cpu {cpu!r} (known: {', '.join(CPU_FPUS)})")
+    if cpu not in family.cpus:
+        c.fail("cpu", f"cpu {cpu!r} does not belong to family {family_name} (allowed: {', '.join(family.cpus)})")
+    fpu = None
+    if "fpu" in data:
+        fpu = c.string(data, "fpu", "")
+        if fpu not in CPU_FPUS[cpu]:
+            allowed = ", ".join(CPU_FPUS[cpu]) if CPU_FPUS[cpu] else "none: omit the key"
+            c.fail("fpu", f"fpu {fpu!r} is not available on {cpu} (allowed: {allowed})")
+    vector_size = c.integer(data, "vector_size", "")
+    if not _is_pow2(vector_size) or vector_size < MIN_VECTOR_SIZE:
+        c.fail("vector_size", f"{vector_size:#x} must be a power of two >= {MIN_VECTOR_SIZE:#x}")
+    if vector_size < family.vector_bytes:
+        c.fail("vector_size", f"{vector_size:#x} is smaller than the {family_name} vector table "
+                              f"({family.vector_bytes:#x} bytes)")
+
+    # ---- tables (structure first, so a typo is reported before any value check)
+    t_flash = c.table(data, "flash")
+    t_ram = c.table(data, "ram")
+    t_boot = c.table(data, "bootloader")
+    t_slot0 = c.table(data, "slot0")
+    t_slot1 = c.table(data, "slot1", required=False)
+    t_clock = c.table(data, "clock")
+    t_uart = c.table(data, "uart")
+    t_button = c.table(data, "button", required=False)
+    t_ext = c.table(data, "external_flash", required=False)
+
+    flash = _flash(c, t_flash)
+    ram = _ram(c, t_ram)
+    if flash.base < ram.end and ram.base < flash.end:
+        c.fail("ram.base", f"RAM {_range(ram.base, ram.end)} overlaps flash {_range(flash.base, flash.end)}")
+    ext = _external_flash(c, t_ext, flash, ram) if t_ext is not None else None
+
+    # ---- bootloader
+    c.keys(t_boot, "bootloader.", ("size", "ram_reserved"))
+    boot_size = c.integer(t_boot, "size", "bootloader.", minimum=1)
+    boot = BootRegion(boot_size, c.integer(t_boot, "ram_reserved", "bootloader."), flash.base)
+    if boot.end > flash.end:
+        c.fail("bootloader.size", f"bootloader {_range(boot.base, boot.end)} runs past the end of flash at "
+                                  f"{_h(flash.end)}")
+    if boot.end != flash.end and not flash.is_sector_start(boot.end):
+        c.fail("bootloader.size", f"bootloader ends at {_h(boot.end)}, inside the erase sector at "
+                                  f"{_h(flash.sector_at(boot.end).start)}: it must end on a sector boundary")
+    if boot.size <= vector_size:
+        c.fail("bootloader.size", f"{boot.size:#x} leaves no room after the vector area (vector_size "
+                                  f"{vector_size:#x})")
+    if boot.ram_reserved % 8:
+        c.fail("bootloader.ram_reserved", f"{boot.ram_reserved:#x} must be a multiple of 8")
+    if boot.ram_reserved == 0 or boot.ram_reserved >= ram.size:
+        c.fail("bootloader.ram_reserved", f"{boot.ram_reserved:#x} must be > 0 and smaller than RAM "
+                                          f"(ram.size {ram.size:#x})")
+
+    # ---- slots
+    slot0 = _slot(c, t_slot0, "slot0", flash, ext, vector_size)
+    slot1 = _slot(c, t_slot1, "slot1", flash, ext, vector_size) if t_slot1 is not None else None
+    if not flash.contains(slot0.address):
+        c.fail("slot0.address", f"SLOT0 must start in internal flash {_range(flash.base, flash.end)} "
+                                f"(the application runs from it); use slot0.external for a part in external flash")
+    if slot0.address % vector_size:
+        c.fail("slot0.address", f"{_h(slot0.address)} must be a multiple of vector_size ({vector_size:#x}) so "
+                                f"the application vector table at SLOT0 + vector_size is aligned")
+    if slot0.size <= vector_size:
+        c.fail("slot0.size", f"{slot0.size:#x} leaves no room after the vector area (vector_size {vector_size:#x})")
+    regions = [("bootloader", "bootloader.size", boot.base, boot.end),
+               ("SLOT0", "slot0.address", slot0.address, slot0.end)]
+    if slot0.external:
+        regions.append(("SLOT0 external segment", "slot0.external.address", slot0.external.address,
+                        slot0.external.end))
+    if slot1 is not None:
+        regions.append(("SLOT1", "slot1.address", slot1.address, slot1.end))
+        if slot1.external:
+            regions.append(("SLOT1 external segment", "slot1.external.address", slot1.external.address,
+                            slot1.external.end))
+    for i, (what, key, start, end) in enumerate(regions):
+        for other, _k, o_start, o_end in regions[:i]:
+            if start < o_end and o_start < end:
+                c.fail(key, f"{what} {_range(start, end)} overlaps {other} {_range(o_start, o_end)}")
+    for what, key, start, end in regions[1:]:
+        if ram.base < end and start < ram.end:
+            c.fail(key, f"{what} {_range(start, end)} overlaps RAM {_range(ram.base, ram.end)}")
+    for slot_name, slot in (("slot0", slot0), ("slot1", slot1)):
+        if slot is not None:
+            _check_alignment(c, slot_name, slot, flash, ext)
+    if slot1 is not None and slot1.total_size < slot0.total_size:
+        c.fail("slot1.size", f"SLOT1 ({slot1.total_size:#x} bytes) is smaller than SLOT0 "
+                             f"({slot0.total_size:#x} bytes): a full image would not fit")
+
+    return Board(name=name, family=family_name, cpu=cpu, fpu=fpu, vector_size=vector_size, flash=flash, ram=ram,
+                 bootloader=boot, slot0=slot0, slot1=slot1, clock=_clock(c, t_clock, family),
+                 uart=_uart(c, t_uart, family), button=_button(c, t_button) if t_button is not None else None,
+                 external_flash=ext, path=path)
+
+
+def _flash(c: _Checker, t: dict) -> Flash:
+    p = "flash."
+    c.keys(t, p, ("base", "size", "write_size", "erased_value", "sectors"), ("bank2_base",))
+    base = c.integer(t, "base", p)
+    size = c.integer(t, "size", p, minimum=1)
+    if base + size > U32_END:
+        c.fail("flash.size", f"flash {_h(base)} + {size:#x} runs past the 32-bit address space")
+    write_size = c.integer(t, "write_size", p)
+    if write_size not in FLASH_WRITE_SIZES:
+        c.fail("flash.write_size", f"{write_size} is not a supported programming unit "
+                                   f"(allowed: {', '.join(map(str, FLASH_WRITE_SIZES))})")
+    erased = c.integer(t, "erased_value", p)
+    if erased not in ERASED_VALUES:
+        c.fail("flash.erased_value", f"{erased:#x} must be 0xFF or 0x00")
+    groups = t["sectors"]
+    if not isinstance(groups, list) or not groups:
+        c.fail("flash.sectors", "must be a non-empty array of { size = ..., count = ... } tables")
+    sectors, addr = [], base
+    for i, group in enumerate(groups):
+        gp = f"flash.sectors[{i}]"
+        if not isinstance(group, dict):
+            c.fail(gp, f"must be a table {{ size = ..., count = ... }}, not {_type_name(group)}")
+        c.keys(group, gp + ".", ("size", "count"))
+        sector_size = c.integer(group, "size", gp + ".", minimum=1)
+        count = c.integer(group, "count", gp + ".", minimum=1)
+        if sector_size % write_size:
+            c.fail(gp + ".size", f"{sector_size:#x} is not a multiple of flash.write_size ({write_size})")
+        for _ in range(count):
+            sectors.append(Sector(addr, sector_size))
+            addr += sector_size
+    if addr - base != size:
+        c.fail("flash.sectors", f"sectors add up to {addr - base:#x} bytes but flash.size is {size:#x}")
+    flash = Flash(base, size, write_size, erased, tuple(sectors))
+    if "bank2_base" in t:
+        bank2 = c.integer(t, "bank2_base", p)
+        if not (base < bank2 < flash.end) or not flash.is_sector_start(bank2):
+            c.fail("flash.bank2_base", f"{_h(bank2)} must be the start of a sector inside flash, after its base")
+        flash = Flash(base, size, write_size, erased, tuple(sectors), bank2)
+    return flash
+
+
+def _ram(c: _Checker, t: dict) -> Ram:
+    c.keys(t, "ram.", ("base", "size"))
+    ram = Ram(c.integer(t, "base", "ram."), c.integer(t, "size", "ram.", minimum=8))
+    if ram.base % 8:
+        c.fail("ram.base", f"{_h(ram.base)} must be a multiple of 8")
+    if ram.size % 8:
+        c.fail("ram.size", f"{ram.size:#x} must be a multiple of 8")
+    if ram.end > U32_END:
+        c.fail("ram.size", f"RAM {_h(ram.base)} + {ram.size:#x} runs past the 32-bit address space")
+    return ram
+
+
+def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram) -> ExternalFlash:
+    p = "external_flash."
+    c.keys(t, p, ("base", "size", "sector_size", "write_size", "kind", "chip"))
+    ext = ExternalFlash(c.integer(t, "base", p), c.integer(t, "size", p, minimum=1),
+                        c.integer(t, "sector_size", p, minimum=1), c.integer(t, "write_size", p),
+                        c.choice(t, "kind", p, EXT_FLASH_KINDS, "external flash kind"), c.string(t, "chip", p))
+    if ext.end > U32_END:
+        c.fail(p + "size", f"external flash {_h(ext.base)} + {ext.size:#x} runs past the 32-bit address space")
+    if not _is_pow2(ext.sector_size):
+        c.fail(p + "sector_size", f"{ext.sector_size:#x} must be a power of two")
+    if ext.size % ext.sector_size or ext.base % ext.sector_size:
+        c.fail(p + "size", f"base and size must be multiples of sector_size ({ext.sector_size:#x})")
+    if ext.write_size not in EXT_FLASH_WRITE_SIZES:
+        c.fail(p + "write_size", f"{ext.write_size} must be a power of two from 1 to 256")
+    if not _CHIP_RE.fullmatch(ext.chip):
+        c.fail(p + "chip", f"{ext.chip!r} must name the flash chip (letters, digits, ' ', '.', '_', '-', '/', '+')")
+    for what, start, end in (("internal flash", flash.base, flash.end), ("RAM", ram.base, ram.end)):
+        if start < ext.end and ext.base < end:
+            c.fail(p + "base", f"external flash {_range(ext.base, ext.end)} overlaps {what} {_range(start, end)}")
+    return ext
+
+
+def _segment(c: _Checker, t, prefix: str) -> Segment:
+    if not isinstance(t, dict):
+        c.fail(prefix.rstrip("."), f"must be a table {{ address = ..., size = ... }}, not {_type_name(t)}")
+    c.keys(t, prefix, ("address", "size"))
+    return Segment(c.integer(t, "address", prefix), c.integer(t, "size", prefix, minimum=1))
+
+
+def _slot(c: _Checker, t: dict, name: str, flash: Flash, ext: ExternalFlash | None, vector_size: int) -> Slot:
+    p = name + "."
+    c.keys(t, p, ("address", "size"), ("external",))
+    slot = Slot(c.integer(t, "address", p), c.integer(t, "size", p, minimum=1))
+    label = name.upper()
+    if flash.contains(slot.address):
+        if slot.end > flash.end:
+            c.fail(p + "size", f"{label} {_range(slot.address, slot.end)} runs past the end of flash at "
+                               f"{_h(flash.end)}")
+    elif ext is not None and ext.contains(slot.address):
+        if slot.end > ext.end:
+            c.fail(p + "size", f"{label} {_range(slot.address, slot.end)} runs past the end of external flash "
+                               f"at {_h(ext.end)}")
+    else:
+        where = f"flash {_range(flash.base, flash.end)}"
+        if ext is not None:
+            where += f" and external flash {_range(ext.base, ext.end)}"
+        c.fail(p + "address", f"{label} at {_h(slot.address)} is outside {where}")
+    if "external" in t:
+        seg = _segment(c, t["external"], p + "external.")
+        if ext is None:
+            c.fail(p + "external", "an external segment needs an [external_flash] table")
+        if not (ext.base <= seg.address and seg.end <= ext.end):
+            c.fail(p + "external", f"segment {_range(seg.address, seg.end)} is outside external_flash "
+                                   f"{_range(ext.base, ext.end)}")
+        if not flash.contains(slot.address):
+            c.fail(p + "external", f"only a slot in internal flash can have an external segment")
+        slot = Slot(slot.address, slot.size, seg)
+    return slot
+
+
+def _check_alignment(c: _Checker, name: str, slot: Slot, flash: Flash, ext: ExternalFlash | None):
+    p, label = name + ".", name.upper()
+    if flash.contains(slot.address):
+        if not flash.is_sector_start(slot.address):
+            sector = flash.sector_at(slot.address)
+            c.fail(p + "address", f"{label} starts at {_h(slot.address)}, inside the erase sector "
+                                  f"{_range(sector.start, sector.end)}: a slot must start at a sector start")
+        if slot.end != flash.end and not flash.is_sector_start(slot.end):
+            sector = flash.sector_at(slot.end)
+            c.fail(p + "size", f"{label} ends at {_h(slot.end)}, inside the erase sector "
+                               f"{_range(sector.start, sector.end)}: a slot must end at a sector end")
+    else:
+        if (slot.address - ext.base) % ext.sector_size:
+            c.fail(p + "address", f"{label} starts at {_h(slot.address)}, not on an external flash sector "
+                                  f"boundary ({ext.sector_size:#x})")
+        if slot.size % ext.sector_size:
+            c.fail(p + "size", f"{label} size {slot.size:#x} is not a multiple of the external flash sector "
+                               f"size ({ext.sector_size:#x})")
+    if slot.external is not None:
+        seg = slot.external
+        if (seg.address - ext.base) % ext.sector_size:
+            c.fail(p + "external.address", f"segment start {_h(seg.address)} is not on an external flash sector "
+                                           f"boundary ({ext.sector_size:#x})")
+        if seg.size % ext.sector_size:
+            c.fail(p + "external.size", f"segment size {seg.size:#x} is not a multiple of the external flash "
+                                        f"sector size ({ext.sector_size:#x})")
+
+
+def _clock(c: _Checker, t: dict, family: Family) -> Clock:
+    p = "clock."
+    c.keys(t, p, ("source", "sysclk_hz"), ("hse_hz", "hse_bypass"))
+    source = c.choice(t, "source", p, CLOCK_SOURCES, "clock source")
+    if source not in family.clock_sources:
+        c.fail(p + "source", f"clock source {source!r} is not supported on family {family.name} "
+                             f"(allowed: {', '.join(family.clock_sources)})")
+    sysclk = c.integer(t, "sysclk_hz", p, minimum=1)
+    hse_hz, bypass = None, False
+    if source == "HSE":
+        if "hse_hz" not in t:
+            c.fail(p + "hse_hz", "missing: required when source = \"HSE\" (crystal or bypass clock frequency)")
+        hse_hz = c.integer(t, "hse_hz", p, minimum=1)
+        if "hse_bypass" in t:
+            bypass = c.boolean(t, "hse_bypass", p)
+    else:
+        for key in ("hse_hz", "hse_bypass"):
+            if key in t:
+                c.fail(p + key, f"only allowed with source = \"HSE\" (source is {source!r})")
+    return Clock(source, sysclk, hse_hz, bypass)
+
+
+def _pin(c: _Checker, t: dict, key: str, prefix: str) -> str:
+    pin = c.string(t, key, prefix)
+    if not _PIN_RE.fullmatch(pin):
+        c.fail(prefix + key, f"{pin!r} is not a GPIO pin like \"PA2\" (port A..K, pin 0..15)")
+    return pin
+
+
+def _uart(c: _Checker, t: dict, family: Family) -> Uart:
+    p = "uart."
+    if family.uart_pins:
+        c.keys(t, p, ("instance", "tx", "rx", "baud"))
+    else:
+        c.keys(t, p, ("instance", "baud"), ("tx", "rx"))
+    instance = c.string(t, "instance", p)
+    match = _UART_RE.fullmatch(instance)
+    if not match:
+        c.fail(p + "instance", f"{instance!r} is not a UART instance like \"USART2\", \"LPUART1\" or \"UART4\"")
+    if match.group(1) not in family.uart_kinds:
+        c.fail(p + "instance", f"{instance!r}: {match.group(1)} peripherals are not supported on family "
+                               f"{family.name} (allowed: {', '.join(family.uart_kinds)})")
+    if family.name.startswith("stm32") and int(match.group(2)) == 0:
+        c.fail(p + "instance", f"{instance!r}: STM32 UART instances are numbered from 1")
+    pins = {}
+    for key in ("tx", "rx"):
+        if key not in t:
+            pins[key] = (None, None)
+            continue
+        sub = t[key]
+        sp = f"{p}{key}."
+        if not isinstance(sub, dict):
+            c.fail(p + key, f"must be a table {{ pin = \"PA2\", af = 7 }}, not {_type_name(sub)}")
+        c.keys(sub, sp, ("pin", "af"))
+        pins[key] = (_pin(c, sub, "pin", sp), c.integer(sub, "af", sp, maximum=15))
+    if (pins["tx"][0] is None) != (pins["rx"][0] is None):
+        c.fail(p + ("rx" if pins["rx"][0] is None else "tx"), "give both uart.tx and uart.rx, or neither")
+    baud = c.integer(t, "baud", p, minimum=1)
+    return Uart(instance, pins["tx"][0], pins["tx"][1], pins["rx"][0], pins["rx"][1], baud)
+
+
+def _button(c: _Checker, t: dict) -> Button:
+    p = "button."
+    c.keys(t, p, ("pin", "active"))
+    pin = _pin(c, t, "pin", p)
+    return Button(pin, c.choice(t, "active", p, BUTTON_POLARITIES, "button polarity"))
