@@ -48,6 +48,7 @@ def test_errors_name_the_file(tmp_path):
     junk.write_bytes(b"\x00" * 200)
     result = run("inspect", str(junk))
     assert result.returncode == 2 and "junk.sfb" in result.stderr and "magic" in result.stderr
+    (tmp_path / "x.bin").write_bytes(bytes(32))
     result = run("sign", str(tmp_path / "x.bin"), "--board", BOARD, "--keys", str(tmp_path / "nokeys"),
                  "--version", "1.0.0")
     assert result.returncode == 2 and "nokeys" in result.stderr
