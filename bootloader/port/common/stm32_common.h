@@ -1,0 +1,60 @@
+/*
+ * Pieces shared by the STM32 ports: GPIO (same register layout on L0, L4 and F4, RM0367/RM0394/RM0090),
+ * the "new" USART/LPUART register set of L0 and L4, and the write checks of port.h.
+ */
+#ifndef SPB_STM32_COMMON_H
+#define SPB_STM32_COMMON_H
+
+#include <stdint.h>
+
+#include "cortexm.h"
+
+/* ---- GPIO ---- */
+#define GPIO_MODER(base)   SPB_REG32((base) + 0x00u)
+#define GPIO_OTYPER(base)  SPB_REG32((base) + 0x04u)
+#define GPIO_OSPEEDR(base) SPB_REG32((base) + 0x08u)
+#define GPIO_PUPDR(base)   SPB_REG32((base) + 0x0Cu)
+#define GPIO_IDR(base)     SPB_REG32((base) + 0x10u)
+#define GPIO_AFR(base, n)  SPB_REG32((base) + 0x20u + 4u * (n))
+
+static inline void stm32_gpio_af(uint32_t base, uint32_t pin, uint32_t af)
+{
+    GPIO_AFR(base, pin / 8u) = (GPIO_AFR(base, pin / 8u) & ~(0xFu << (4u * (pin % 8u)))) | (af << (4u * (pin % 8u)));
+    GPIO_OTYPER(base) &= ~(1u << pin);                                        /* push-pull */
+    GPIO_OSPEEDR(base) = (GPIO_OSPEEDR(base) & ~(3u << (2u * pin))) | (2u << (2u * pin)); /* high speed */
+    GPIO_PUPDR(base) = (GPIO_PUPDR(base) & ~(3u << (2u * pin))) | (1u << (2u * pin));     /* pull-up: idle RX */
+    GPIO_MODER(base) = (GPIO_MODER(base) & ~(3u << (2u * pin))) | (2u << (2u * pin));     /* alternate */
+}
+
+static inline void stm32_gpio_input(uint32_t base, uint32_t pin)
+{
+    GPIO_MODER(base) &= ~(3u << (2u * pin));
+}
+
+/* ---- USART / LPUART of L0 and L4 ---- */
+#define USARTN_CR1(base) SPB_REG32((base) + 0x00u)
+#define USARTN_CR3(base) SPB_REG32((base) + 0x08u)
+#define USARTN_BRR(base) SPB_REG32((base) + 0x0Cu)
+#define USARTN_ISR(base) SPB_REG32((base) + 0x1Cu)
+#define USARTN_ICR(base) SPB_REG32((base) + 0x20u)
+#define USARTN_RDR(base) SPB_REG32((base) + 0x24u)
+#define USARTN_TDR(base) SPB_REG32((base) + 0x28u)
+#define USARTN_CR1_UE    (1u << 0)
+#define USARTN_CR1_RE    (1u << 2)
+#define USARTN_CR1_TE    (1u << 3)
+#define USARTN_CR3_OVRDIS (1u << 12)
+#define USARTN_ISR_RXNE  (1u << 5)
+#define USARTN_ISR_TC    (1u << 6)
+#define USARTN_ISR_TXE   (1u << 7)
+
+/* 8N1, oversampling 16 (LPUART: BRR = 256 * fck / baud), overrun detection off so a missed byte never
+ * blocks reception. */
+static inline void stm32_usartn_init(uint32_t base, uint32_t brr)
+{
+    USARTN_CR1(base) = 0u;
+    USARTN_CR3(base) = USARTN_CR3_OVRDIS;
+    USARTN_BRR(base) = brr;
+    USARTN_CR1(base) = USARTN_CR1_UE | USARTN_CR1_RE | USARTN_CR1_TE;
+}
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * Port for STM32F4 (RM0090 F405/7/15/17/27/29/37/39; RM0368/RM0383/RM0390 parts share these registers).
+ *
+ * Clock: HSI (16 MHz) or HSE (crystal, or external clock with SPB_HSE_BYPASS such as the ST-LINK MCO)
+ * -> PLL with a 2 MHz input (PLLM), VCO = 2 * SYSCLK (PLLN), SYSCLK = VCO / 2 (PLLP), 48 MHz domain
+ * (PLLQ) as close to 48 MHz from below as possible. APB1 <= 42 MHz, APB2 <= 84 MHz. Flash latency for
+ * 2.7-3.6 V: one wait state per 30 MHz. Voltage scale 1 is the reset value of PWR_CR.VOS on every F4;
+ * up to 168 MHz no over-drive is needed (180 MHz parts would need it: not supported here).
+ * Console: USART1..3/6, UART4/5/7/8 with GPIO alternate function from the board.
+ * Flash: sector erase with SNB computed from SPB_FLASH_SECTOR_GROUPS; on dual-bank parts the sectors from
+ * SPB_FLASH_BANK2_BASE on are numbered 12.. and encoded SNB = 0b1xxxx (RM0090 FLASH_CR.SNB). Word
+ * programming with PSIZE = x32 (SPB_FLASH_WRITE_SIZE 4, supply 2.7-3.6 V). Errors of FLASH_SR are
+ * reported; the flash is locked after every operation, caches are reset after an erase.
+ * On port_jump_to_app() the system clock stays at SPB_SYSCLK_HZ; SysTick and the UART are reset.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "port.h"
+#include "spb_board.h"
+#include "../common/cortexm.h"
+#include "../common/flash_geom.h"
+#include "../common/stm32_common.h"
+
+#if SPB_FLASH_WRITE_SIZE != 4
+#error "STM32F4 port programs words (PSIZE x32): flash.write_size must be 4"
+#endif
+
+/* ---- registers ---- */
+#define RCC_BASE     0x40023800u
+#define RCC_CR       SPB_REG32(RCC_BASE + 0x00u)
+#define RCC_PLLCFGR  SPB_REG32(RCC_BASE + 0x04u)
+#define RCC_CFGR     SPB_REG32(RCC_BASE + 0x08u)
+#define RCC_APB1RSTR SPB_REG32(RCC_BASE + 0x20u)
+#define RCC_APB2RSTR SPB_REG32(RCC_BASE + 0x24u)
+#define RCC_AHB1ENR  SPB_REG32(RCC_BASE + 0x30u)
+#define RCC_APB1ENR  SPB_REG32(RCC_BASE + 0x40u)
+#define RCC_APB2ENR  SPB_REG32(RCC_BASE + 0x44u)
+#define RCC_CR_HSION  (1u << 0)
+#define RCC_CR_HSIRDY (1u << 1)
+#define RCC_CR_HSEON  (1u << 16)
+#define RCC_CR_HSERDY (1u << 17)
+#define RCC_CR_HSEBYP (1u << 18)
+#define RCC_CR_PLLON  (1u << 24)
+#define RCC_CR_PLLRDY (1u << 25)
+
+#define FLASH_R_BASE 0x40023C00u
+#define FLASH_ACR  SPB_REG32(FLASH_R_BASE + 0x00u)
+#define FLASH_KEYR SPB_REG32(FLASH_R_BASE + 0x04u)
+#define FLASH_SR   SPB_REG32(FLASH_R_BASE + 0x0Cu)
+#define FLASH_CR   SPB_REG32(FLASH_R_BASE + 0x10u)
+#define FLASH_ACR_PRFTEN (1u << 8)
+#define FLASH_ACR_ICEN   (1u << 9)
+#define FLASH_ACR_DCEN   (1u << 10)
+#define FLASH_ACR_ICRST  (1u << 11)
+#define FLASH_ACR_DCRST  (1u << 12)
+#define FLASH_SR_EOP    (1u << 0)
+#define FLASH_SR_ERRORS 0x000001F2u /* OPERR WRPERR PGAERR PGPERR PGSERR RDERR */
+#define FLASH_SR_BSY    (1u << 16)
+#define FLASH_CR_PG     (1u << 0)
+#define FLASH_CR_SER    (1u << 1)
+#define FLASH_CR_SNB_POS 3u
+#define FLASH_CR_SNB_MASK (0x1Fu << 3)
+#define FLASH_CR_PSIZE_X32 (2u << 8)
+#define FLASH_CR_PSIZE_MASK (3u << 8)
+#define FLASH_CR_STRT   (1u << 16)
+#define FLASH_CR_LOCK   (1u << 31)
+
+#define GPIO_BASE(port) (0x40020000u + 0x400u * (port))
+
+/* ---- clock plan ---- */
+#define PLL_IN_HZ 2000000u
+#if defined(SPB_CLOCK_SOURCE_HSE)
+#define PLL_SRC_HSE (1u << 22)
+#define PLL_M (SPB_HSE_HZ / PLL_IN_HZ)
+_Static_assert(SPB_HSE_HZ % PLL_IN_HZ == 0u && SPB_HSE_HZ >= 4000000u && SPB_HSE_HZ <= 26000000u,
+               "HSE must be an even number of MHz, 4..26");
+#elif defined(SPB_CLOCK_SOURCE_HSI)
+#define PLL_SRC_HSE 0u
+#define PLL_M 8u
+#else
+#error "STM32F4: clock.source must be HSI or HSE"
+#endif
+#define PLL_VCO (2u * SPB_SYSCLK_HZ)
+#define PLL_N (PLL_VCO / PLL_IN_HZ)
+#define PLL_Q ((PLL_VCO + 47999999u) / 48000000u)
+_Static_assert(SPB_SYSCLK_HZ % 1000000u == 0u && SPB_SYSCLK_HZ >= 50000000u && SPB_SYSCLK_HZ <= 168000000u,
+               "SYSCLK must be whole MHz, 50..168 MHz");
+#define FLASH_WS ((SPB_SYSCLK_HZ - 1u) / 30000000u)
+#define APB_DIV_CODE(limit) \
+    (SPB_SYSCLK_HZ <= (limit) ? 0u : SPB_SYSCLK_HZ <= 2u * (limit) ? 4u : SPB_SYSCLK_HZ <= 4u * (limit) ? 5u : 6u)
+#define APB_DIV(code) ((code) == 0u ? 1u : 1u << ((code) - 3u))
+#define PPRE1 APB_DIV_CODE(42000000u)
+#define PPRE2 APB_DIV_CODE(84000000u)
+
+/* ---- console UART ---- */
+#if SPB_UART_INSTANCE == 1 || SPB_UART_INSTANCE == 6
+#define UART_BASE (SPB_UART_INSTANCE == 1 ? 0x40011000u : 0x40011400u)
+#define UART_EN_REG RCC_APB2ENR
+#define UART_RST_REG RCC_APB2RSTR
+#define UART_BIT (SPB_UART_INSTANCE == 1 ? (1u << 4) : (1u << 5))
+#define UART_PCLK (SPB_SYSCLK_HZ / APB_DIV(PPRE2))
+#elif SPB_UART_INSTANCE >= 2 && SPB_UART_INSTANCE <= 5
+#define UART_BASE (0x40004400u + 0x400u * (SPB_UART_INSTANCE - 2u))
+#define UART_EN_REG RCC_APB1ENR
+#define UART_RST_REG RCC_APB1RSTR
+#define UART_BIT (1u << (15u + SPB_UART_INSTANCE))
+#define UART_PCLK (SPB_SYSCLK_HZ / APB_DIV(PPRE1))
+#elif SPB_UART_INSTANCE == 7 || SPB_UART_INSTANCE == 8
+#define UART_BASE (SPB_UART_INSTANCE == 7 ? 0x40007800u : 0x40007C00u)
+#define UART_EN_REG RCC_APB1ENR
+#define UART_RST_REG RCC_APB1RSTR
+#define UART_BIT (1u << (23u + SPB_UART_INSTANCE))
+#define UART_PCLK (SPB_SYSCLK_HZ / APB_DIV(PPRE1))
+#else
+#error "STM32F4: console must be USART1/2/3/6 or UART4/5/7/8"
+#endif
+#define UART_SR  SPB_REG32(UART_BASE + 0x00u)
+#define UART_DR  SPB_REG32(UART_BASE + 0x04u)
+#define UART_BRR SPB_REG32(UART_BASE + 0x08u)
+#define UART_CR1 SPB_REG32(UART_BASE + 0x0Cu)
+#define UART_SR_RXNE (1u << 5)
+#define UART_SR_TC   (1u << 6)
+#define UART_SR_TXE  (1u << 7)
+#define UART_CR1_RE  (1u << 2)
+#define UART_CR1_TE  (1u << 3)
+#define UART_CR1_UE  (1u << 13)
+
+static volatile uint32_t s_millis;
+
+void SysTick_Handler(void)
+{
+    s_millis++;
+}
+
+uint32_t port_millis(void)
+{
+    return s_millis;
+}
+
+static void wait_set(volatile uint32_t *reg, uint32_t mask)
+{
+    while ((*reg & mask) == 0u) {
+    }
+}
+
+static void clock_init(void)
+{
+    /* Back to HSI while the PLL is (re)configured. */
+    RCC_CR |= RCC_CR_HSION;
+    wait_set(&RCC_CR, RCC_CR_HSIRDY);
+    RCC_CFGR &= ~3u;
+    while ((RCC_CFGR & 0xCu) != 0u) {
+    }
+    RCC_CR &= ~RCC_CR_PLLON;
+    while (RCC_CR & RCC_CR_PLLRDY) {
+    }
+#if defined(SPB_CLOCK_SOURCE_HSE)
+#if defined(SPB_HSE_BYPASS) && SPB_HSE_BYPASS
+    RCC_CR |= RCC_CR_HSEBYP;
+#endif
+    RCC_CR |= RCC_CR_HSEON;
+    wait_set(&RCC_CR, RCC_CR_HSERDY);
+#endif
+    /* M, N, P = 2 (00), source, Q; the other bits keep their reset values. */
+    RCC_PLLCFGR = (RCC_PLLCFGR & ~0x0F437FFFu) | PLL_M | (PLL_N << 6) | PLL_SRC_HSE | (PLL_Q << 24);
+    RCC_CR |= RCC_CR_PLLON;
+
+    FLASH_ACR = FLASH_WS | FLASH_ACR_PRFTEN | FLASH_ACR_ICEN | FLASH_ACR_DCEN;
+    while ((FLASH_ACR & 0xFu) != FLASH_WS) {
+    }
+    RCC_CFGR = (RCC_CFGR & ~((0xFu << 4) | (0x3Fu << 10))) | (PPRE1 << 10) | (PPRE2 << 13);
+    wait_set(&RCC_CR, RCC_CR_PLLRDY);
+    RCC_CFGR = (RCC_CFGR & ~3u) | 2u;
+    while ((RCC_CFGR & 0xCu) != 0x8u) {
+    }
+}
+
+void port_init(void)
+{
+    SCB_VTOR = SPB_BOOT_BASE;
+    clock_init();
+
+    RCC_AHB1ENR |= (1u << SPB_UART_TX_PORT) | (1u << SPB_UART_RX_PORT);
+#if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
+    RCC_AHB1ENR |= 1u << SPB_BUTTON_PORT;
+#endif
+    (void)RCC_AHB1ENR;
+    UART_EN_REG |= UART_BIT;
+    (void)UART_EN_REG;
+    stm32_gpio_af(GPIO_BASE(SPB_UART_TX_PORT), SPB_UART_TX_PIN, SPB_UART_TX_AF);
+    stm32_gpio_af(GPIO_BASE(SPB_UART_RX_PORT), SPB_UART_RX_PIN, SPB_UART_RX_AF);
+    UART_CR1 = 0u;
+    UART_BRR = (UART_PCLK + SPB_UART_BAUD / 2u) / SPB_UART_BAUD; /* OVER8 = 0: mantissa.fraction / 16 */
+    UART_CR1 = UART_CR1_UE | UART_CR1_TE | UART_CR1_RE;
+#if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
+    stm32_gpio_input(GPIO_BASE(SPB_BUTTON_PORT), SPB_BUTTON_PIN);
+#endif
+
+    s_millis = 0u;
+    cm_systick_start(SPB_SYSCLK_HZ / 1000u);
+    cm_irq_enable();
+}
+
+void port_uart_write(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        wait_set(&UART_SR, UART_SR_TXE);
+        UART_DR = data[i];
+    }
+}
+
+int port_uart_read(uint8_t *byte, uint32_t timeout_ms)
+{
+    uint32_t start = port_millis();
+    for (;;) {
+        /* Reading SR then DR also clears an overrun (ORE). */
+        if (UART_SR & UART_SR_RXNE) {
+            *byte = (uint8_t)UART_DR;
+            return 1;
+        }
+        if ((uint32_t)(port_millis() - start) >= timeout_ms) {
+            return 0;
+        }
+    }
+}
+
+bool port_button_pressed(void)
+{
+#if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
+    bool level = (GPIO_IDR(GPIO_BASE(SPB_BUTTON_PORT)) >> SPB_BUTTON_PIN) & 1u;
+    return SPB_BUTTON_ACTIVE_LOW ? !level : level;
+#else
+    return false;
+#endif
+}
+
+/* ---- flash ---- */
+
+#define ERR_RANGE (-1)
+#define ERR_ALIGN (-2)
+#define ERR_NOT_BLANK (-3)
+#define ERR_HW (-4)
+#define ERR_VERIFY (-5)
+
+static void flash_unlock(void)
+{
+    while (FLASH_SR & FLASH_SR_BSY) {
+    }
+    if (FLASH_CR & FLASH_CR_LOCK) {
+        FLASH_KEYR = 0x45670123u;
+        FLASH_KEYR = 0xCDEF89ABu;
+    }
+    FLASH_SR = FLASH_SR_ERRORS | FLASH_SR_EOP;
+}
+
+static int flash_finish(uint32_t cr_bits)
+{
+    while (FLASH_SR & FLASH_SR_BSY) {
+    }
+    uint32_t sr = FLASH_SR;
+    FLASH_SR = FLASH_SR_ERRORS | FLASH_SR_EOP;
+    FLASH_CR &= ~cr_bits;
+    return (sr & FLASH_SR_ERRORS) ? ERR_HW : 0;
+}
+
+/* FLASH_CR.SNB of the sector starting at addr, or -1. */
+static int32_t sector_snb(uint32_t addr, uint32_t *size)
+{
+    int32_t index = spb_sector_index(addr, size);
+#if defined(SPB_FLASH_BANK2_BASE)
+    if (index >= 0 && addr >= SPB_FLASH_BANK2_BASE) {
+        uint32_t unused;
+        index = 0x10 | (index - spb_sector_index(SPB_FLASH_BANK2_BASE, &unused));
+    }
+#endif
+    return index;
+}
+
+int port_flash_erase(uint32_t addr)
+{
+    uint32_t size;
+    if (addr < SPB_FLASH_BASE || addr - SPB_FLASH_BASE >= SPB_FLASH_SIZE) {
+        return ERR_RANGE;
+    }
+    int32_t snb = sector_snb(addr, &size);
+    if (snb < 0) {
+        return ERR_ALIGN;
+    }
+    flash_unlock();
+    FLASH_CR = (FLASH_CR & ~(FLASH_CR_SNB_MASK | FLASH_CR_PSIZE_MASK)) | FLASH_CR_SER | FLASH_CR_PSIZE_X32 |
+               ((uint32_t)snb << FLASH_CR_SNB_POS);
+    FLASH_CR |= FLASH_CR_STRT;
+    int rc = flash_finish(FLASH_CR_SER | FLASH_CR_SNB_MASK);
+    FLASH_CR |= FLASH_CR_LOCK;
+
+    uint32_t acr = FLASH_ACR;
+    FLASH_ACR = acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN);
+    FLASH_ACR = (acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN)) | FLASH_ACR_ICRST | FLASH_ACR_DCRST;
+    FLASH_ACR = acr;
+
+    if (rc == 0) {
+        const volatile uint32_t *p = (const volatile uint32_t *)(uintptr_t)addr;
+        for (uint32_t i = 0; i < size / 4u; i++) {
+            if (p[i] != 0xFFFFFFFFu) {
+                return ERR_VERIFY;
+            }
+        }
+    }
+    return rc;
+}
+
+int port_flash_write(uint32_t addr, const void *data, uint32_t len)
+{
+    int rc = spb_flash_check_write(addr, len);
+    if (rc != 0) {
+        return rc;
+    }
+    const uint8_t *src = (const uint8_t *)data;
+    flash_unlock();
+    FLASH_CR = (FLASH_CR & ~FLASH_CR_PSIZE_MASK) | FLASH_CR_PSIZE_X32;
+    for (uint32_t off = 0; off < len && rc == 0; off += 4u) {
+        volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)(addr + off);
+        uint32_t word = (uint32_t)src[off] | (uint32_t)src[off + 1u] << 8 | (uint32_t)src[off + 2u] << 16 |
+                        (uint32_t)src[off + 3u] << 24;
+        if (*dst != 0xFFFFFFFFu) { /* no ECC on F4, but the port.h rule is one program per erase */
+            rc = ERR_NOT_BLANK;
+            break;
+        }
+        FLASH_CR |= FLASH_CR_PG;
+        *dst = word;
+        rc = flash_finish(FLASH_CR_PG);
+        if (rc == 0 && *dst != word) {
+            rc = ERR_VERIFY;
+        }
+    }
+    FLASH_CR |= FLASH_CR_LOCK;
+    return rc;
+}
+
+int port_flash_read(uint32_t addr, void *dst, uint32_t len)
+{
+    if (!spb_in_flash(addr, len)) {
+        return ERR_RANGE;
+    }
+    memcpy(dst, (const void *)(uintptr_t)addr, len);
+    return 0;
+}
+
+/* ---- reset / hand-over ---- */
+
+void port_reset(void)
+{
+    while ((UART_SR & UART_SR_TC) == 0u && (UART_CR1 & UART_CR1_UE)) {
+    }
+    cm_system_reset();
+}
+
+void port_jump_to_app(uint32_t vector_table)
+{
+    while ((UART_SR & UART_SR_TC) == 0u) {
+    }
+    cm_quiesce();
+    UART_RST_REG |= UART_BIT;
+    UART_RST_REG &= ~UART_BIT;
+    UART_EN_REG &= ~UART_BIT;
+    cm_jump(vector_table);
+}
