@@ -30,15 +30,35 @@ class LoadSegment:
     data: bytes
 
 
+def _section_span(elf, seg):
+    """File range [lo, hi) of the allocated sections with content inside a segment. The linker may map
+    the ELF and program headers into the first segment when there is room before the vector table;
+    those bytes are not firmware, so the segment is trimmed to its sections (as the original's
+    elf2segbin trims segment 0 to its lowest section)."""
+    start, end = seg["p_offset"], seg["p_offset"] + seg["p_filesz"]
+    spans = [(sec["sh_offset"], sec["sh_offset"] + sec["sh_size"]) for sec in elf.iter_sections()
+             if sec["sh_flags"] & 0x2 and sec["sh_type"] != "SHT_NOBITS" and sec["sh_size"] > 0
+             and start <= sec["sh_offset"] < end]
+    if not spans:
+        return None
+    return min(lo for lo, _ in spans), min(end, max(hi for _, hi in spans))
+
+
 def load_segments(path) -> list[LoadSegment]:
     """PT_LOAD segments with file content, by load address, from an ELF file."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
             elf = ELFFile(handle)
-            segments = [LoadSegment(seg["p_paddr"], seg.data()[:seg["p_filesz"]])
-                        for seg in elf.iter_segments()
-                        if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0]
+            segments = []
+            for seg in elf.iter_segments():
+                if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
+                    continue
+                span = _section_span(elf, seg)
+                if span is None:
+                    continue
+                data = seg.data()[span[0] - seg["p_offset"]:span[1] - seg["p_offset"]]
+                segments.append(LoadSegment(seg["p_paddr"] + span[0] - seg["p_offset"], data))
     except FileNotFoundError:
         raise SpbError(path, "ELF file not found") from None
     except ELFError as exc:

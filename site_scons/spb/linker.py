@@ -127,6 +127,10 @@ SECTIONS
     KEEP(*(.isr_vector))
   }} > APP_FLASH
 
+  /* Unwind tables first: .text then closes the read-only part and pads it to 16 with real bytes. */
+  .ARM.extab : {{ *(.ARM.extab* .gnu.linkonce.armextab.*) }} > APP_FLASH
+  .ARM.exidx : {{ *(.ARM.exidx* .gnu.linkonce.armexidx.*) }} > APP_FLASH
+
   .text :
   {{
     *(.text .text.*)
@@ -134,13 +138,6 @@ SECTIONS
     KEEP(*(.init))
     KEEP(*(.fini))
     . = ALIGN(4);
-  }} > APP_FLASH
-
-  .ARM.extab : {{ *(.ARM.extab* .gnu.linkonce.armextab.*) }} > APP_FLASH
-  .ARM.exidx : {{ *(.ARM.exidx* .gnu.linkonce.armexidx.*) }} > APP_FLASH
-
-  .init_array :
-  {{
     __init_array_start = .;
     KEEP(*(SORT(.init_array.*)))
     KEEP(*(.init_array))

@@ -37,5 +37,6 @@ def write_combined(ihex: IntelHex, board: Board, hex_path, bin_path) -> None:
     internal_max = max(a for a in ihex.addresses() if a < flash_end)
     # The .bin spans internal flash from its base to the last byte used; gaps read as erased flash
     # (0xFF on most families, 0x00 on STM32L0).
-    data = ihex.tobinstr(start=board.flash.base, end=internal_max, pad=board.flash.erased_value)
+    ihex.padding = board.flash.erased_value
+    data = ihex.tobinstr(start=board.flash.base, end=internal_max)
     Path(bin_path).write_bytes(data)

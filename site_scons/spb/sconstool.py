@@ -169,6 +169,32 @@ def _wrap(function):
 _act_app_ld.varlist = ("SPB_MIN_STACK",)
 _act_size_report.varlist = ("SPB_SIZE_KIND",)
 
+# The modules each action's output depends on. SCons hashes an action function's own code only, so
+# these files become sources: editing the plugin's linker script generator relinks, and so on.
+_MODULES = {
+    _act_board_header: ("board", "board_header"),
+    _act_boot_ld: ("board", "linker"),
+    _act_app_ld: ("board", "linker"),
+    _act_api_ld: ("board", "linker"),
+    _act_version_header: ("version",),
+    _act_keys_source: ("keys",),
+    _act_plain_image: ("board", "elfimage"),
+    _act_sfb: ("board", "elfimage", "image", "keys"),
+    _act_combined: ("board", "elfimage", "image", "keys", "manufacturing"),
+    _act_size_report: ("board", "sizereport"),
+}
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _code_emitter(function, inner=None):
+    modules = [str(_PACKAGE_DIR / f"{name}.py") for name in _MODULES.get(function, ())]
+
+    def emitter(target, source, env):
+        if inner is not None:
+            target, source = inner(target, source, env)
+        return target, list(source) + [env.File(m) for m in modules]
+    return emitter
+
 
 def _map_emitter(target, source, env):
     elf = target[0]
@@ -273,7 +299,7 @@ def _builders(env):
         "SpbSizeReport": _act_size_report,
     }
     for name, function in simple.items():
-        env["BUILDERS"][name] = Builder(action=_wrap(function))
+        env["BUILDERS"][name] = Builder(action=_wrap(function), emitter=_code_emitter(function))
 
     def sfb_emitter(target, source, env):
         return target, source[:1] + [env["SPB_BOARD_FILE"], env["SPB_VERSION_NODE"], env["SPB_KEY_FILES"][0],
@@ -286,8 +312,9 @@ def _builders(env):
                               env["SPB_KEY_FILES"][1]])
 
     env["BUILDERS"]["SpbSfb"] = Builder(action=_wrap(_act_sfb), suffix=".sfb", src_suffix=".elf",
-                                        emitter=sfb_emitter)
-    env["BUILDERS"]["SpbCombined"] = Builder(action=_wrap(_act_combined), suffix=".hex", emitter=combined_emitter)
+                                        emitter=_code_emitter(_act_sfb, sfb_emitter))
+    env["BUILDERS"]["SpbCombined"] = Builder(action=_wrap(_act_combined), suffix=".hex",
+                                             emitter=_code_emitter(_act_combined, combined_emitter))
     env["BUILDERS"]["SpbObjcopyBin"] = Builder(action=SCons.Script.Action(
         "$OBJCOPY -O binary $SOURCE $TARGET", "$SPB_OBJCOPYCOMSTR"), suffix=".bin", src_suffix=".elf")
     env["BUILDERS"]["SpbObjcopyHex"] = Builder(action=SCons.Script.Action(
@@ -347,7 +374,7 @@ def SpbBootloader(env, bootloader_dir=None):
     _common_flags(benv, board.boot_flags())
     family = board.family
     benv.Append(CPPPATH=[env["SPB_GEN"], str(root / "include"), str(root / "src"), str(root / "src" / "crypto"),
-                         str(root / "port"), str(root / "port" / family)],
+                         str(root / "port"), str(root / "port" / "common"), str(root / "port" / family)],
                 CPPDEFINES=["SPB_BOOTLOADER_BUILD", ("SPB_BOOT_VERSION_STR", '\\"v%s\\"' % _boot_version())],
                 CCFLAGS=["-Werror"],
                 LINKFLAGS=["-T", gen["boot_ld"].abspath])

@@ -1,0 +1,103 @@
+/*
+ * Boot sequence: banner, inspect both slots, install a verified newer update, launch SLOT0 or stay.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "boot.h"
+#include "install.h"
+#include "keys.h"
+#include "log.h"
+#include "port.h"
+#include "spb_board.h"
+
+#ifndef SPB_BOOT_VERSION_STR
+#define SPB_BOOT_VERSION_STR "v0.0.0"
+#endif
+
+static void banner(void)
+{
+    log_line("Bootloader starting up.");
+    log_printf("STM32 Secure Patching Bootloader (open re-implementation)\r\n");
+    log_printf("Build: %s\r\n", SPB_BOOT_VERSION_STR);
+    log_printf("Target: %s\r\n", SPB_BOARD_NAME);
+    log_printf("Clock:%u UART:%s,%u,N81\r\n", (uint32_t)SPB_SYSCLK_HZ, SPB_UART_NAME, (uint32_t)SPB_UART_BAUD);
+    log_printf("SLOT0:%08X SLOT1:%08X SIZE:%X\r\n", (uint32_t)SPB_SLOT0_ADDR, (uint32_t)SPB_SLOT1_ADDR,
+               (uint32_t)SPB_SLOT0_SIZE);
+    log_printf("APP RAMSTART:%08X VTOR:%08X\r\n", (uint32_t)SPB_APP_RAM_BASE,
+               (uint32_t)(SPB_SLOT0_ADDR + SPB_VECTOR_SIZE));
+    if (spb_keys_are_development) {
+        log_printf("WARNING: DEVELOPMENT KEYS. Anyone can sign images for this device. Do not ship.\r\n");
+    }
+}
+
+static void describe_slot1(const slot1_state_t *s)
+{
+    log_line("Verify slot 1 header.");
+    switch (s->header) {
+    case IMAGE_OK:
+        log_line("Slot 1 has firmware header: version %V, size %u.", s->h.version, s->h.size);
+        if (s->done) {
+            log_line("Slot 1 is installed.");
+        } else if (s->ready) {
+            log_line("Slot 1 is ready.");
+        } else {
+            log_line("Slot 1 is not marked for install.");
+        }
+        break;
+    case IMAGE_NO_HEADER:
+        log_line("Slot 1 is empty.");
+        break;
+    default:
+        log_line("Slot 1 header is invalid (%u).", (uint32_t)s->header);
+        break;
+    }
+}
+
+uint32_t boot_run(void)
+{
+    slot1_state_t s1;
+    slot0_state_t s0;
+
+    banner();
+    if (SPB_SLOT1_SIZE != 0u) {
+        install_read_slot1(&s1);
+        describe_slot1(&s1);
+    } else {
+        s1.header = IMAGE_NO_HEADER;
+    }
+    log_line("Verify slot 0.");
+    bool valid = install_check_slot0(&s0, true);
+    if (valid) {
+        log_line("Slot 0 has valid active firmware version %V", s0.h.version);
+    }
+    if (SPB_SLOT1_SIZE != 0u && install_process_update(&s1, &s0)) {
+        log_line("Verify slot 0.");
+        valid = install_check_slot0(&s0, true);
+        if (valid) {
+            log_line("Slot 0 has valid firmware version %V", s0.h.version);
+        }
+    }
+    if (!valid) {
+        log_line("No valid firmware in slot 0 and no update to install: staying in the bootloader.");
+        return 0;
+    }
+    log_line("Preparing to launch application in slot 0.");
+    return SPB_SLOT0_ADDR + SPB_VECTOR_SIZE;
+}
+
+#ifndef SPB_HOST
+int main(void)
+{
+    port_init();
+    uint32_t vector_table = boot_run();
+    if (vector_table != 0u) {
+        port_jump_to_app(vector_table);
+    }
+    for (;;) {
+        /* Nothing runnable: wait here. A reset (or a future YMODEM loader) is the way out. */
+        uint8_t byte;
+        (void)port_uart_read(&byte, 1000u);
+    }
+}
+#endif

@@ -1,0 +1,159 @@
+#include "image.h"
+
+#include <string.h>
+
+#include "aes128.h"
+#include "ct.h"
+#include "keys.h"
+#include "p256.h"
+#include "port.h"
+#include "sha256.h"
+
+#define CHUNK 256u /* bytes per flash read while hashing; a multiple of 16 for CBC */
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+image_result_t image_header_parse(image_header_t *h, const uint8_t raw[IMAGE_HEADER_SIZE])
+{
+    memmove(h->raw, raw, IMAGE_HEADER_SIZE);
+    h->protocol = get16(&h->raw[0x02]);
+    h->version = get32(&h->raw[0x14]);
+    h->size = get32(&h->raw[0x18]);
+    h->segoff = get32(&h->raw[0x3C]);
+    return (h->raw[0] == 'S' && h->raw[1] == 'U') ? IMAGE_OK : IMAGE_NO_HEADER;
+}
+
+bool image_header_authentic(const image_header_t *h)
+{
+    uint8_t digest[32];
+    spb_sha256(h->raw, IMAGE_SIGNED_SIZE, digest);
+    /* Verified twice: a single glitched branch must not turn a forgery into an accepted header. */
+    volatile int first = spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
+    if (first != 0) {
+        return false;
+    }
+    volatile int second = spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
+    return first == 0 && second == 0;
+}
+
+image_result_t image_header_check(image_header_t *h, const uint8_t raw[IMAGE_HEADER_SIZE], uint16_t protocol)
+{
+    image_result_t r = image_header_parse(h, raw);
+    if (r != IMAGE_OK) {
+        return r;
+    }
+    if (!image_header_authentic(h)) {
+        return IMAGE_BAD_SIGNATURE;
+    }
+    if (h->protocol != protocol) {
+        return IMAGE_BAD_PROTOCOL;
+    }
+    if (h->size == 0u || h->size % 16u != 0u || !slot_image_fits(SLOT1, 0, h->size) ||
+        !slot_image_fits(SLOT0, h->segoff, h->size)) {
+        return IMAGE_BAD_SIZE;
+    }
+    return IMAGE_OK;
+}
+
+image_result_t image_read_header(slot_id_t slot, image_header_t *h)
+{
+    uint8_t raw[IMAGE_HEADER_SIZE];
+    if (slot == SLOT1 && SPB_SLOT1_SIZE == 0u) {
+        return IMAGE_NO_HEADER;
+    }
+    if (port_flash_read(slot_base(slot), raw, sizeof raw) != 0) {
+        return IMAGE_READ_ERROR;
+    }
+    return image_header_check(h, raw, IMAGE_PROTOCOL_FULL);
+}
+
+/* Walk the image in CHUNK pieces, decrypting when it comes from SLOT1, hashing the plaintext, and
+ * optionally writing it into SLOT0. */
+static image_result_t walk(slot_id_t from, const image_header_t *h, slot_writer_t *out,
+                           void (*progress)(uint32_t done, uint32_t total))
+{
+    uint8_t buf[CHUNK];
+    uint8_t iv[16];
+    uint8_t digest[32];
+    spb_sha256_ctx sha;
+    spb_aes128_ctx aes;
+
+    spb_sha256_init(&sha);
+    if (from == SLOT1) {
+        spb_aes128_init(&aes, spb_aes_key);
+        memcpy(iv, &h->raw[0x04], sizeof iv);
+    }
+    for (uint32_t done = 0; done < h->size;) {
+        uint32_t n = h->size - done < CHUNK ? h->size - done : CHUNK;
+        /* A chunk may straddle the MultiSegment boundary in SLOT0: read it in two parts. */
+        uint32_t first = n;
+        if (from == SLOT0 && h->segoff != 0u && done < h->segoff && h->segoff - done < n) {
+            first = h->segoff - done;
+        }
+        if (port_flash_read(slot_image_address(from, h->segoff, done), buf, first) != 0 ||
+            (first < n && port_flash_read(slot_image_address(from, h->segoff, done + first), buf + first, n - first) != 0)) {
+            memset(&aes, 0, sizeof aes);
+            return IMAGE_READ_ERROR;
+        }
+        if (from == SLOT1) {
+            spb_aes128_cbc_decrypt(&aes, iv, buf, buf, n);
+        }
+        spb_sha256_update(&sha, buf, n);
+        if (out != NULL) {
+            /* Where SLOT0 continues in the second segment, restart the writer there. */
+            uint32_t split = (h->segoff != 0u && done < h->segoff && h->segoff - done < n) ? h->segoff - done : n;
+            if (slot_writer_put(out, buf, split) != 0) {
+                memset(&aes, 0, sizeof aes);
+                return IMAGE_WRITE_ERROR;
+            }
+            if (split < n) {
+#if defined(SPB_SLOT0_EXT_ADDR)
+                if (slot_writer_flush(out) != 0) {
+                    return IMAGE_WRITE_ERROR;
+                }
+                slot_writer_init(out, SPB_SLOT0_EXT_ADDR, SPB_SLOT0_EXT_ADDR + SPB_SLOT0_EXT_SIZE,
+                                 SPB_SLOT0_EXT_ADDR + SPB_SLOT0_EXT_SIZE);
+                if (slot_writer_put(out, buf + split, n - split) != 0) {
+                    return IMAGE_WRITE_ERROR;
+                }
+#endif
+            }
+        }
+        done += n;
+        if (progress != NULL) {
+            progress(done, h->size);
+        }
+    }
+    memset(&aes, 0, sizeof aes);
+    memset(buf, 0, sizeof buf); /* plaintext does not linger on the stack the application reuses */
+    spb_sha256_final(&sha, digest);
+    return spb_ct_equal(digest, &h->raw[0x1C], sizeof digest) ? IMAGE_OK : IMAGE_BAD_TAG;
+}
+
+image_result_t image_verify(slot_id_t slot, const image_header_t *h, void (*progress)(uint32_t done, uint32_t total))
+{
+    return walk(slot, h, NULL, progress);
+}
+
+image_result_t image_copy_to_slot0(const image_header_t *h, void (*progress)(uint32_t done, uint32_t total))
+{
+    slot_writer_t out;
+    uint32_t start = slot_image_address(SLOT0, h->segoff, 0);
+    slot_writer_init(&out, start, SPB_SLOT0_ADDR + SPB_SLOT0_SIZE, SPB_SLOT0_ADDR + SPB_SLOT0_SIZE);
+    image_result_t r = walk(SLOT1, h, &out, progress);
+    if (r != IMAGE_OK) {
+        return r;
+    }
+    if (slot_writer_flush(&out) != 0) {
+        return IMAGE_WRITE_ERROR;
+    }
+    return walk(SLOT0, h, NULL, NULL);
+}

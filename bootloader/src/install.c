@@ -1,0 +1,173 @@
+#include "install.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "port.h"
+
+static uint32_t last_step;
+
+/* Progress bar in steps of 1/8: erase fills 0..50 %, copy 51..100 % as in the original's log. */
+static void bar(uint32_t percent)
+{
+    uint32_t step = percent / 12u;
+    if (step != last_step || percent == 100u) {
+        last_step = step;
+        log_progress(percent);
+    }
+}
+
+static void erase_progress(uint32_t done, uint32_t total)
+{
+    bar(total ? done * 50u / total : 50u);
+}
+
+static void copy_progress(uint32_t done, uint32_t total)
+{
+    bar(51u + (total ? (uint32_t)((uint64_t)done * 49u / total) : 49u));
+}
+
+void install_read_slot1(slot1_state_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->header = image_read_header(SLOT1, &s->h);
+    if (s->header == IMAGE_OK) {
+        s->ready = slot_marker_is_set(SLOT_MARK_READY);
+        s->approved = slot_marker_is_set(SLOT_MARK_APPROVED);
+        s->done = slot_marker_is_set(SLOT_MARK_DONE);
+    }
+}
+
+bool install_check_slot0(slot0_state_t *s, bool log)
+{
+    memset(s, 0, sizeof *s);
+    s->image = IMAGE_NO_HEADER;
+    if (log) {
+        log_line("Verify slot 0 header.");
+    }
+    s->header = image_read_header(SLOT0, &s->h);
+    if (s->header != IMAGE_OK) {
+        if (log) {
+            log_line(s->header == IMAGE_NO_HEADER ? "Slot 0 is empty." : "Slot 0 header is invalid (%u).",
+                     (uint32_t)s->header);
+        }
+        return false;
+    }
+    if (log) {
+        log_line("Verify slot 0 signature.");
+    }
+    s->image = image_verify(SLOT0, &s->h, NULL);
+    if (s->image != IMAGE_OK) {
+        if (log) {
+            log_line("Slot 0 image does not match its tag.");
+        }
+        return false;
+    }
+    if (log) {
+        log_line("Verify slot 0 ready.");
+    }
+    uint8_t copy[SLOT_MARK_SIZE];
+    s->ready = port_flash_read(SPB_SLOT0_ADDR + SLOT_MARK_READY, copy, sizeof copy) == 0 &&
+               memcmp(copy, &s->h.raw[IMAGE_SIGNED_SIZE], sizeof copy) == 0;
+    if (!s->ready) {
+        if (log) {
+            log_line("Slot 0 install was not completed.");
+        }
+        return false;
+    }
+    if (log) {
+        log_line("Verify slot 0 fw ver.");
+    }
+    return true;
+}
+
+/* Erase SLOT0, decrypt SLOT1 into it, verify it, then write its header last: until that single write
+ * lands SLOT0 has no valid header, and APPROVED in SLOT1 makes the next boot redo the install. */
+static bool install(const image_header_t *h)
+{
+    uint8_t installed[SLOT_INSTALLED_HEADER_SIZE];
+    uint32_t internal = h->segoff != 0u ? h->segoff : h->size;
+
+    log_line("Erase slot 0.");
+    last_step = 0xFFu;
+    if (slot_erase_range(SPB_SLOT0_ADDR, SPB_VECTOR_SIZE + internal, erase_progress) != 0) {
+        log_line("Slot 0 erase failed.");
+        return false;
+    }
+#if defined(SPB_SLOT0_EXT_ADDR)
+    if (h->segoff != 0u && slot_erase_range(SPB_SLOT0_EXT_ADDR, h->size - h->segoff, NULL) != 0) {
+        log_line("Slot 0 external segment erase failed.");
+        return false;
+    }
+#endif
+    log_line("Copy slot 1 to slot 0.");
+    image_result_t r = image_copy_to_slot0(h, copy_progress);
+    if (r != IMAGE_OK) {
+        log_line("Copy failed (%u).", (uint32_t)r);
+        return false;
+    }
+    log_line("Slot 0 validated.");
+    memcpy(installed, h->raw, IMAGE_HEADER_SIZE);
+    for (uint32_t i = 0; i < 3u; i++) {
+        memcpy(&installed[IMAGE_HEADER_SIZE + i * SLOT_MARK_SIZE], &h->raw[IMAGE_SIGNED_SIZE], SLOT_MARK_SIZE);
+    }
+    if (port_flash_write(SPB_SLOT0_ADDR, installed, sizeof installed) != 0) {
+        log_line("Writing the slot 0 header failed.");
+        return false;
+    }
+    return true;
+}
+
+static void mark_done(const image_header_t *h)
+{
+    if (slot_marker_write(SLOT_MARK_DONE, &h->raw[IMAGE_SIGNED_SIZE]) != 0) {
+        log_line("Could not mark slot 1 installed.");
+    }
+}
+
+bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
+{
+    image_header_t *h = &s1->h;
+
+    if (s1->header != IMAGE_OK || !s1->ready || s1->done) {
+        return false;
+    }
+    log_line("Check for update.");
+    if (s1->approved) {
+        /* A previous boot verified this image, checked its version and started installing it. If the
+         * only thing missing is the DONE marker, SLOT0 already holds it. */
+        if (s0->header == IMAGE_OK && s0->image == IMAGE_OK && s0->ready &&
+            memcmp(s0->h.raw, h->raw, IMAGE_SIGNED_SIZE) == 0) {
+            log_line("Slot 1 firmware %V is installed.", h->version);
+            mark_done(h);
+            return false;
+        }
+        log_line("Resuming the interrupted install of firmware %V.", h->version);
+    } else {
+        if (s0->header == IMAGE_OK && h->version <= s0->h.version) {
+            log_line("Slot 1 firmware %V is not newer than %V: refused.", h->version, s0->h.version);
+            return false;
+        }
+        log_line("Slot 1 firmware %V is newer.", h->version);
+        log_line("Prepare for update.");
+    }
+    log_line("Verify slot 1 signature.");
+    image_result_t r = image_verify(SLOT1, h, NULL);
+    if (r != IMAGE_OK) {
+        log_line("Slot 1 image rejected (%u): slot 0 is kept.", (uint32_t)r);
+        return false;
+    }
+    if (!s1->approved) {
+        if (slot_marker_write(SLOT_MARK_APPROVED, &h->raw[IMAGE_SIGNED_SIZE]) != 0) {
+            log_line("Could not mark slot 1 approved: update postponed.");
+            return false;
+        }
+        s1->approved = true;
+    }
+    if (!install(h)) {
+        return true;
+    }
+    mark_done(h);
+    s1->done = true;
+    return true;
+}

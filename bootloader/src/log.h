@@ -1,0 +1,21 @@
+/* Console messages of the bootloader: "[  s.mss] text" lines as the original's boot log, and the
+ * 32-column progress bar. A small formatter instead of printf keeps newlib's stdio out of the image. */
+#ifndef SPB_LOG_H
+#define SPB_LOG_H
+
+#include <stdint.h>
+
+/* Supported conversions: %s %c %d %u %x %X with optional zero flag and width (e.g. %08X), %% and
+ * %V (a u32 firmware version printed as major.minor.patch). */
+void log_printf(const char *fmt, ...);
+
+/* One timestamped line; a newline is added. */
+void log_line(const char *fmt, ...);
+
+/* "[................                ] 50%" on its own line. */
+void log_progress(uint32_t percent);
+
+/* Hex dump of n bytes without separators. */
+void log_hex(const uint8_t *data, uint32_t n);
+
+#endif
