@@ -64,7 +64,7 @@ def test_combined_image(default_build):
     assert header_block == image.installed_header(header, board.vector_size)
     plain = (out / "hello.bin").read_bytes()
     assert ih.tobinstr(start=board.app_vector_address, size=len(plain)) == plain
-    assert header.size == len(plain) and header.version == 0x01020003
+    assert header.size == len(plain) and header.version == 0x01000203
     binary = (out / "hello_combined.bin").read_bytes()
     assert binary[:len(boot)] == boot
     gap = binary[len(boot):board.slot0.address - board.flash.base]
@@ -132,7 +132,7 @@ def test_new_tag_resigns_only_what_depends_on_the_version(project):
     assert not [t for t in touched if t.startswith(build + "bootloader")], touched
     assert not [t for t in touched if t.endswith(".o") and not t.endswith("main.o")], touched
     sfb = (root / "build/NUCLEO-L452RE/app.sfb").read_bytes()
-    assert image.Header.unpack(sfb).version == 0x01010000
+    assert image.Header.unpack(sfb).version == 0x01000100
     assert image.verify_sfb(sfb, keys, 0x200).ok
 
 

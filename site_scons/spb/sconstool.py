@@ -437,6 +437,12 @@ def SpbFirmware(env, name, sources, **kwargs):
     app = env.SpbApplication(name, sources, **kwargs)
     app["combined"] = env.SpbManufacturingImage(boot["elf"], app["elf"], name)
     app["bootloader"] = boot
+    outputs = [app["sfb"], app["bin"], app["size"], *app["combined"], boot["bin"], boot["hex"], boot["size"]]
+    env.Alias(name, outputs)
+    # `scons` builds "." by default; a BUILD_DIR outside the project would then build nothing.
+    top = env.Dir("#").abspath
+    if os.path.relpath(env["SPB_BUILD"].abspath, top).startswith(".."):
+        env.Default(outputs)
     return app
 
 
