@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Worst-case stack of the bootloader's entry points, from GCC's call graph (-fcallgraph-info=su).
+
+Cross-compiles the bootloader core, crypto and the board's port with the build's optimisation, reads the
+per-function frame sizes and call edges GCC reports, and prints the deepest path from main() (boot
+stack) and from each application API entry (which run on the application's stack). Functions GCC
+cannot size (dynamic frames) or calls through pointers are reported; the core has neither.
+
+Usage: .venv/bin/python bench/stack_usage.py [--board NUCLEO-L452RE]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "site_scons"))
+
+NODE = re.compile(r'node: \{ title: "([^"]+)" label: "([^"]*)"')
+EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+ENTRIES = ["main", "SE_PATCH_Init", "SE_PATCH_Data", "SE_PATCH_InstallAtNextReset", "SE_PATCH_Abort",
+           "SE_PATCH_Poll", "SE_APP_GetActiveFwInfo", "SE_APP_GetBootVer"]
+
+
+def main():
+    from spb.board import load_board
+    from spb.board_header import render
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--board", default="NUCLEO-L452RE")
+    args = parser.parse_args()
+    board = load_board(REPO / "boards" / f"{args.board}.toml")
+    root = REPO / "bootloader"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "spb_board.h").write_text(render(board))
+        includes = [tmp, root / "include", root / "src", root / "src/crypto", root / "port", root / "port/common",
+                    root / "port" / board.family]
+        sources = [*sorted((root / "src").glob("*.c")), *sorted((root / "src/crypto").glob("*.c")),
+                   *sorted((root / "port/common").glob("*.c")), *sorted((root / "port" / board.family).glob("*.c"))]
+        for src in sources:
+            cmd = ["arm-none-eabi-gcc", *board.boot_flags(), "-Os", "-ffunction-sections", "-std=gnu11",
+                   "-DSPB_BOOTLOADER_BUILD", '-DSPB_BOOT_VERSION_STR="v0"', *[f"-I{i}" for i in includes],
+                   "-fcallgraph-info=su", "-c", str(src), "-o", str(tmp / (src.stem + ".o"))]
+            subprocess.run(cmd, check=True, cwd=tmp)
+        frames, calls, names = {}, {}, {}
+        for ci in tmp.glob("*.ci"):
+            for line in ci.read_text().splitlines():
+                m = NODE.match(line)
+                if m:
+                    title, label = m.groups()
+                    size = re.search(r"(\d+) bytes \((static|dynamic[^)]*)\)", label)
+                    if size:
+                        frames[title] = (int(size.group(1)), size.group(2))
+                        names[title.split(":")[-1]] = title
+                    continue
+                m = EDGE.match(line)
+                if m:
+                    calls.setdefault(m.group(1), set()).add(m.group(2))
+
+    def resolve(title):
+        return title if title in frames else names.get(title.split(":")[-1], title)
+
+    @lru_cache(maxsize=None)
+    def worst(title):
+        title = resolve(title)
+        own = frames.get(title, (0, "unknown"))[0]
+        best, path = 0, []
+        for callee in calls.get(title, ()):
+            depth, sub = worst(callee)
+            if depth > best:
+                best, path = depth, sub
+        return own + best, [title.split(":")[-1]] + path
+
+    dynamic = [t for t, (_, kind) in frames.items() if kind != "static"]
+    print(f"{args.board} ({board.cpu}), -Os; frame sizes from GCC -fcallgraph-info=su")
+    for entry in ENTRIES:
+        depth, path = worst(entry)
+        print(f"  {entry:30s} {depth:5d} bytes  via {' > '.join(path)}")
+    print("  functions with non-static frames:", ", ".join(dynamic) or "none")
+
+
+if __name__ == "__main__":
+    main()
