@@ -69,13 +69,13 @@ uint32_t boot_run(void)
     log_line("Verify slot 0.");
     bool valid = install_check_slot0(&s0, true);
     if (valid) {
-        log_line("Slot 0 has valid active firmware version %V", s0.h.version);
+        log_line("Slot 0 has valid active firmware version %V (%u bytes)", s0.h.version, s0.h.size);
     }
     if (SPB_SLOT1_SIZE != 0u && install_process_update(&s1, &s0)) {
         log_line("Verify slot 0.");
         valid = install_check_slot0(&s0, true);
         if (valid) {
-            log_line("Slot 0 has valid firmware version %V", s0.h.version);
+            log_line("Slot 0 has valid firmware version %V (%u bytes)", s0.h.version, s0.h.size);
         }
     }
     if (!valid) {
