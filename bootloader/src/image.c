@@ -56,7 +56,7 @@ image_result_t image_header_check(image_header_t *h, const uint8_t raw[IMAGE_HEA
     if (h->protocol != protocol) {
         return IMAGE_BAD_PROTOCOL;
     }
-    if (h->size == 0u || h->size % 16u != 0u || !slot_image_fits(SLOT1, 0, h->size) ||
+    if (h->size == 0u || h->size % 16u != 0u || (SPB_SLOT1_SIZE != 0u && !slot_image_fits(SLOT1, 0, h->size)) ||
         !slot_image_fits(SLOT0, h->segoff, h->size)) {
         return IMAGE_BAD_SIZE;
     }
@@ -108,9 +108,10 @@ static image_result_t walk(slot_id_t from, const image_header_t *h, slot_writer_
         }
         spb_sha256_update(&sha, buf, n);
         if (out != NULL) {
-            /* Where SLOT0 continues in the second segment, restart the writer there. */
-            uint32_t split = (h->segoff != 0u && done < h->segoff && h->segoff - done < n) ? h->segoff - done : n;
-            if (slot_writer_put(out, buf, split) != 0) {
+            /* Where SLOT0 continues in the second segment (possibly right at this chunk's start),
+             * restart the writer there. */
+            uint32_t split = (h->segoff != 0u && done <= h->segoff && h->segoff - done < n) ? h->segoff - done : n;
+            if (split != 0u && slot_writer_put(out, buf, split) != 0) {
                 memset(&aes, 0, sizeof aes);
                 return IMAGE_WRITE_ERROR;
             }
