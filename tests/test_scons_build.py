@@ -208,3 +208,21 @@ def test_cachedir_gives_identical_sfb(tmp_path):
     for cached in (tmp_path / "cache").rglob("*"):
         if cached.is_file():
             assert keys.aes_key not in cached.read_bytes(), cached
+
+
+@pytest.mark.parametrize("board_file", sorted((REPO / "boards").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_shipped_board_builds_within_budget(board_file, tmp_path):
+    """Each board in boards/ is data only: the same sources build for it, the bootloader stays within
+    32 KiB flash / 5 KiB RAM, and the .sfb verifies against the board's own vector offset."""
+    from spb import sizereport
+    board = load_board(board_file)
+    keys = make_keys(tmp_path / "keys")
+    out = tmp_path / "out"
+    scons(REPO, f"BOARD={board_file.stem}", f"BUILD_DIR={out}", f"KEYS={keys.directory}", "VERSION=2.0.1")
+    usage = {u.region.name: u.used
+             for u in sizereport.measure(out / "bootloader.elf", sizereport.bootloader_regions(board))}
+    assert 0 < usage["BOOT_FLASH"] <= 32 * 1024
+    assert usage["BOOT_RAM"] <= 5 * 1024
+    report = image.verify_sfb((out / "hello.sfb").read_bytes(), keys, board.vector_size)
+    assert report.ok and report.header.version == 0x02000001
+    assert report.plaintext == (out / "hello.bin").read_bytes()
