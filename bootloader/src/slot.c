@@ -5,6 +5,19 @@
 #include "flash_geom.h"
 #include "port.h"
 
+/* External NOR flash erases to 0xFF whatever the internal flash does (0x00 on STM32L0). */
+static uint8_t erased_at(uint32_t addr)
+{
+#if defined(SPB_EXT_FLASH_PRESENT)
+    if (addr >= SPB_EXT_FLASH_BASE && addr - SPB_EXT_FLASH_BASE < SPB_EXT_FLASH_SIZE) {
+        return 0xFFu;
+    }
+#else
+    (void)addr;
+#endif
+    return SPB_FLASH_ERASED_VALUE;
+}
+
 uint32_t slot_base(slot_id_t slot)
 {
     return slot == SLOT0 ? SPB_SLOT0_ADDR : SPB_SLOT1_ADDR;
@@ -110,8 +123,9 @@ bool slot_is_erased(uint32_t addr, uint32_t len)
         if (port_flash_read(addr, chunk, n) != 0) {
             return false;
         }
+        uint8_t erased = erased_at(addr);
         for (uint32_t i = 0; i < n; i++) {
-            if (chunk[i] != SPB_FLASH_ERASED_VALUE) {
+            if (chunk[i] != erased) {
                 return false;
             }
         }
@@ -189,6 +203,6 @@ int slot_writer_flush(slot_writer_t *w)
     if (w->fill == 0u) {
         return 0;
     }
-    memset(&w->buffer[w->fill], SPB_FLASH_ERASED_VALUE, SPB_FLASH_WRITE_SIZE - w->fill);
+    memset(&w->buffer[w->fill], erased_at(w->address), SPB_FLASH_WRITE_SIZE - w->fill);
     return program_unit(w);
 }

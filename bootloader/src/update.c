@@ -271,3 +271,12 @@ SE_ErrorStatus SE_PATCH_Poll(SE_PATCH_Status *status)
     report(status);
     return u.stage == SE_PATCH_Stage_ERROR ? SE_ERROR : SE_SUCCESS;
 }
+
+#ifdef SPB_HOST
+/* Host simulator only: a reset clears the engine's RAM, as .bss zeroing does on hardware. */
+void update_host_power_on(void);
+void update_host_power_on(void)
+{
+    memset(&u, 0, sizeof u);
+}
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Test-facing side of the host port: a flash simulator with operation counting and power cuts, for
+ * running the real bootloader core on the build machine (tests/bootloader). Not part of any firmware.
+ *
+ * Power-cut model: when the operation counter reaches the armed cut point, that operation is torn and
+ * nothing after it runs (longjmp back to the harness entry). A torn write programs only the first half
+ * of its bytes; a torn erase erases only the first half of the unit. Both are worse than "the
+ * operation did not happen", and both leave partly written markers and headers behind.
+ */
+#ifndef SPB_HOST_SIM_H
+#define SPB_HOST_SIM_H
+
+#include <stdint.h>
+
+#include "se_interface.h"
+
+/* Power on with erased flash; clears counters, console, and the cut. */
+void host_erase_all(void);
+/* Simulated reset: RAM state of the bootloader is lost (as .bss zeroing does on hardware). */
+void host_power_on(void);
+
+uint8_t *host_flash(void);          /* SPB_FLASH_BASE .. + host_flash_size() */
+uint32_t host_flash_size(void);
+uint8_t *host_ext(void);            /* SPB_EXT_FLASH_BASE .. + host_ext_size(), NULL if none */
+uint32_t host_ext_size(void);
+
+void host_snapshot(void);           /* save both flash arrays */
+void host_restore(void);            /* and put them back */
+
+void host_set_cut(uint32_t op);     /* 0: never; n: tear operation n (counted from the last reset of the counter) */
+void host_reset_ops(void);
+uint32_t host_ops(void);            /* erase + write operations since host_reset_ops() */
+uint32_t host_erases(void);
+uint32_t host_violations(void);     /* flash rule violations (must stay 0) */
+
+const char *host_console(void);     /* everything written to the UART since host_erase_all()/host_console_clear() */
+void host_console_clear(void);
+
+/* Entry points under cut protection: return 1 if the power was cut during the call, else 0. */
+int host_boot(uint32_t *vector_table);
+int host_update(const uint8_t *data, uint32_t len, uint32_t chunk, uint16_t reboot_delay, uint32_t declared,
+                int install, SE_PATCH_Status *status, uint32_t *failed_call);
+
+#endif

@@ -1,0 +1,274 @@
+/* Host port: port.h over simulated flash (see host_sim.h). */
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spb_board.h"
+#include "boot.h"
+#include "flash_geom.h"
+#include "host_sim.h"
+#include "port.h"
+
+#if defined(SPB_EXT_FLASH_PRESENT)
+/* The simulator covers the first 16 MiB of external flash: every board's slots lie there. */
+#define HOST_EXT_SIZE (SPB_EXT_FLASH_SIZE < 0x1000000u ? SPB_EXT_FLASH_SIZE : 0x1000000u)
+#else
+#define HOST_EXT_SIZE 0u
+#endif
+
+static uint8_t *flash_mem, *flash_copy;
+static uint8_t *ext_mem, *ext_copy;
+static uint32_t ops, erases, cut_at, violations, millis;
+static jmp_buf *cut_env;
+static char console[1u << 17];
+static uint32_t console_len;
+
+void update_host_power_on(void); /* update.c, SPB_HOST only */
+
+static void ensure_memory(void)
+{
+    if (flash_mem == NULL) {
+        flash_mem = malloc(SPB_FLASH_SIZE);
+        flash_copy = malloc(SPB_FLASH_SIZE);
+        if (HOST_EXT_SIZE != 0u) {
+            ext_mem = malloc(HOST_EXT_SIZE);
+            ext_copy = malloc(HOST_EXT_SIZE);
+        }
+        if (flash_mem == NULL || flash_copy == NULL || (HOST_EXT_SIZE != 0u && (ext_mem == NULL || ext_copy == NULL))) {
+            abort();
+        }
+    }
+}
+
+void host_erase_all(void)
+{
+    ensure_memory();
+    memset(flash_mem, SPB_FLASH_ERASED_VALUE, SPB_FLASH_SIZE);
+#if defined(SPB_EXT_FLASH_PRESENT)
+    memset(ext_mem, 0xFF, HOST_EXT_SIZE); /* NOR flash erases to 0xFF */
+#endif
+    ops = erases = cut_at = violations = 0;
+    host_console_clear();
+    host_power_on();
+}
+
+void host_power_on(void)
+{
+    update_host_power_on();
+    millis = 0;
+}
+
+uint8_t *host_flash(void) { ensure_memory(); return flash_mem; }
+uint32_t host_flash_size(void) { return SPB_FLASH_SIZE; }
+uint8_t *host_ext(void) { ensure_memory(); return ext_mem; }
+uint32_t host_ext_size(void) { return HOST_EXT_SIZE; }
+
+void host_snapshot(void)
+{
+    ensure_memory();
+    memcpy(flash_copy, flash_mem, SPB_FLASH_SIZE);
+#if defined(SPB_EXT_FLASH_PRESENT)
+    memcpy(ext_copy, ext_mem, HOST_EXT_SIZE);
+#endif
+}
+
+void host_restore(void)
+{
+    memcpy(flash_mem, flash_copy, SPB_FLASH_SIZE);
+#if defined(SPB_EXT_FLASH_PRESENT)
+    memcpy(ext_mem, ext_copy, HOST_EXT_SIZE);
+#endif
+}
+
+void host_set_cut(uint32_t op) { cut_at = op; }
+void host_reset_ops(void) { ops = erases = 0; }
+uint32_t host_ops(void) { return ops; }
+uint32_t host_erases(void) { return erases; }
+uint32_t host_violations(void) { return violations; }
+const char *host_console(void) { console[console_len] = '\0'; return console; }
+void host_console_clear(void) { console_len = 0; }
+
+/* Memory behind [addr, addr + len) and its erased value; NULL if outside. */
+static uint8_t *map(uint32_t addr, uint32_t len, uint8_t *erased)
+{
+    if (addr >= SPB_FLASH_BASE && addr - SPB_FLASH_BASE <= SPB_FLASH_SIZE && len <= SPB_FLASH_SIZE - (addr - SPB_FLASH_BASE)) {
+        *erased = SPB_FLASH_ERASED_VALUE;
+        return flash_mem + (addr - SPB_FLASH_BASE);
+    }
+#if defined(SPB_EXT_FLASH_PRESENT)
+    if (addr >= SPB_EXT_FLASH_BASE && addr - SPB_EXT_FLASH_BASE <= HOST_EXT_SIZE &&
+        len <= HOST_EXT_SIZE - (addr - SPB_EXT_FLASH_BASE)) {
+        *erased = 0xFF;
+        return ext_mem + (addr - SPB_EXT_FLASH_BASE);
+    }
+#endif
+    return NULL;
+}
+
+static int is_unit_start(uint32_t addr, uint32_t *size)
+{
+#if defined(SPB_EXT_FLASH_PRESENT)
+    if (addr >= SPB_EXT_FLASH_BASE && addr - SPB_EXT_FLASH_BASE < HOST_EXT_SIZE) {
+        *size = SPB_EXT_FLASH_SECTOR_SIZE;
+        return (addr - SPB_EXT_FLASH_BASE) % SPB_EXT_FLASH_SECTOR_SIZE == 0u;
+    }
+#endif
+    return spb_sector_index(addr, size) >= 0;
+}
+
+static void maybe_cut(void)
+{
+    if (cut_at != 0u && ops == cut_at && cut_env != NULL) {
+        longjmp(*cut_env, 1);
+    }
+}
+
+int port_flash_erase(uint32_t addr)
+{
+    uint32_t size = 0;
+    uint8_t erased;
+    if (!is_unit_start(addr, &size)) {
+        violations++;
+        return -1;
+    }
+    uint8_t *p = map(addr, size, &erased);
+    if (p == NULL) {
+        violations++;
+        return -1;
+    }
+    ops++;
+    erases++;
+    if (cut_at != 0u && ops == cut_at) {
+        memset(p, erased, size / 2u); /* torn: only the first half is erased */
+        maybe_cut();
+    }
+    memset(p, erased, size);
+    return 0;
+}
+
+int port_flash_write(uint32_t addr, const void *data, uint32_t len)
+{
+    uint8_t erased;
+    uint8_t *p = map(addr, len, &erased);
+    uint32_t program = SPB_FLASH_WRITE_SIZE;
+#if defined(SPB_EXT_FLASH_PRESENT)
+    if (addr >= SPB_EXT_FLASH_BASE) {
+        program = SPB_EXT_FLASH_WRITE_SIZE;
+    }
+#endif
+    if (p == NULL || len == 0u || addr % program != 0u || len % program != 0u) {
+        violations++;
+        return -1;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        if (p[i] != erased) {
+            violations++; /* programming a unit that is not erased */
+            return -3;
+        }
+    }
+    ops++;
+    if (cut_at != 0u && ops == cut_at) {
+        memcpy(p, data, len / 2u); /* torn: only the first half lands */
+        maybe_cut();
+    }
+    memcpy(p, data, len);
+    return 0;
+}
+
+int port_flash_read(uint32_t addr, void *dst, uint32_t len)
+{
+    uint8_t erased;
+    uint8_t *p = map(addr, len, &erased);
+    if (p == NULL) {
+        return -1;
+    }
+    memcpy(dst, p, len);
+    return 0;
+}
+
+void port_init(void) {}
+
+uint32_t port_millis(void)
+{
+    return millis++;
+}
+
+void port_uart_write(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len && console_len + 1u < sizeof console; i++) {
+        console[console_len++] = (char)data[i];
+    }
+}
+
+int port_uart_read(uint8_t *byte, uint32_t timeout_ms)
+{
+    (void)byte;
+    (void)timeout_ms;
+    return 0;
+}
+
+bool port_button_pressed(void)
+{
+    return false;
+}
+
+void port_reset(void)
+{
+    abort(); /* the core never resets by itself */
+}
+
+void port_jump_to_app(uint32_t vector_table)
+{
+    (void)vector_table;
+    abort(); /* host_boot() returns the address instead */
+}
+
+int host_boot(uint32_t *vector_table)
+{
+    jmp_buf env;
+    *vector_table = 0;
+    host_power_on();
+    if (setjmp(env) != 0) {
+        cut_env = NULL;
+        return 1;
+    }
+    cut_env = &env;
+    *vector_table = boot_run();
+    cut_env = NULL;
+    return 0;
+}
+
+int host_update(const uint8_t *data, uint32_t len, uint32_t chunk, uint16_t reboot_delay, uint32_t declared,
+                int install, SE_PATCH_Status *status, uint32_t *failed_call)
+{
+    jmp_buf env;
+    /* Volatile: they change between setjmp and a possible longjmp. */
+    volatile uint32_t offset = 0;
+    SE_PATCH_StartInfo info = {SE_PATCH_ImageType_APP, 0, reboot_delay, declared};
+    *failed_call = 0;
+    if (setjmp(env) != 0) {
+        cut_env = NULL;
+        return 1;
+    }
+    cut_env = &env;
+    SE_PATCH_InitStatus(status);
+    if (SE_PATCH_Init(status, &info) != SE_SUCCESS) {
+        *failed_call = 1;
+        cut_env = NULL;
+        return 0;
+    }
+    while (offset < len) {
+        uint32_t n = len - offset < chunk ? len - offset : chunk;
+        if (SE_PATCH_Data(status, data + offset, n) != SE_SUCCESS) {
+            *failed_call = 2;
+            cut_env = NULL;
+            return 0;
+        }
+        offset += n;
+    }
+    if (install && SE_PATCH_InstallAtNextReset(status) != SE_SUCCESS) {
+        *failed_call = 3;
+    }
+    cut_env = NULL;
+    return 0;
+}
