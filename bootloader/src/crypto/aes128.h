@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 typedef struct {
-    uint32_t round_key[44];
+    uint32_t round_key[44]; /* encryption schedule, big-endian words */
+    uint32_t dec_key[44];   /* equivalent inverse cipher schedule */
 } spb_aes128_ctx;
 
 void spb_aes128_init(spb_aes128_ctx *ctx, const uint8_t key[16]);
