@@ -53,17 +53,6 @@ bool slot_image_fits(slot_id_t slot, uint32_t segoff, uint32_t size)
     return size <= internal;
 }
 
-uint32_t slot_unit_size(uint32_t addr)
-{
-#if defined(SPB_EXT_FLASH_PRESENT)
-    if (addr >= SPB_EXT_FLASH_BASE && addr - SPB_EXT_FLASH_BASE < SPB_EXT_FLASH_SIZE) {
-        return (addr - SPB_EXT_FLASH_BASE) % SPB_EXT_FLASH_SECTOR_SIZE == 0u ? SPB_EXT_FLASH_SECTOR_SIZE : 0u;
-    }
-#endif
-    uint32_t size = 0;
-    return spb_sector_index(addr, &size) >= 0 ? size : 0u;
-}
-
 /* Start of the erase unit containing addr, or addr itself if it lies in no known unit. */
 static uint32_t unit_start(uint32_t addr, uint32_t *size)
 {
@@ -73,15 +62,12 @@ static uint32_t unit_start(uint32_t addr, uint32_t *size)
         return addr - (addr - SPB_EXT_FLASH_BASE) % SPB_EXT_FLASH_SECTOR_SIZE;
     }
 #endif
-    for (uint32_t g = 0; g < (uint32_t)SPB_FLASH_SECTOR_GROUP_COUNT; g++) {
-        const spb_sector_group_t *grp = &spb_sector_groups[g];
-        if (addr >= grp->start && addr - grp->start < grp->size * grp->count) {
-            *size = grp->size;
-            return addr - (addr - grp->start) % grp->size;
-        }
+    uint32_t start = addr;
+    if (spb_sector_find(addr, &start, size) < 0) {
+        *size = 0;
+        return addr;
     }
-    *size = 0;
-    return addr;
+    return start;
 }
 
 uint32_t slot_unit_end(uint32_t addr)

@@ -17,6 +17,9 @@
 #if SPB_FLASH_WRITE_SIZE > 32
 #error "program units above 32 bytes are not supported"
 #endif
+#if SPB_VECTOR_SIZE < 0x100u
+#error "the header area (vector_size) must hold the header and the three 32-byte markers"
+#endif
 #if defined(SPB_SLOT1_EXT_ADDR)
 #error "a segmented SLOT1 is not supported: place SLOT1 in one flash region"
 #endif
@@ -37,9 +40,6 @@ uint32_t slot_image_address(slot_id_t slot, uint32_t segoff, uint32_t offset);
 bool slot_image_fits(slot_id_t slot, uint32_t segoff, uint32_t size);
 
 uint32_t slot_base(slot_id_t slot);
-
-/* Size of the erase unit that starts at addr, 0 if addr does not start one. */
-uint32_t slot_unit_size(uint32_t addr);
 
 /* Erase every unit overlapping [addr, addr + len). Returns 0 or a negative driver error. If progress
  * is set it is called with the bytes erased so far. */

@@ -15,24 +15,31 @@ typedef struct {
 
 static const spb_sector_group_t spb_sector_groups[SPB_FLASH_SECTOR_GROUP_COUNT] = SPB_FLASH_SECTOR_GROUPS;
 
-/* Index (0-based over the whole flash) of the erase unit that starts exactly at addr; -1 if addr is not
- * the first byte of an erase unit. *size receives the unit size. */
-static inline int32_t spb_sector_index(uint32_t addr, uint32_t *size)
+/* The erase unit containing addr: its index (0-based over the whole flash), first address and size;
+ * -1 if addr lies in no unit. */
+static inline int32_t spb_sector_find(uint32_t addr, uint32_t *start, uint32_t *size)
 {
     int32_t index = 0;
     for (uint32_t g = 0; g < (uint32_t)SPB_FLASH_SECTOR_GROUP_COUNT; g++) {
         const spb_sector_group_t *grp = &spb_sector_groups[g];
         if (addr >= grp->start && addr - grp->start < grp->size * grp->count) {
             uint32_t off = addr - grp->start;
-            if (off % grp->size != 0u) {
-                return -1;
-            }
+            *start = addr - off % grp->size;
             *size = grp->size;
             return index + (int32_t)(off / grp->size);
         }
         index += (int32_t)grp->count;
     }
     return -1;
+}
+
+/* Index of the erase unit that starts exactly at addr; -1 if addr is not the first byte of an erase
+ * unit. *size receives the unit size. */
+static inline int32_t spb_sector_index(uint32_t addr, uint32_t *size)
+{
+    uint32_t start = 0;
+    int32_t index = spb_sector_find(addr, &start, size);
+    return (index >= 0 && start == addr) ? index : -1;
 }
 
 /* True when [addr, addr + len) lies inside internal flash (no overflow). */
