@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "patch.h"
 #include "port.h"
 #include "se_interface.h"
 #include "slot.h"
@@ -19,7 +20,9 @@ static struct {
     uint32_t received;  /* stream bytes consumed */
     uint32_t total;     /* stream bytes expected, known once the header is in */
     bool written;       /* SLOT1 has been modified by this session */
-    image_header_t h;   /* h.raw collects the header bytes as they arrive */
+    bool patching;      /* the stream is a .sfbp */
+    image_header_t h;   /* h.raw collects the header bytes as they arrive; for a patch, the TO header */
+    patch_from_t from;  /* for a .sfbp: what the patch header and SLOT0 say */
     slot_writer_t out;
 } u;
 
@@ -41,6 +44,7 @@ static SE_ErrorStatus fail(SE_PATCH_Status *status, SE_PATCH_StatusCode code)
 {
     u.stage = SE_PATCH_Stage_ERROR;
     u.status = code;
+    patch_reset(); /* key schedule and plaintext do not stay in RAM */
     report(status);
     return SE_ERROR;
 }
@@ -63,6 +67,7 @@ SE_ErrorStatus SE_PATCH_Init(SE_PATCH_Status *status, const SE_PATCH_StartInfo *
         return SE_ERROR;
     }
     memset(&u, 0, sizeof u);
+    patch_reset();
     if (info == NULL || info->type > SE_PATCH_ImageType_APP ||
         (info->rebootDelay != SE_PATCH_RebootDelay_NEXT && info->rebootDelay != SE_PATCH_RebootDelay_COMMAND)) {
         u.status = SE_PATCH_StatusCode_INVALID_ARG;
@@ -79,7 +84,7 @@ SE_ErrorStatus SE_PATCH_Init(SE_PATCH_Status *status, const SE_PATCH_StartInfo *
         report(status);
         return SE_ERROR;
     }
-    if (info->totalLength != 0u && info->totalLength < SPB_VECTOR_SIZE + 16u) {
+    if (info->totalLength != 0u && info->totalLength < 2u * IMAGE_HEADER_SIZE + 16u) { /* smallest .sfbp */
         u.status = SE_PATCH_StatusCode_IMAGE_TOO_SMALL;
         report(status);
         return SE_ERROR;
@@ -92,7 +97,98 @@ SE_ErrorStatus SE_PATCH_Init(SE_PATCH_Status *status, const SE_PATCH_StartInfo *
     return SE_SUCCESS;
 }
 
-/* The header is complete: decide, then prepare SLOT1. Returns a status code, NONE when accepted. */
+/* SLOT1's header area first (this also clears the markers of whatever was there before), then the
+ * header itself; the body follows at SPB_VECTOR_SIZE. */
+static SE_PATCH_StatusCode open_slot1(void)
+{
+    u.written = true;
+    if (slot_erase_range(SPB_SLOT1_ADDR, SPB_VECTOR_SIZE, NULL) != 0) {
+        return SE_PATCH_StatusCode_SECTION_ERASE_FAILURE;
+    }
+    if (port_flash_write(SPB_SLOT1_ADDR, u.h.raw, IMAGE_HEADER_SIZE) != 0) {
+        return SE_PATCH_StatusCode_SECTION_WRITE_FAILURE;
+    }
+    return SE_PATCH_StatusCode_NONE;
+}
+
+/* Checks shared by a .sfb header and the TO header of a .sfbp (already authenticated). */
+static SE_PATCH_StatusCode check_image_header(void)
+{
+    if (u.h.size == 0u) {
+        return SE_PATCH_StatusCode_IMAGE_TOO_SMALL;
+    }
+    if (u.h.size % 16u != 0u) {
+        return SE_PATCH_StatusCode_PARSER_ERROR;
+    }
+    if (!slot_image_fits(SLOT1, 0, u.h.size) || !slot_image_fits(SLOT0, u.h.segoff, u.h.size)) {
+        return SE_PATCH_StatusCode_IMAGE_TOO_LARGE;
+    }
+    return SE_PATCH_StatusCode_NONE;
+}
+
+static SE_PATCH_StatusCode check_declared(void)
+{
+    if (u.declared != 0u && u.declared != u.total) {
+        return u.declared < u.total ? SE_PATCH_StatusCode_IMAGE_TOO_SMALL : SE_PATCH_StatusCode_IMAGE_TOO_LARGE;
+    }
+    return SE_PATCH_StatusCode_NONE;
+}
+
+/* A patch header: it must be authentic and made for exactly the image SLOT0 holds. Nothing is written. */
+static SE_PATCH_StatusCode accept_patch_header(void)
+{
+    image_header_t running; /* on the caller's stack: reserved RAM is scarce */
+
+    u.patching = true;
+    if (u.h.size == 0u) {
+        return SE_PATCH_StatusCode_IMAGE_TOO_SMALL;
+    }
+    if (u.h.size > SPB_SLOT1_SIZE) {
+        return SE_PATCH_StatusCode_IMAGE_TOO_LARGE;
+    }
+    u.total = 2u * IMAGE_HEADER_SIZE + ((u.h.size + 15u) & ~15u);
+    SE_PATCH_StatusCode code = check_declared();
+    if (code != SE_PATCH_StatusCode_NONE) {
+        return code;
+    }
+    /* The FROM image: SLOT0's authentic header names the version and tag the patch was made from,
+     * and SLOT0's content must still hash to that tag. */
+    if (image_read_header(SLOT0, &running) != IMAGE_OK || running.version != u.h.version ||
+        memcmp(&running.raw[0x1C], &u.h.raw[0x1C], 32) != 0 || image_verify(SLOT0, &running, NULL) != IMAGE_OK) {
+        return SE_PATCH_StatusCode_INVALID_SOURCE_IMAGE;
+    }
+    u.from.protocol = u.h.protocol;
+    u.from.patch_size = u.h.size;
+    memcpy(u.from.patch_iv, &u.h.raw[0x04], sizeof u.from.patch_iv);
+    u.from.version = running.version;
+    u.from.size = running.size;
+    u.from.segoff = running.segoff;
+    return SE_PATCH_StatusCode_NONE;
+}
+
+/* The TO header of a .sfbp: authentic, a full image, newer than SLOT0. Then SLOT1 is opened. */
+static SE_PATCH_StatusCode accept_to_header(void)
+{
+    if (image_header_parse(&u.h, u.h.raw) != IMAGE_OK || !image_header_authentic(&u.h) ||
+        u.h.protocol != IMAGE_PROTOCOL_FULL) {
+        return SE_PATCH_StatusCode_INVALID_TARGET_IMAGE;
+    }
+    SE_PATCH_StatusCode code = check_image_header();
+    if (code != SE_PATCH_StatusCode_NONE) {
+        return code;
+    }
+    if (u.h.version <= u.from.version) {
+        return SE_PATCH_StatusCode_IMAGE_VERSION_FAILURE;
+    }
+    code = open_slot1();
+    if (code != SE_PATCH_StatusCode_NONE) {
+        return code;
+    }
+    patch_begin(&u.from, &u.h);
+    return SE_PATCH_StatusCode_NONE;
+}
+
+/* The first header is complete: decide, then prepare SLOT1. Returns a status code, NONE when accepted. */
 static SE_PATCH_StatusCode accept_header(void)
 {
     image_header_t running;
@@ -103,46 +199,60 @@ static SE_PATCH_StatusCode accept_header(void)
     if (!image_header_authentic(&u.h)) {
         return SE_PATCH_StatusCode_INVALID_PATCH_IMAGE;
     }
-    if (u.h.protocol == IMAGE_PROTOCOL_PATCH) {
-        return SE_PATCH_StatusCode_PARSER_ERROR; /* delta patches: not supported by this build yet */
+    if (patch_protocol_supported(u.h.protocol)) {
+        return accept_patch_header();
     }
     if (u.h.protocol != IMAGE_PROTOCOL_FULL) {
         return SE_PATCH_StatusCode_PARSER_ERROR;
     }
-    if (u.h.size == 0u) {
-        return SE_PATCH_StatusCode_IMAGE_TOO_SMALL;
-    }
-    if (u.h.size % 16u != 0u) {
-        return SE_PATCH_StatusCode_PARSER_ERROR;
-    }
-    if (!slot_image_fits(SLOT1, 0, u.h.size) || !slot_image_fits(SLOT0, u.h.segoff, u.h.size)) {
-        return SE_PATCH_StatusCode_IMAGE_TOO_LARGE;
+    SE_PATCH_StatusCode code = check_image_header();
+    if (code != SE_PATCH_StatusCode_NONE) {
+        return code;
     }
     u.total = SPB_VECTOR_SIZE + u.h.size;
-    if (u.declared != 0u && u.declared != u.total) {
-        return u.declared < u.total ? SE_PATCH_StatusCode_IMAGE_TOO_SMALL : SE_PATCH_StatusCode_IMAGE_TOO_LARGE;
+    code = check_declared();
+    if (code != SE_PATCH_StatusCode_NONE) {
+        return code;
     }
     /* Anti-rollback against the running image, whenever its header is authentic. */
     if (image_read_header(SLOT0, &running) == IMAGE_OK && u.h.version <= running.version) {
         return SE_PATCH_StatusCode_IMAGE_VERSION_FAILURE;
     }
-    /* SLOT1's header area first: this also clears the markers of whatever was there before. */
-    u.written = true;
-    if (slot_erase_range(SPB_SLOT1_ADDR, SPB_VECTOR_SIZE, NULL) != 0) {
-        return SE_PATCH_StatusCode_SECTION_ERASE_FAILURE;
-    }
-    if (port_flash_write(SPB_SLOT1_ADDR, u.h.raw, IMAGE_HEADER_SIZE) != 0) {
-        return SE_PATCH_StatusCode_SECTION_WRITE_FAILURE;
+    code = open_slot1();
+    if (code != SE_PATCH_StatusCode_NONE) {
+        return code;
     }
     slot_writer_init(&u.out, SPB_SLOT1_ADDR + SPB_VECTOR_SIZE, SPB_SLOT1_ADDR + SPB_SLOT1_SIZE,
                      slot_unit_end(SPB_SLOT1_ADDR + SPB_VECTOR_SIZE - 1u));
     return SE_PATCH_StatusCode_NONE;
 }
 
+static SE_PATCH_StatusCode patch_status(patch_result_t r)
+{
+    switch (r) {
+    case PATCH_OK:
+        return SE_PATCH_StatusCode_NONE;
+    case PATCH_READ:
+        return SE_PATCH_StatusCode_FLASH_SEGMENT_ERROR;
+    case PATCH_WRITE:
+        return SE_PATCH_StatusCode_SECTION_WRITE_FAILURE;
+    case PATCH_TAG:
+        return SE_PATCH_StatusCode_INVALID_PATCH_TAG;
+    default:
+        return SE_PATCH_StatusCode_PARSER_ERROR;
+    }
+}
+
 static SE_PATCH_StatusCode finish(void)
 {
     image_header_t stored;
-    if (slot_writer_flush(&u.out) != 0) {
+    if (u.patching) {
+        SE_PATCH_StatusCode code = patch_status(patch_end());
+        patch_reset();
+        if (code != SE_PATCH_StatusCode_NONE) {
+            return code;
+        }
+    } else if (slot_writer_flush(&u.out) != 0) {
         return SE_PATCH_StatusCode_SECTION_WRITE_FAILURE;
     }
     /* Read back what flash now holds: the header must still be ours and the image must hash right. */
@@ -193,6 +303,26 @@ SE_ErrorStatus SE_PATCH_Data(SE_PATCH_Status *status, const uint8_t *data, uint3
                 }
                 u.stage = SE_PATCH_Stage_DATA;
             }
+        } else if (u.patching && u.received < 2u * IMAGE_HEADER_SIZE) {
+            uint32_t at = u.received - IMAGE_HEADER_SIZE;
+            n = IMAGE_HEADER_SIZE - at;
+            n = len < n ? len : n;
+            memcpy(&u.h.raw[at], data, n);
+            u.received += n;
+            if (u.received == 2u * IMAGE_HEADER_SIZE) {
+                SE_PATCH_StatusCode code = accept_to_header();
+                if (code != SE_PATCH_StatusCode_NONE) {
+                    return fail(status, code);
+                }
+            }
+        } else if (u.patching) {
+            n = u.total - u.received;
+            n = len < n ? len : n;
+            SE_PATCH_StatusCode code = patch_status(patch_push(data, n));
+            if (code != SE_PATCH_StatusCode_NONE) {
+                return fail(status, code);
+            }
+            u.received += n;
         } else if (u.received < SPB_VECTOR_SIZE) {
             /* Padding up to the vector offset: not signed, not stored, so SLOT1's markers stay erased. */
             n = SPB_VECTOR_SIZE - u.received;
@@ -256,6 +386,7 @@ SE_ErrorStatus SE_PATCH_Abort(SE_PATCH_Status *status)
 {
     bool erase = u.written;
     memset(&u, 0, sizeof u);
+    patch_reset();
     /* Invalidate a partial or cancelled download: without a header SLOT1 is empty to the bootloader. */
     if (erase && slot_erase_range(SPB_SLOT1_ADDR, SPB_VECTOR_SIZE, NULL) != 0) {
         u.status = SE_PATCH_StatusCode_SECTION_ERASE_FAILURE;
@@ -278,5 +409,6 @@ void update_host_power_on(void);
 void update_host_power_on(void)
 {
     memset(&u, 0, sizeof u);
+    patch_reset();
 }
 #endif

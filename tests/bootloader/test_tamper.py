@@ -122,9 +122,13 @@ def test_sizes(setup, dev_keys):
     big = image.Header(1, bytes(16), V2, hb.board.slot1.size, bytes(32)).signed(dev_keys)
     refuse(hb, big.pack() + b"\xff" * (hb.board.vector_size - 128), IMAGE_TOO_LARGE, declared=0)
     assert hb.ops == 0
-    # A delta-patch header (protocol 0x11) is refused by this build before any write.
+    # A delta-patch header made from another FROM image is refused before any write.
     patch = image.Header(0x11, bytes(16), V1, 64, bytes(32)).signed(dev_keys)
-    refuse(hb, patch.pack() + b"\0" * 64, PARSER_ERROR, declared=0)
+    refuse(hb, patch.pack() + b"\0" * 64, 4, declared=0)  # INVALID_SOURCE_IMAGE
+    assert hb.ops == 0
+    # An authentic header of a protocol this bootloader does not know.
+    unknown = image.Header(0x21, bytes(16), V2, 64, bytes(32)).signed(dev_keys)
+    refuse(hb, unknown.pack() + b"\0" * 64, PARSER_ERROR, declared=0)
     assert hb.ops == 0
     assert_still_v1(hb, v1, before)
 

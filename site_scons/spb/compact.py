@@ -1,0 +1,346 @@
+"""The "compact" patch encoding (protocol 0x0012): bsdiff-style blocks with sparse byte differences,
+coded by an adaptive binary range coder. Mirrors bootloader/src/patch_compact.c; docs/formats.md
+("Compact patches") is the normative description.
+
+Stream (all symbols range coded, see below):
+
+    new_size                                  uint
+    repeat until new_size bytes are produced (each block produces at least one):
+        seek                                  sign bit + uint   added to src (starts at 0)
+        copy_len                              uint   bytes produced as old[src + i] + diff[i] (mod 256)
+        if copy_len:
+            ndiff                             uint   how many diff[i] are non-zero
+            ndiff x ( gap uint, value byte )         zeros before the next non-zero diff, its value
+                                                     (value model chosen by output address mod 4)
+        extra_len                             uint   literal bytes that follow
+        extra_len x byte
+
+Why this shape: release-to-release firmware differs mostly by changed branch offsets and literal-pool
+addresses inside otherwise equal code, so a copy with a few non-zero differences is far cheaper than
+cutting the copy at every change; the differences cluster on particular byte lanes of 32-bit words,
+so their values are modelled per (address mod 4).
+
+Range coder: LZMA-style, 32-bit range, 11-bit probabilities adapting by 1/32. Each binary decision
+consumes at most one input byte, so a device that holds 40 bytes of input can always decode one whole
+symbol: that is how it applies a patch pushed one byte at a time. Probability tables:
+4 x 256 (diff values) + 256 (literals) + 5 x 128 (uints) = 1920 u16 = 3840 bytes of device RAM.
+"""
+from __future__ import annotations
+
+from .diffmatch import find_matches
+
+PROB_BITS = 11
+PROB_INIT = 1 << (PROB_BITS - 1)
+MOVE = 5
+TOP = 1 << 24
+UINT_PROBS = 128          # 32 for the bit count + 32 x 3 for the two bits below the top bit
+DIFF_CONTEXTS = 2
+LITERAL_CONTEXTS = 2
+MAX_SYMBOL_INPUT = 40     # input bytes one symbol can consume (uint: 5 + 2 + 31 decisions + slack)
+MAX_PAST_END = 8          # zero bytes the decoder may read after the stored end
+SEEK_SIGN = 127           # the one slot of the seek table the uint coder does not use
+
+
+class PatchFormatError(ValueError):
+    pass
+
+
+class _Models:
+    def __init__(self):
+        self.diff = [[PROB_INIT] * 256 for _ in range(DIFF_CONTEXTS)]
+        self.literal = [[PROB_INIT] * 256 for _ in range(LITERAL_CONTEXTS)]
+        self.copy_len = [PROB_INIT] * UINT_PROBS
+        self.ndiff = [PROB_INIT] * UINT_PROBS
+        self.gap = [PROB_INIT] * UINT_PROBS
+        self.extra_len = [PROB_INIT] * UINT_PROBS
+        self.seek = [PROB_INIT] * UINT_PROBS   # seek[127] (unused by the uint coder) is the sign
+
+
+class RangeEncoder:
+    def __init__(self):
+        self.low = 0
+        self.range = 0xFFFFFFFF
+        self.cache = 0
+        self.pending = 0          # 0xFF bytes waiting for a possible carry
+        self.started = False
+        self.out = bytearray()
+
+    def _shift_low(self):
+        if self.low < 0xFF000000 or self.low > 0xFFFFFFFF:
+            carry = self.low >> 32
+            if self.started:
+                self.out.append((self.cache + carry) & 0xFF)
+            self.started = True    # the first (always zero) byte of an LZMA-style coder is not stored
+            self.out += bytes([(0xFF + carry) & 0xFF]) * self.pending
+            self.pending = 0
+            self.cache = (self.low >> 24) & 0xFF
+        else:
+            self.pending += 1
+        self.low = (self.low << 8) & 0xFFFFFFFF
+
+    def bit(self, probs, i, bit):
+        p = probs[i]
+        bound = (self.range >> PROB_BITS) * p
+        if bit:
+            self.low += bound
+            self.range -= bound
+            probs[i] = p - (p >> MOVE)
+        else:
+            self.range = bound
+            probs[i] = p + (((1 << PROB_BITS) - p) >> MOVE)
+        if self.range < TOP:
+            self.range = (self.range << 8) & 0xFFFFFFFF
+            self._shift_low()
+
+    def direct(self, value, count):
+        for k in range(count - 1, -1, -1):
+            self.range >>= 1
+            if (value >> k) & 1:
+                self.low += self.range
+            if self.range < TOP:
+                self.range = (self.range << 8) & 0xFFFFFFFF
+                self._shift_low()
+
+    def finish(self) -> bytes:
+        for _ in range(5):
+            self._shift_low()
+        out = bytes(self.out)
+        return out.rstrip(b"\x00")   # the decoder reads zeros past the end
+
+
+class RangeDecoder:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+        self.range = 0xFFFFFFFF
+        self.code = 0
+        for _ in range(4):
+            self.code = (self.code << 8) | self._next()
+
+    def _next(self):
+        if self.pos < len(self.data):
+            b = self.data[self.pos]
+        elif self.pos < len(self.data) + MAX_PAST_END:
+            b = 0        # the encoder drops trailing zeros; a few more than that means truncation
+        else:
+            raise PatchFormatError("patch ends before the image is complete")
+        self.pos += 1
+        return b
+
+    def bit(self, probs, i):
+        p = probs[i]
+        bound = (self.range >> PROB_BITS) * p
+        if self.code < bound:
+            self.range = bound
+            probs[i] = p + (((1 << PROB_BITS) - p) >> MOVE)
+            bit = 0
+        else:
+            self.code -= bound
+            self.range -= bound
+            probs[i] = p - (p >> MOVE)
+            bit = 1
+        if self.range < TOP:
+            self.range = (self.range << 8) & 0xFFFFFFFF
+            self.code = ((self.code << 8) | self._next()) & 0xFFFFFFFF
+        return bit
+
+    def direct(self, count):
+        value = 0
+        for _ in range(count):
+            self.range >>= 1
+            bit = 1 if self.code >= self.range else 0
+            if bit:
+                self.code -= self.range
+            value = (value << 1) | bit
+            if self.range < TOP:
+                self.range = (self.range << 8) & 0xFFFFFFFF
+                self.code = ((self.code << 8) | self._next()) & 0xFFFFFFFF
+        return value
+
+
+# Symbols. A uint v is coded as nbits = v.bit_length() (0..31, 5-bit tree), then the two bits below
+# the top bit with probabilities per nbits, then the rest as direct bits.
+
+def _put_uint(rc: RangeEncoder, probs, v: int):
+    if v < 0 or v >= 1 << 31:
+        raise ValueError(f"value {v} out of range")
+    nbits = v.bit_length()
+    node = 1
+    for k in range(4, -1, -1):
+        b = (nbits >> k) & 1
+        rc.bit(probs, node, b)
+        node = node * 2 + b
+    if nbits >= 2:
+        base = 32 + (nbits - 1) * 3
+        b1 = (v >> (nbits - 2)) & 1
+        rc.bit(probs, base, b1)
+        if nbits >= 3:
+            rc.bit(probs, base + 1 + b1, (v >> (nbits - 3)) & 1)
+            rc.direct(v & ((1 << (nbits - 3)) - 1), nbits - 3)
+
+
+def _get_uint(rc: RangeDecoder, probs) -> int:
+    node = 1
+    for _ in range(5):
+        node = node * 2 + rc.bit(probs, node)
+    nbits = node - 32
+    if nbits <= 1:
+        return nbits
+    base = 32 + (nbits - 1) * 3
+    b1 = rc.bit(probs, base)
+    v = 2 | b1
+    if nbits >= 3:
+        v = (v << 1) | rc.bit(probs, base + 1 + b1)
+        v = (v << (nbits - 3)) | rc.direct(nbits - 3)
+    return v
+
+
+def _put_byte(rc: RangeEncoder, probs, value: int):
+    node = 1
+    for k in range(7, -1, -1):
+        b = (value >> k) & 1
+        rc.bit(probs, node, b)
+        node = node * 2 + b
+
+
+def _get_byte(rc: RangeDecoder, probs) -> int:
+    node = 1
+    while node < 256:
+        node = node * 2 + rc.bit(probs, node)
+    return node - 256
+
+
+# --------------------------------------------------------------------------------------------------
+# Blocks from matches
+
+def _extend(old, new, new_pos, old_pos, limit, step):
+    """bsdiff's approximate extension: how far to extend a copy (forward step=1 or backward step=-1)
+    maximising 2 * equal - length, so that differences stay sparse."""
+    best = score = 0
+    best_len = 0
+    for k in range(limit):
+        if step > 0:
+            a, b = new_pos + k, old_pos + k
+        else:
+            a, b = new_pos - 1 - k, old_pos - 1 - k
+        if b < 0 or b >= len(old):
+            break
+        score += 1 if new[a] == old[b] else -1
+        if score > best:
+            best, best_len = score, k + 1
+    return best_len
+
+
+def blocks_from_matches(old: bytes, new: bytes, matches) -> list:
+    """[(new_start, old_start, copy_len, extra_len)] covering new exactly, in order."""
+    # Merge matches with the same displacement: the bytes between become sparse differences.
+    merged = []
+    for start, old_start, length in matches:
+        if merged:
+            ps, po, pl = merged[-1]
+            if old_start - start == po - ps and start >= ps + pl:
+                merged[-1] = (ps, po, start + length - ps)
+                continue
+        merged.append((start, old_start, length))
+    blocks = []
+    dst = 0
+    prev = None       # (new_start, old_start, length) of the copy being built
+    for start, old_start, length in merged:
+        if prev is None:
+            # Leading bytes before the first match: extend the first copy backwards if it pays.
+            back = _extend(old, new, start, old_start, start, -1)
+            start, old_start, length = start - back, old_start - back, length + back
+            if start > 0:
+                blocks.append((0, 0, 0, start))
+            prev = (start, old_start, length)
+            continue
+        ps, po, pl = prev
+        gap_start = ps + pl
+        gap = start - gap_start
+        fwd = _extend(old, new, gap_start, po + pl, gap, 1) if gap else 0
+        back = _extend(old, new, start, old_start, gap - fwd, -1) if gap - fwd else 0
+        blocks.append((ps, po, pl + fwd, gap - fwd - back))
+        prev = (start - back, old_start - back, length + back)
+    if prev is None:
+        if new:
+            blocks.append((0, 0, 0, len(new)))
+    else:
+        ps, po, pl = prev
+        tail = len(new) - (ps + pl)
+        fwd = _extend(old, new, ps + pl, po + pl, tail, 1) if tail else 0
+        blocks.append((ps, po, pl + fwd, tail - fwd))
+    return blocks
+
+
+def encode(old: bytes, new: bytes, matches=None) -> bytes:
+    if matches is None:
+        matches = find_matches(old, new)
+    blocks = blocks_from_matches(old, new, matches)
+    rc = RangeEncoder()
+    m = _Models()
+    _put_uint(rc, m.copy_len, len(new))
+    src = 0
+    for new_start, old_start, copy_len, extra_len in blocks:
+        seek = old_start - src if copy_len else 0
+        rc.bit(m.seek, SEEK_SIGN, 1 if seek < 0 else 0)
+        _put_uint(rc, m.seek, abs(seek))
+        src += seek
+        _put_uint(rc, m.copy_len, copy_len)
+        if copy_len:
+            a = new[new_start:new_start + copy_len]
+            b = old[old_start:old_start + copy_len]
+            diffs = []
+            if a != b:
+                diffs = [(k, (x - y) & 0xFF) for k, (x, y) in enumerate(zip(a, b)) if x != y]
+            _put_uint(rc, m.ndiff, len(diffs))
+            last = 0
+            for k, value in diffs:
+                _put_uint(rc, m.gap, k - last)
+                _put_byte(rc, m.diff[(new_start + k) & (DIFF_CONTEXTS - 1)], value)
+                last = k + 1
+            src += copy_len
+        _put_uint(rc, m.extra_len, extra_len)
+        for k in range(new_start + copy_len, new_start + copy_len + extra_len):
+            _put_byte(rc, m.literal[k & (LITERAL_CONTEXTS - 1)], new[k])
+    return rc.finish()
+
+
+def apply(old: bytes, patch: bytes) -> bytes:
+    """Reference decoder: raises PatchFormatError on a stream that does not describe a valid image."""
+    rc = RangeDecoder(patch)
+    m = _Models()
+    size = _get_uint(rc, m.copy_len)
+    out = bytearray()
+    src = 0
+    while len(out) < size:
+        negative = rc.bit(m.seek, SEEK_SIGN)
+        seek = _get_uint(rc, m.seek)
+        src += -seek if negative else seek
+        if not 0 <= src <= len(old):
+            raise PatchFormatError(f"seek to {src}, outside the old image")
+        copy_len = _get_uint(rc, m.copy_len)
+        if copy_len:
+            if src < 0 or src + copy_len > len(old) or len(out) + copy_len > size:
+                raise PatchFormatError(f"copy of {copy_len} bytes from old offset {src} is out of range")
+            base = len(out)
+            chunk = bytearray(old[src:src + copy_len])
+            ndiff = _get_uint(rc, m.ndiff)
+            if ndiff > copy_len:
+                raise PatchFormatError(f"{ndiff} differences in a copy of {copy_len} bytes")
+            k = 0
+            for _ in range(ndiff):
+                k += _get_uint(rc, m.gap)
+                if k >= copy_len:
+                    raise PatchFormatError("difference outside its copy")
+                chunk[k] = (chunk[k] + _get_byte(rc, m.diff[(base + k) & (DIFF_CONTEXTS - 1)])) & 0xFF
+                k += 1
+            out += chunk
+            src += copy_len
+        extra_len = _get_uint(rc, m.extra_len)
+        if len(out) + extra_len > size:
+            raise PatchFormatError(f"{extra_len} literal bytes overrun the image size {size}")
+        if copy_len == 0 and extra_len == 0:
+            raise PatchFormatError("empty block")
+        for _ in range(extra_len):
+            out.append(_get_byte(rc, m.literal[len(out) & (LITERAL_CONTEXTS - 1)]))
+    return bytes(out)

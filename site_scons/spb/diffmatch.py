@@ -1,0 +1,82 @@
+"""Finding the parts of a new image that already exist in the old one: the shared front end of both
+patch encodings (jojo.py, compact.py).
+
+The result is a list of exact matches (new_start, old_start, length), increasing and non-overlapping in
+the new image. Firmware changes are mostly local: a few bytes change in place (a constant, a branch
+offset) or code moves by a fixed distance after an insertion. So the search first tries to continue
+at the current displacement (old - new) and only then asks an index of the old image.
+
+Speed: the index holds one 12-byte key per 4 old bytes (a match of 15 bytes or more always contains one
+indexed key, the few bytes before it are recovered by extending backwards), and equal runs are measured
+with slice comparisons that double in length, so time grows with the number of changes, not with the
+image size (a 1 MiB image with typical changes takes a fraction of a second).
+"""
+from __future__ import annotations
+
+SEED = 12          # bytes of an index key
+STEP = 4           # one key per STEP old bytes
+RESYNC = 6         # bytes that must agree to resume at the current displacement
+
+
+def _forward(a: bytes, i: int, b: bytes, j: int) -> int:
+    """Length of the common run a[i:] / b[j:]."""
+    limit = min(len(a) - i, len(b) - j)
+    n, step = 0, 32
+    while n < limit:
+        s = min(step, limit - n)
+        if a[i + n:i + n + s] == b[j + n:j + n + s]:
+            n += s
+            step = min(step * 2, 1 << 16)
+        elif s == 1:
+            break
+        else:
+            step = max(1, s // 2)
+    return n
+
+
+def _backward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
+    """Length of the common run ending just before a[i] / b[j], at most limit."""
+    n = 0
+    limit = min(limit, i, j)
+    while n < limit and a[i - n - 1] == b[j - n - 1]:
+        n += 1
+    return n
+
+
+def build_index(old: bytes) -> dict:
+    stop = len(old) - SEED + 1
+    # Later positions overwrite earlier ones for repeated keys (fill patterns): any is a correct match.
+    return {old[p:p + SEED]: p for p in range(0, max(stop, 0), STEP)}
+
+
+def find_matches(old: bytes, new: bytes, index: dict | None = None) -> list:
+    if index is None:
+        index = build_index(old)
+    matches = []
+    n_new, n_old = len(new), len(old)
+    j = 0
+    delta = 0            # old position - new position of the last match
+    covered = 0          # new bytes before this are taken by earlier matches
+    while j < n_new:
+        p = j + delta
+        if 0 <= p < n_old and new[j:j + RESYNC] == old[p:p + RESYNC]:
+            length = _forward(new, j, old, p)
+            matches.append((j, p, length))
+            j += length
+            covered = j
+            continue
+        q = index.get(new[j:j + SEED]) if j + SEED <= n_new else None
+        if q is not None:
+            back = _backward(new, j, old, q, j - covered)
+            start, p = j - back, q - back
+            length = back + _forward(new, j, old, q)
+            if matches and matches[-1][0] + matches[-1][2] == start and matches[-1][1] + matches[-1][2] == p:
+                prev = matches.pop()          # a continuation of the previous match (same displacement)
+                start, p, length = prev[0], prev[1], prev[2] + length
+            matches.append((start, p, length))
+            delta = p - start
+            j = start + length
+            covered = j
+            continue
+        j += 1
+    return matches
