@@ -3,7 +3,11 @@
     spb keygen DIR                         new signing key + AES key (refuses to overwrite)
     spb sign --board B --keys DIR --version 1.2.3 app.elf -o app.sfb
     spb inspect FILE                       print header fields (.sfb, .sfbp, installed header .bin)
-    spb verify --board B --keys DIR FILE   signature + decryption + SHA-256 tag
+    spb verify --board B --keys DIR FILE   signature + decryption + SHA-256 tag (.sfb; .sfbp: add
+                                           --from OLD to check that the patch applies and hits the tag)
+    spb patch OLD NEW --keys DIR -o X.sfbp delta patch; OLD/NEW are .sfb files (versions from their headers)
+                                           or .bin/.elf with --board and --from-version/--version
+    spb apply OLD X.sfbp --keys DIR -o NEW.bin   regenerate the new plaintext image on the host
     spb version [DIR]                      the version the build would use
     spb board check FILE...                validate board files
     spb linker --board B -o DIR            write bootloader.ld, application.ld, spb_api.ld
@@ -66,9 +70,11 @@ def cmd_sign(args):
 
 
 def _describe_header(header, offset=0):
-    from .image import PROTOCOL_IMAGE, PROTOCOL_PATCH
+    from .image import PROTOCOL_IMAGE
+    from .patch import encoding_of
     from .version import Version
-    kind = {PROTOCOL_IMAGE: "full image", PROTOCOL_PATCH: "patch"}.get(header.protocol, "unknown")
+    kind = "full image" if header.protocol == PROTOCOL_IMAGE else (
+        f"patch, {encoding_of(header.protocol)} encoding" if encoding_of(header.protocol) else "unknown")
     v = Version.decode(header.version)
     return "\n".join([
         f"  at offset     {offset:#x}",
@@ -84,7 +90,8 @@ def _describe_header(header, offset=0):
 
 
 def cmd_inspect(args):
-    from .image import HEADER_SIZE, PROTOCOL_PATCH, Header
+    from .image import HEADER_SIZE, Header
+    from .patch import encoding_of
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -93,23 +100,126 @@ def cmd_inspect(args):
     header = Header.unpack(data, path)
     print(f"{path}: {len(data)} bytes")
     print(_describe_header(header))
-    if header.protocol == PROTOCOL_PATCH and len(data) >= 2 * HEADER_SIZE:
+    if encoding_of(header.protocol) and len(data) >= 2 * HEADER_SIZE:
         print("  target header:")
         print(_describe_header(Header.unpack(data[HEADER_SIZE:], path), HEADER_SIZE))
     return 0
 
 
+def _read(path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SpbError(path, "file not found") from None
+
+
 def cmd_verify(args):
-    from .image import read_sfb
+    from .image import Header, read_sfb
     from .keys import load_keys
-    board = _board(args.board)
-    report = read_sfb(args.file, load_keys(args.keys), board.vector_size)
+    from .patch import encoding_of, verify_sfbp
+    data = _read(args.file)
+    if encoding_of(Header.unpack(data, args.file).protocol):
+        old = _source_image(args.from_image, args).data if args.from_image else None
+        report = verify_sfbp(data, load_keys(args.keys), old, args.file)
+        to = report.to_header
+        target = f"{to.version:#010x}" if to else "?"
+        print(f"{args.file}: {report.encoding} patch {report.header.version:#010x} -> {target}, "
+              f"patch {report.header.size} bytes")
+        if old is not None and report.new_image is not None:
+            print(f"  applies to {args.from_image} and regenerates the target image ({len(report.new_image)} bytes, tag matches)")
+        elif old is None and report.ok:
+            print("  signatures valid, decrypts cleanly (give --from OLD to check that it applies)")
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+        return 0 if report.ok else 1
+    if args.board:
+        vector_size = _board(args.board).vector_size
+    else:
+        # Without a board, the padding is whatever lies between the header and the announced image.
+        vector_size = len(data) - Header.unpack(data, args.file).size
+    report = read_sfb(args.file, load_keys(args.keys), vector_size)
     print(f"{args.file}: version {report.header.version:#010x}, {report.header.size} bytes")
     print(f"  signature {'valid' if report.signature_ok else 'INVALID'}")
     print(f"  tag       {'matches' if report.tag_ok else 'DOES NOT MATCH'}")
     for problem in report.problems:
         print(f"  problem: {problem}")
     return 0 if report.ok else 1
+
+
+def _source_image(path, args, version_arg=None):
+    """A plaintext image with its version and segoff, from a .sfb (decrypted and verified) or a .bin/.elf."""
+    from dataclasses import dataclass
+    from .image import verify_sfb, Header
+    from .keys import load_keys
+    from .version import Version
+
+    @dataclass
+    class Source:
+        data: bytes
+        version: int | None
+        segoff: int
+
+    path = Path(path)
+    if path.suffix == ".sfb":
+        data = _read(path)
+        header = Header.unpack(data, path)
+        # The vector size is wherever the ciphertext starts: the file is header + padding + image.
+        report = verify_sfb(data, load_keys(args.keys), len(data) - header.size, path)
+        if not report.ok:
+            raise SpbError(path, "; ".join(report.problems))
+        return Source(report.plaintext, header.version, header.segoff)
+    if path.suffix != ".bin" and not getattr(args, "board", None):
+        raise SpbError(path, "an ELF input needs --board")
+    board = _board(args.board) if getattr(args, "board", None) else None
+    image = _plain_from(path, board)
+    version = Version.parse(version_arg).encoded if version_arg else None
+    return Source(image.data, version, image.segoff)
+
+
+def _progress_bar(prefix):
+    def show(done, total):
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r{prefix} [{'=' * filled}{' ' * (width - filled)}] {100 * done // max(total, 1):3d}%")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def cmd_patch(args):
+    from .keys import load_keys
+    from .patch import build_sfbp, make_patch
+    import time
+    old = _source_image(args.old, args, args.from_version)
+    new = _source_image(args.new, args, args.version)
+    for src, name, flag in ((old, args.old, "--from-version"), (new, args.new, "--version")):
+        if src.version is None:
+            raise SpbError(name, f"no version: give {flag} (or use .sfb inputs, which carry theirs)")
+    if new.version <= old.version:
+        raise SpbError(args.new, f"version {new.version:#010x} is not newer than {args.old}'s {old.version:#010x}")
+    start = time.perf_counter()
+    progress = None if args.quiet else _progress_bar("diff")
+    raw = make_patch(old.data, new.data, args.encoding, progress=progress)
+    data = build_sfbp(old.data, old.version, new.data, new.version, load_keys(args.keys), new.segoff,
+                      args.encoding, raw_patch=raw)
+    out = Path(args.output)
+    out.write_bytes(data)
+    print(f"wrote {out}: {args.encoding} patch of {len(raw)} bytes ({len(data)} with headers) for an image of "
+          f"{len(new.data)} bytes, {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def cmd_apply(args):
+    from .keys import load_keys
+    from .patch import verify_sfbp
+    old = _source_image(args.old, args)
+    report = verify_sfbp(_read(args.patch), load_keys(args.keys), old.data, args.patch)
+    if not report.ok or report.new_image is None:
+        raise SpbError(args.patch, "; ".join(report.problems) or "does not apply")
+    Path(args.output).write_bytes(report.new_image)
+    print(f"wrote {args.output}: {len(report.new_image)} bytes, version {report.to_header.version:#010x}, tag matches")
+    return 0
 
 
 def cmd_version(args):
@@ -175,11 +285,32 @@ def parser():
     sp.add_argument("file")
     sp.set_defaults(func=cmd_inspect)
 
-    sp = sub.add_parser("verify", help="verify signature, decryption and tag of a .sfb")
+    sp = sub.add_parser("verify", help="verify a .sfb (signature, decryption, tag) or a .sfbp")
     sp.add_argument("file")
-    sp.add_argument("--board", required=True)
+    sp.add_argument("--board", help="board name or file (needed for .sfb)")
     sp.add_argument("--keys", required=True)
+    sp.add_argument("--from", dest="from_image", help=".sfbp: the FROM image (.sfb or plaintext .bin) to apply it to")
     sp.set_defaults(func=cmd_verify)
+
+    sp = sub.add_parser("patch", help="make a .sfbp delta patch from OLD to NEW")
+    sp.add_argument("old", help="FROM image: .sfb, or plaintext .bin / .elf with --from-version")
+    sp.add_argument("new", help="TO image: .sfb, or plaintext .bin / .elf with --version")
+    sp.add_argument("--keys", required=True)
+    sp.add_argument("--board", help="board (needed for .elf inputs)")
+    sp.add_argument("--from-version", help="version of OLD when it is not a .sfb")
+    sp.add_argument("--version", help="version of NEW when it is not a .sfb")
+    sp.add_argument("--encoding", choices=("compact", "compat"), default="compact",
+                    help="compact (default, smallest) or compat (JojoDiff, for the original v1.x bootloader)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("-o", "--output", required=True)
+    sp.set_defaults(func=cmd_patch)
+
+    sp = sub.add_parser("apply", help="apply a .sfbp to OLD on the host, writing the new plaintext image")
+    sp.add_argument("old", help="FROM image: .sfb or plaintext .bin")
+    sp.add_argument("patch")
+    sp.add_argument("--keys", required=True)
+    sp.add_argument("-o", "--output", required=True)
+    sp.set_defaults(func=cmd_apply)
 
     sp = sub.add_parser("version", help="print the version the build would use")
     with_version(sp)

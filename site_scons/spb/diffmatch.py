@@ -49,15 +49,20 @@ def build_index(old: bytes) -> dict:
     return {old[p:p + SEED]: p for p in range(0, max(stop, 0), STEP)}
 
 
-def find_matches(old: bytes, new: bytes, index: dict | None = None) -> list:
+def find_matches(old: bytes, new: bytes, index: dict | None = None, progress=None) -> list:
     if index is None:
         index = build_index(old)
+    report_every = max(len(new) // 100, 1 << 16)
+    next_report = report_every
     matches = []
     n_new, n_old = len(new), len(old)
     j = 0
     delta = 0            # old position - new position of the last match
     covered = 0          # new bytes before this are taken by earlier matches
     while j < n_new:
+        if progress is not None and j >= next_report:
+            progress(j, n_new)
+            next_report = j + report_every
         p = j + delta
         if 0 <= p < n_old and new[j:j + RESYNC] == old[p:p + RESYNC]:
             length = _forward(new, j, old, p)
@@ -79,4 +84,6 @@ def find_matches(old: bytes, new: bytes, index: dict | None = None) -> list:
             covered = j
             continue
         j += 1
+    if progress is not None:
+        progress(n_new, n_new)
     return matches

@@ -44,10 +44,12 @@ def _codec(encoding: str):
         raise ValueError(f"unknown patch encoding {encoding!r} (choose from {', '.join(ENCODINGS)})") from None
 
 
-def make_patch(old: bytes, new: bytes, encoding: str = DEFAULT_ENCODING) -> bytes:
-    """The raw (unencrypted) patch that turns old into new."""
+def make_patch(old: bytes, new: bytes, encoding: str = DEFAULT_ENCODING, progress=None) -> bytes:
+    """The raw (unencrypted) patch that turns old into new. progress(done, total), when given, is called
+    as the new image is scanned."""
     codec = _codec(encoding)
-    return codec.encode(old, new, find_matches(old, new))
+    matches = find_matches(old, new, progress=progress)
+    return codec.encode(old, new, matches)
 
 
 def apply_patch(old: bytes, patch: bytes, encoding: str) -> bytes:

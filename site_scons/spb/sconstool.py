@@ -123,6 +123,27 @@ def _act_sfb(target, source, env):
     Path(str(target[0])).write_bytes(data)
 
 
+def _act_sfbp(target, source, env):
+    from .elfimage import plain_image
+    from .patch import build_sfbp
+    elf, reference, board_file, version, from_version, key_file = source[:6]
+    board = _board(board_file)
+    image = plain_image(str(elf), board)
+    _label, encoded = _version_of(version)
+    _from_label, from_encoded = _version_of(from_version)
+    old = Path(str(reference)).read_bytes()
+    data = build_sfbp(old, from_encoded, image.data, encoded, _keys_from([key_file]), image.segoff,
+                      env["PATCH_ENCODING"])
+    Path(str(target[0])).write_bytes(data)
+
+
+_act_sfbp.varlist = ("PATCH_ENCODING",)
+
+
+def _act_release_copy(target, source, env):
+    Path(str(target[0])).write_bytes(Path(str(source[0])).read_bytes())
+
+
 def _act_combined(target, source, env):
     from .manufacturing import combined_image, write_combined
     boot_elf, app_elf, board_file, version, key_file = source[:5]
@@ -171,6 +192,7 @@ _MODULES = {
     _act_keys_source: ("keys",),
     _act_plain_image: ("board", "elfimage"),
     _act_sfb: ("board", "elfimage", "image", "keys"),
+    _act_sfbp: ("board", "elfimage", "image", "keys", "patch", "diffmatch", "jojo", "compact"),
     _act_combined: ("board", "elfimage", "image", "keys", "manufacturing"),
     _act_size_report: ("board", "sizereport"),
 }
@@ -206,6 +228,13 @@ def _options(env):
     opts.Add("BUILD_DIR", "output directory", "#build/${BOARD}")
     opts.Add("CROSS_PREFIX", "cross toolchain prefix", "arm-none-eabi-")
     opts.Add("OPT", "optimisation flags for C", "-Os")
+    opts.Add("RELEASES_DIR", "patch reference store: the plaintext image of every release built (clean "
+                             "tree or VERSION=) is kept here as <app>_<version>.bin", "${BUILD_DIR}/releases")
+    opts.Add("PATCH_FROM", "versions to emit <app>_<from>_to_<to>.sfbp patches from: 'all' stored releases "
+                           "older than this one, a comma-separated list (1.0.0,1.1.0), or 'none'", "all")
+    opts.Add(SCons.Script.EnumVariable("PATCH_ENCODING", "patch encoding: compact (smallest, needs this "
+                                       "bootloader) or compat (JojoDiff, also applied by the original v1.x "
+                                       "bootloader)", "compact", allowed_values=("compact", "compat")))
     opts.Add("SPB_VERBOSE", "1 prints full command lines", "0")
     opts.Update(env)
     if not _help_added:
@@ -255,7 +284,8 @@ def _configure(env):
     # Python actions have no command line: always name what they make.
     for name, word in (("BOARD_HEADER", "GEN"), ("BOOT_LD", "GEN"), ("APP_LD", "GEN"), ("API_LD", "GEN"),
                        ("VERSION_HEADER", "GEN"), ("KEYS_SOURCE", "GEN"), ("DEV_KEYS", "KEYGEN"),
-                       ("PLAIN_IMAGE", "IMAGE"), ("SFB", "SIGN"), ("COMBINED", "COMBINE"), ("SIZE_REPORT", "SIZE")):
+                       ("PLAIN_IMAGE", "IMAGE"), ("SFB", "SIGN"), ("SFBP", "PATCH"), ("RELEASE_COPY", "RELEASE"),
+                       ("COMBINED", "COMBINE"), ("SIZE_REPORT", "SIZE")):
         env[f"SPB_{name}COMSTR"] = f"{word:<7} $TARGET"
 
     keys_arg = env["KEYS"]
@@ -287,6 +317,7 @@ def _builders(env):
         "SpbKeysSource": _act_keys_source,
         "SpbDevKeys": _act_dev_keys,
         "SpbPlainImage": _act_plain_image,
+        "SpbReleaseCopy": _act_release_copy,
         "SpbSizeReport": _act_size_report,
     }
     for name, function in simple.items():
@@ -304,6 +335,13 @@ def _builders(env):
 
     env["BUILDERS"]["SpbSfb"] = Builder(action=_wrap(_act_sfb), suffix=".sfb", src_suffix=".elf",
                                         emitter=_code_emitter(_act_sfb, sfb_emitter))
+    def sfbp_emitter(target, source, env):
+        # source: [elf, reference .bin]; the FROM version arrives as SPB_PATCH_FROM_NODE.
+        return target, source[:2] + [env["SPB_BOARD_FILE"], env["SPB_VERSION_NODE"], env["SPB_PATCH_FROM_NODE"],
+                                     env["SPB_KEY_FILES"][0], env["SPB_KEY_FILES"][1]]
+
+    env["BUILDERS"]["SpbSfbp"] = Builder(action=_wrap(_act_sfbp), suffix=".sfbp",
+                                         emitter=_code_emitter(_act_sfbp, sfbp_emitter))
     env["BUILDERS"]["SpbCombined"] = Builder(action=_wrap(_act_combined), suffix=".hex",
                                              emitter=_code_emitter(_act_combined, combined_emitter))
     env["BUILDERS"]["SpbObjcopyBin"] = Builder(action=SCons.Script.Action(
@@ -392,8 +430,49 @@ def SpbBootloader(env, bootloader_dir=None):
     return result
 
 
+def _stored_releases(env, name):
+    """{Version: File} of the reference images in the releases store for application `name`."""
+    from .version import Version
+    store = Path(env.Dir(env.subst("$RELEASES_DIR")).abspath)
+    found = {}
+    for path in sorted(store.glob(f"{name}_*.bin")):
+        try:
+            found[Version.parse(path.stem[len(name) + 1:])] = env.File(str(path))
+        except (SpbError, ValueError):
+            continue  # not a release reference (a stray file): ignored
+    return found
+
+
+def _patch_sources(env, name):
+    """The FROM versions to make patches from, with their reference images."""
+    from .version import Version
+    current = env["SPB_VERSION"]
+    wanted = env["PATCH_FROM"].strip()
+    stored = _stored_releases(env, name)
+    if wanted in ("", "none"):
+        return {}
+    if wanted == "all":
+        return {v: f for v, f in stored.items() if v < current}
+    chosen = {}
+    for text in wanted.split(","):
+        try:
+            version = Version.parse(text.strip())
+        except SpbError as error:
+            _fail(SpbError(None, f"PATCH_FROM: {error.problem}"))
+        if version not in stored:
+            _fail(SpbError(env.Dir(env.subst("$RELEASES_DIR")).File(f"{name}_{version}.bin").abspath,
+                           f"PATCH_FROM={version}: no reference image of that release (build it once, or copy "
+                           "its plaintext .bin there)"))
+        if not version < current:
+            _fail(SpbError(None, f"PATCH_FROM={version} is not older than the version being built ({current})"))
+        chosen[version] = stored[version]
+    return chosen
+
+
 def SpbApplication(env, name, sources, CPPPATH=None, CPPDEFINES=None, LIBS=None):
-    """Build an application for SLOT0: returns {'elf', 'bin', 'sfb', 'map', 'size'}."""
+    """Build an application for SLOT0: returns {'elf', 'bin', 'sfb', 'sfbp': [...], 'release', 'map',
+    'size'}. A release build (clean tree or VERSION=) stores its plaintext image in RELEASES_DIR;
+    every PATCH_FROM release found there gets a <name>_<from>_to_<to>.sfbp."""
     board = env["SPB_BOARD"]
     gen = _generated(env)
     aenv = env.Clone()
@@ -406,10 +485,23 @@ def SpbApplication(env, name, sources, CPPPATH=None, CPPDEFINES=None, LIBS=None)
     elf, map_file = aenv.Program(env["SPB_BUILD"].File(f"{name}.elf"), objs, PROGEMITTER=[_map_emitter])
     aenv.Depends(elf, [gen["app_ld"], gen["api_ld"]])
     build = env["SPB_BUILD"]
+    plain = aenv.SpbPlainImage(build.File(f"{name}.bin"), [elf, env["SPB_BOARD_FILE"]])[0]
+    version = env["SPB_VERSION"]
+    release = None
+    if not version.dirty and not version.untagged:
+        release = aenv.SpbReleaseCopy(env.Dir(env.subst("$RELEASES_DIR")).File(f"{name}_{version}.bin"), plain)[0]
+        aenv.NoClean(release)   # the store outlives `scons -c`: later releases patch from it
+        aenv.Precious(release)
+    patches = []
+    for from_version, reference in sorted(_patch_sources(env, name).items()):
+        penv = aenv.Clone(SPB_PATCH_FROM_NODE=env.Value(f"{from_version.label}|{from_version.encoded:08X}"))
+        patches += penv.SpbSfbp(build.File(f"{name}_{from_version}_to_{version}.sfbp"), [elf, reference])
     return {
         "elf": elf, "map": map_file,
-        "bin": aenv.SpbPlainImage(build.File(f"{name}.bin"), [elf, env["SPB_BOARD_FILE"]])[0],
+        "bin": plain,
         "sfb": aenv.SpbSfb(build.File(f"{name}.sfb"), elf)[0],
+        "sfbp": patches,
+        "release": release,
         "size": aenv.SpbSizeReport(build.File(f"{name}.size.txt"), [elf, env["SPB_BOARD_FILE"]],
                                    SPB_SIZE_KIND="application")[0],
     }
@@ -428,7 +520,10 @@ def SpbFirmware(env, name, sources, **kwargs):
     app = env.SpbApplication(name, sources, **kwargs)
     app["combined"] = env.SpbManufacturingImage(boot["elf"], app["elf"], name)
     app["bootloader"] = boot
-    outputs = [app["sfb"], app["bin"], app["size"], *app["combined"], boot["bin"], boot["hex"], boot["size"]]
+    outputs = [app["sfb"], *app["sfbp"], app["bin"], app["size"], *app["combined"], boot["bin"], boot["hex"],
+               boot["size"]]
+    if app["release"] is not None:
+        outputs.append(app["release"])
     env.Alias(name, outputs)
     # `scons` builds "." by default; a BUILD_DIR outside the project would then build nothing.
     top = env.Dir("#").abspath

@@ -161,3 +161,42 @@ def test_refused_update_writes_nothing(host_bootloader, dev_keys):
         hb.reset_ops()
         log = assert_runs(hb, v1, V1, f"refuse {version:#x}")
         assert "is not newer" in log and hb.ops == 0
+
+
+@pytest.mark.parametrize("encoding", ["compat", "compact"])
+def test_patch_download_cut_never_touches_slot0(scenario, encoding):
+    """A .sfbp regenerating v2 into SLOT1 (reading v1 from SLOT0, across the MultiSegment boundary on
+    DISCO-L4R9I), cut at every flash operation: SLOT0 never changes and v1 keeps running; a sample of
+    the cuts is followed by a complete retry that installs v2."""
+    from spb import patch
+    hb, v1, _, _ = scenario
+    segoff = hb.slot0_header().segoff
+    rng = random.Random(len(v1))
+    v2 = bytearray(v1)
+    for _ in range(16):
+        k = rng.randrange(len(v2))
+        v2[k] ^= 0x21
+    v2[300:300] = rng.randbytes(160)
+    v2 = bytes(v2)
+    sfbp = patch.build_sfbp(v1, V1, v2, V2, hb.keys, new_segoff=segoff, encoding=encoding)
+    hb.snapshot()
+    before = slot0_region(hb)
+    hb.reset_ops()
+    result = hb.update(sfbp, chunk=29)
+    assert not result.cut and result.failed_call == 0 and result.status.stage == 4, result  # READY
+    total = hb.ops
+    for n in range(1, total + 1):
+        hb.restore()
+        hb.power_on()
+        hb.reset_ops()
+        assert hb.update(sfbp, chunk=29, cut=n).cut, n
+        assert slot0_region(hb) == before, f"cut {n}: SLOT0 changed while patching"
+        if n < total:
+            assert_runs(hb, v1, V1, f"patch cut {n}/{total}")
+            if n % 25 == 1:
+                hb.power_on()
+                retry = hb.update(sfbp, chunk=29)
+                assert retry.failed_call == 0 and retry.status.stage == 4, (n, retry)
+                assert_runs(hb, v2, V2, f"retry after patch cut {n}")
+        counted["patch"] = counted.get("patch", 0) + 1
+    assert hb.violations == 0
