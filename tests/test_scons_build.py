@@ -136,6 +136,35 @@ def test_new_tag_resigns_only_what_depends_on_the_version(project):
     assert image.verify_sfb(sfb, keys, 0x200).ok
 
 
+def test_release_store_and_patch_targets(project):
+    """The v1.0.0 build stored its plaintext image; the v1.1.0 build stored its own and emitted a patch
+    from v1.0.0 that regenerates exactly its image. The store survives `scons -c`."""
+    from spb import patch
+    root, keys, args = project
+    build = root / "build/NUCLEO-L452RE"
+    old = (build / "releases/app_1.0.0.bin").read_bytes()
+    new = (build / "app.bin").read_bytes()
+    assert (build / "releases/app_1.1.0.bin").read_bytes() == new
+    sfbp = (build / "app_1.0.0_to_1.1.0.sfbp").read_bytes()
+    report = patch.verify_sfbp(sfbp, keys, old)
+    assert report.ok and report.new_image == new and report.encoding == "compact"
+    assert report.to_header.pack() == (build / "app.sfb").read_bytes()[:128]
+    # Nothing to do on a second run; the compat encoding is an option that rebuilds only the patch.
+    result = scons(root, *args, "PATCH_ENCODING=compat")
+    assert re.findall(r"^(PATCH|SIGN|LINK|CC)\s+\S+", result.stdout, re.M) == ["PATCH"], result.stdout
+    assert patch.verify_sfbp((build / "app_1.0.0_to_1.1.0.sfbp").read_bytes(), keys, old).encoding == "compat"
+    # PATCH_FROM errors name the missing reference; 'none' emits no patch.
+    result = scons(root, *args, "PATCH_FROM=0.9.0", check=False)
+    assert result.returncode != 0 and "releases/app_0.9.0.bin" in result.stderr, result.stderr
+    scons(root, "-c", *args)
+    assert not (build / "app_1.0.0_to_1.1.0.sfbp").exists()
+    assert (build / "releases/app_1.0.0.bin").read_bytes() == old
+    result = scons(root, *args, "PATCH_FROM=none")
+    assert not (build / "app_1.0.0_to_1.1.0.sfbp").exists()
+    scons(root, *args)
+    assert (build / "app_1.0.0_to_1.1.0.sfbp").exists()
+
+
 def test_board_edit_relinks(project):
     root, _keys, args = project
     board_file = root / DEFAULT_BOARD.name

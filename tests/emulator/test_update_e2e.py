@@ -34,7 +34,8 @@ def builds(tmp_path_factory):
     out = {}
     for version in ("1.0.0", "1.1.0"):
         build = root / version
-        scons(REPO, f"BOARD={BOARD}", f"BUILD_DIR={build}", f"KEYS={keys.directory}", f"VERSION={version}")
+        scons(REPO, f"BOARD={BOARD}", f"BUILD_DIR={build}", f"KEYS={keys.directory}", f"VERSION={version}",
+              f"RELEASES_DIR={root / 'releases'}")
         out[version] = build
     out["board"] = load_board(REPO / "boards" / f"{BOARD}.toml")
     out["keys"] = keys
@@ -79,6 +80,57 @@ def test_update_installs_once_and_runs_new_version(builds, tmp_path):
         log = emu.read_until("APP: hello version 1.1.0", timeout=30)
         assert "Slot 1 is installed." in log
         assert "Copy slot 1" not in log and "Erase slot 0" not in log
+
+
+@pytest.mark.parametrize("encoding", ["compact", "compat"])
+def test_patch_update_installs_the_same_image_as_the_full_route(builds, tmp_path, encoding):
+    """v1.0.0 runs; the app receives a .sfbp over its UART and feeds it to SE_PATCH_*; the bootloader's
+    engine regenerates v1.1.0 from SLOT0 into SLOT1; after the reset v1.1.0 runs and SLOT0 holds exactly
+    the image the .sfb route installs. compact is the build's own output, compat made with spb.patch."""
+    from spb import patch
+    board = builds["board"]
+    new_plain = (builds["1.1.0"] / "hello.bin").read_bytes()
+    if encoding == "compact":
+        sfbp = (builds["1.1.0"] / "hello_1.0.0_to_1.1.0.sfbp").read_bytes()
+    else:
+        old_plain = (builds["1.0.0"] / "hello.bin").read_bytes()
+        sfbp = patch.build_sfbp(old_plain, 0x01000000, new_plain, 0x01000100, builds["keys"], encoding="compat")
+    assert patch.encoding_of(int.from_bytes(sfbp[2:4], "little")) == encoding
+    flash = flash_file_from_hex(tmp_path / "flash.img", builds["1.0.0"] / "hello_combined.hex")
+    with boot(flash) as emu:
+        emu.read_until("APP: hello version 1.0.0", timeout=20)
+        send_update(emu, sfbp)
+        emu.read_until("APP: update verified, installing at reset", timeout=60)
+        log = emu.read_until("APP: hello version 1.1.0", timeout=60)
+        assert "Copy slot 1 to slot 0." in log and "Slot 0 validated." in log
+    slot0 = slot0_image(flash, board, len(new_plain))
+    assert hashlib.sha256(slot0).digest() == hashlib.sha256(new_plain).digest()
+    # SLOT1 holds exactly what a .sfb download would have left there.
+    sfb = (builds["1.1.0"] / "hello.sfb").read_bytes()
+    assert read_flash(flash, board.slot1.address, 128) == sfb[:128]
+    assert read_flash(flash, board.slot1.address + board.vector_size, len(new_plain)) == sfb[board.vector_size:]
+
+
+def test_patch_for_another_image_is_refused(builds, tmp_path):
+    """A patch made from a different FROM image: refused at byte 128 (INVALID_SOURCE_IMAGE), nothing
+    written, v1.0.0 keeps running after a reset."""
+    from spb import patch
+    board = builds["board"]
+    new_plain = (builds["1.1.0"] / "hello.bin").read_bytes()
+    other = bytearray((builds["1.0.0"] / "hello.bin").read_bytes())
+    other[-1] ^= 0xFF
+    sfbp = patch.build_sfbp(bytes(other), 0x01000000, new_plain, 0x01000100, builds["keys"])
+    flash = flash_file_from_hex(tmp_path / "flash.img", builds["1.0.0"] / "hello_combined.hex")
+    before = read_flash(flash, board.slot0.address, board.slot0.size)
+    with boot(flash) as emu:
+        emu.read_until("APP: hello version 1.0.0", timeout=20)
+        emu.write(b"u" + struct.pack("<I", len(sfbp)))
+        emu.read_until("APP: receiving", timeout=10)
+        emu.write(sfbp[:128])
+        emu.read_until("APP: update rejected status=4", timeout=30)
+        emu.write(b"r")
+        emu.read_until("APP: hello version 1.0.0", timeout=30)
+    assert read_flash(flash, board.slot0.address, board.slot0.size) == before
 
 
 def test_power_cut_during_install_resumes(builds, tmp_path):
