@@ -262,6 +262,8 @@ def _configure(env):
     env["SPB_BOARD_FILE"] = env.File(str(board_path))
     env["SPB_BUILD"] = env.Dir(env.subst("$BUILD_DIR"))
     env["SPB_GEN"] = env["SPB_BUILD"].Dir("gen")
+    # Resolved here, at the top level: relative paths are relative to the project, not to a SConscript.
+    env["SPB_RELEASES"] = env.Dir(env.subst("$RELEASES_DIR"))
 
     try:
         version = resolve_version(env.Dir("#").abspath, env["VERSION"] or None)
@@ -433,7 +435,7 @@ def SpbBootloader(env, bootloader_dir=None):
 def _stored_releases(env, name):
     """{Version: File} of the reference images in the releases store for application `name`."""
     from .version import Version
-    store = Path(env.Dir(env.subst("$RELEASES_DIR")).abspath)
+    store = Path(env["SPB_RELEASES"].abspath)
     found = {}
     for path in sorted(store.glob(f"{name}_*.bin")):
         try:
@@ -460,7 +462,7 @@ def _patch_sources(env, name):
         except SpbError as error:
             _fail(SpbError(None, f"PATCH_FROM: {error.problem}"))
         if version not in stored:
-            _fail(SpbError(env.Dir(env.subst("$RELEASES_DIR")).File(f"{name}_{version}.bin").abspath,
+            _fail(SpbError(env["SPB_RELEASES"].File(f"{name}_{version}.bin").abspath,
                            f"PATCH_FROM={version}: no reference image of that release (build it once, or copy "
                            "its plaintext .bin there)"))
         if not version < current:
@@ -489,7 +491,7 @@ def SpbApplication(env, name, sources, CPPPATH=None, CPPDEFINES=None, LIBS=None)
     version = env["SPB_VERSION"]
     release = None
     if not version.dirty and not version.untagged:
-        release = aenv.SpbReleaseCopy(env.Dir(env.subst("$RELEASES_DIR")).File(f"{name}_{version}.bin"), plain)[0]
+        release = aenv.SpbReleaseCopy(env["SPB_RELEASES"].File(f"{name}_{version}.bin"), plain)[0]
         aenv.NoClean(release)   # the store outlives `scons -c`: later releases patch from it
         aenv.Precious(release)
     patches = []
