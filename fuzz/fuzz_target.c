@@ -5,6 +5,8 @@
  *   1  a correctly signed header, then the input as the rest of the stream (body, padding, extra bytes)
  *   2  the input is SLOT1's flash content, then the boot sequence runs
  *   3  a correctly signed header in SLOT1, the input as everything after it (markers, body), then boot
+ *   4  authentic .sfbp headers (compat encoding), the input as the raw patch, encrypted by the target
+ *   5  the same with the compact encoding
  * SLOT0 always starts as a valid v1.0.0 image. After every run, SLOT0 must still hold it unless the
  * boot installed an authentic newer image, and the flash rules must hold.
  */
@@ -13,6 +15,8 @@
 #include <string.h>
 
 #include "spb_board.h"
+#include "aes128.h"
+#include "keys.h"
 #include "boot.h"
 #include "fuzz_fixture.h"
 #include "host_sim.h"
@@ -72,7 +76,23 @@ static void stream(const uint8_t *data, size_t size, uint8_t seed, uint32_t decl
     }
     SE_PATCH_InstallAtNextReset(&st);
     SE_PATCH_Poll(&st);
-    SE_PATCH_Abort(&st);
+    if (st.stage != SE_PATCH_Stage_READY) {
+        SE_PATCH_Abort(&st);
+    }
+}
+
+/* Headers + the input as a raw patch of FIX_PATCH_SIZE bytes (zero-padded), encrypted like the tool does. */
+static size_t patch_stream(uint8_t *out, const uint8_t headers[256], const uint8_t *raw, size_t n)
+{
+    spb_aes128_ctx aes;
+    uint8_t iv[16];
+    memcpy(out, headers, 256);
+    memset(out + 256, 0, FIX_PATCH_SIZE);
+    memcpy(out + 256, raw, n < FIX_PATCH_SIZE ? n : FIX_PATCH_SIZE);
+    spb_aes128_init(&aes, spb_aes_key);
+    memcpy(iv, headers + 4, 16);
+    spb_aes128_cbc_encrypt(&aes, iv, out + 256, out + 256, FIX_PATCH_SIZE);
+    return 256u + FIX_PATCH_SIZE;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2) {
         return 0;
     }
-    uint8_t mode = data[0] & 3u, seed = data[1];
+    uint8_t mode = (uint8_t)(data[0] % 6u), seed = data[1];
     data += 2;
     size -= 2;
     host_erase_all();
@@ -99,6 +119,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         stream(buffer, 128u + n, seed, (seed & 2u) ? (uint32_t)sizeof FIX_SFB : 0u);
         break;
     }
+    case 4:
+    case 5: {
+        size_t n = patch_stream(buffer, mode == 4 ? FIX_SFBP_COMPAT : FIX_SFBP_COMPACT, data, size);
+        stream(buffer, n, seed, (seed & 2u) ? (uint32_t)n : 0u);
+        host_boot(&vector); /* a patch that regenerated the authentic v2 may be installed */
+        break;
+    }
     case 2:
         memcpy(host_flash() + SLOT1_OFF, data, size < SPB_SLOT1_SIZE ? size : SPB_SLOT1_SIZE);
         host_boot(&vector);
@@ -114,10 +141,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (host_violations() != 0u) {
         abort(); /* the core broke a flash rule */
     }
-    /* Nothing the fuzzer can forge may replace SLOT0: only FIX_SFB's image is authentic, and the fuzzer
-     * never supplies its correct body except by chance. */
+    /* Nothing the fuzzer can forge may replace SLOT0: only FIX_SFB's image and the patches' TO image are
+     * authentic, and SLOT0 may only ever hold one of them (or stay as it was). */
     if (memcmp(host_flash() + SLOT0_OFF, FIX_SLOT0, 128) != 0) {
-        if (memcmp(host_flash() + SLOT0_OFF, FIX_SFB, 128) != 0) {
+        if (memcmp(host_flash() + SLOT0_OFF, FIX_SFB, 128) != 0 &&
+            memcmp(host_flash() + SLOT0_OFF, FIX_SFBP_COMPAT + 128, 128) != 0) {
             abort(); /* SLOT0 holds a header that is neither the old nor the authentic new one */
         }
     }

@@ -22,5 +22,5 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     fuzz/fuzz_target.c $B/src/*.c $B/port/host/port_host.c "$out/gen/spb_keys.c" "$out"/aes128.o \
     "$out"/sha256.o "$out"/p256.o -o "$out/fuzz_target"
 # Seeds: one per mode, so every path is reached from the start.
-for mode in 0 1 2 3; do printf "\\x0${mode}\\x05SU\\x01\\x00" > "$out/corpus/seed$mode"; done
+for mode in 0 1 2 3 4 5; do printf "\\x0${mode}\\x05SU\\x01\\x00" > "$out/corpus/seed$mode"; done
 "$out/fuzz_target" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$@" "$out/corpus"

@@ -27,7 +27,7 @@ symbol: that is how it applies a patch pushed one byte at a time. Probability ta
 """
 from __future__ import annotations
 
-from .diffmatch import find_matches
+from .diffmatch import COMPACT, find_matches
 
 PROB_BITS = 11
 PROB_INIT = 1 << (PROB_BITS - 1)
@@ -274,7 +274,7 @@ def blocks_from_matches(old: bytes, new: bytes, matches) -> list:
 
 def encode(old: bytes, new: bytes, matches=None) -> bytes:
     if matches is None:
-        matches = find_matches(old, new)
+        matches = find_matches(old, new, COMPACT)
     blocks = blocks_from_matches(old, new, matches)
     rc = RangeEncoder()
     m = _Models()

@@ -6,16 +6,31 @@ the new image. Firmware changes are mostly local: a few bytes change in place (a
 offset) or code moves by a fixed distance after an insertion. So the search first tries to continue
 at the current displacement (old - new) and only then asks an index of the old image.
 
-Speed: the index holds one 12-byte key per 4 old bytes (a match of 15 bytes or more always contains one
-indexed key, the few bytes before it are recovered by extending backwards), and equal runs are measured
+Speed: the index holds one key per `step` old bytes (a longer match always contains an indexed key,
+the bytes before it are recovered by extending backwards), and equal runs are measured
 with slice comparisons that double in length, so time grows with the number of changes, not with the
 image size (a 1 MiB image with typical changes takes a fraction of a second).
 """
 from __future__ import annotations
 
-SEED = 12          # bytes of an index key
-STEP = 4           # one key per STEP old bytes
+from dataclasses import dataclass
+
 RESYNC = 6         # bytes that must agree to resume at the current displacement
+KEEP_SCAN = 64     # shorter jumps are weighed against staying at the current displacement
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How eagerly to jump to a new displacement. Each encoding has its own (measured with
+    bench/patch_sizes.py): a jump costs the compact coder a few bits, a JojoDiff stream several bytes."""
+    seed: int          # bytes of an index key
+    step: int          # one key per `step` old bytes (matches >= seed + step - 1 are always found)
+    min_jump: int      # a match at a new displacement must be this long
+    stay_margin: int   # a jump shorter than KEEP_SCAN must gain this many equal bytes over staying
+
+
+COMPACT = Tuning(seed=6, step=1, min_jump=6, stay_margin=4)
+COMPAT = Tuning(seed=8, step=2, min_jump=8, stay_margin=4)
 
 
 def _forward(a: bytes, i: int, b: bytes, j: int) -> int:
@@ -43,15 +58,18 @@ def _backward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
     return n
 
 
-def build_index(old: bytes) -> dict:
-    stop = len(old) - SEED + 1
+def build_index(old: bytes, tuning: Tuning = COMPACT) -> dict:
+    seed = tuning.seed
+    stop = len(old) - seed + 1
     # Later positions overwrite earlier ones for repeated keys (fill patterns): any is a correct match.
-    return {old[p:p + SEED]: p for p in range(0, max(stop, 0), STEP)}
+    return {old[p:p + seed]: p for p in range(0, max(stop, 0), tuning.step)}
 
 
-def find_matches(old: bytes, new: bytes, index: dict | None = None, progress=None) -> list:
+def find_matches(old: bytes, new: bytes, tuning: Tuning = COMPACT, index: dict | None = None,
+                 progress=None) -> list:
     if index is None:
-        index = build_index(old)
+        index = build_index(old, tuning)
+    SEED, MIN_JUMP, STAY_MARGIN = tuning.seed, tuning.min_jump, tuning.stay_margin
     report_every = max(len(new) // 100, 1 << 16)
     next_report = report_every
     matches = []
@@ -75,6 +93,14 @@ def find_matches(old: bytes, new: bytes, index: dict | None = None, progress=Non
             back = _backward(new, j, old, q, j - covered)
             start, p = j - back, q - back
             length = back + _forward(new, j, old, q)
+            if p - start != delta and length < KEEP_SCAN:
+                # A short jump must beat staying at the current displacement, where equal bytes are
+                # nearly free (bsdiff's criterion, on the bytes the jump would cover).
+                stay = old[start + delta:start + delta + length] if start + delta >= 0 else b""
+                same = sum(1 for a, b in zip(new[start:start + length], stay) if a == b)
+                if length < MIN_JUMP or length - same < STAY_MARGIN:
+                    j += 1
+                    continue
             if matches and matches[-1][0] + matches[-1][2] == start and matches[-1][1] + matches[-1][2] == p:
                 prev = matches.pop()          # a continuation of the previous match (same displacement)
                 start, p, length = prev[0], prev[1], prev[2] + length

@@ -15,7 +15,7 @@ Mirrors bootloader/src/patch_jojo.c.
 """
 from __future__ import annotations
 
-from .diffmatch import find_matches
+from .diffmatch import COMPAT, find_matches
 
 ESC, MOD, INS, DEL, EQL, BKT = 0xA7, 0xA6, 0xA5, 0xA4, 0xA3, 0xA2
 OPCODES = (MOD, INS, DEL, EQL, BKT)
@@ -64,7 +64,7 @@ class _Writer:
 
 def encode(old: bytes, new: bytes, matches=None) -> bytes:
     if matches is None:
-        matches = find_matches(old, new)
+        matches = find_matches(old, new, COMPAT)
     w = _Writer()
     src = dst = 0
     # Drop matches too short to pay for their opcodes unless they keep the displacement (then the

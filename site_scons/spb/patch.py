@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from . import compact, jojo
-from .diffmatch import find_matches
+from . import diffmatch
 from .errors import SpbError
 from .image import (HEADER_SIZE, PROTOCOL_IMAGE, Header, aes_cbc, check_plaintext, image_header)
 from .keys import KeySet
@@ -30,6 +30,7 @@ PROTOCOL_PATCH_COMPACT = 0x0012
 ENCODINGS = {"compat": PROTOCOL_PATCH_COMPAT, "compact": PROTOCOL_PATCH_COMPACT}
 DEFAULT_ENCODING = "compact"
 _CODECS = {"compat": jojo, "compact": compact}
+_TUNING = {"compat": diffmatch.COMPAT, "compact": diffmatch.COMPACT}
 PatchFormatError = (jojo.PatchFormatError, compact.PatchFormatError)
 
 
@@ -48,7 +49,7 @@ def make_patch(old: bytes, new: bytes, encoding: str = DEFAULT_ENCODING, progres
     """The raw (unencrypted) patch that turns old into new. progress(done, total), when given, is called
     as the new image is scanned."""
     codec = _codec(encoding)
-    matches = find_matches(old, new, progress=progress)
+    matches = diffmatch.find_matches(old, new, _TUNING[encoding], progress=progress)
     return codec.encode(old, new, matches)
 
 

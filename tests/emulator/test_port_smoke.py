@@ -76,10 +76,10 @@ def test_port_smoke(flash_file, smoke):
     binary, symbols = smoke
     with Emulator(flash_file) as emu:
         # Reset through the boot alias: VTOR is 0 at reset, the port moves it to the bootloader's table.
-        emu.read_until("SMOKE boot 1 vtor=21000000 vtor0=00000000\r\n", timeout=5)
+        emu.read_until("SMOKE boot 1 vtor=21000000 vtor0=00000000\r\n", timeout=30)
 
         emu.write(b"t")
-        out = emu.read_until(re.compile(r"DONE \w+\r\n"), timeout=5)
+        out = emu.read_until(re.compile(r"DONE \w+\r\n"), timeout=30)
         assert "FAIL" not in out, out
         for name in ("erase", "write", "readback", "reprogram_refused", "misaligned_addr_refused",
                      "misaligned_len_refused", "beyond_flash_refused", "erase_misaligned_refused",
@@ -89,13 +89,13 @@ def test_port_smoke(flash_file, smoke):
 
         # SYSRESETREQ: a full system reset, the flash keeps its content.
         emu.write(b"r")
-        emu.read_until("SMOKE boot 2 vtor=21000000 vtor0=00000000\r\n", timeout=5)
+        emu.read_until("SMOKE boot 2 vtor=21000000 vtor0=00000000\r\n", timeout=30)
         emu.write(b"v")
-        assert emu.read_until("\r\n", timeout=5) == "VERIFY OK\r\n"
+        assert emu.read_until("\r\n", timeout=30) == "VERIFY OK\r\n"
 
         # port_jump_to_app: VTOR, MSP and SysTick off as the application sees them.
         emu.write(b"j")
-        line = emu.read_until("\r\n", timeout=5)
+        line = emu.read_until("\r\n", timeout=30)
         m = re.fullmatch(r"APP vtor=([0-9a-f]{8}) sp=([0-9a-f]{8}) systick=([0-9a-f]{8})\r\n", line)
         assert m, line
         assert int(m.group(1), 16) == symbols["app_vectors"]
@@ -105,9 +105,9 @@ def test_port_smoke(flash_file, smoke):
         # The guest overwrites the alias' reset SP/PC at address 0 and resets: QEMU restores the alias at
         # every system reset, so the board boots again.
         emu.write(b"r")
-        emu.read_until("SMOKE boot 3", timeout=5)
+        emu.read_until("SMOKE boot 3", timeout=30)
         emu.write(b"z")
-        emu.read_until("SMOKE boot 4 vtor=21000000 vtor0=00000000\r\n", timeout=5)
+        emu.read_until("SMOKE boot 4 vtor=21000000 vtor0=00000000\r\n", timeout=30)
     assert emu.returncode is not None
 
     # After QEMU exited, the file holds what the guest wrote.
@@ -136,10 +136,10 @@ def test_power_cut_keeps_exactly_what_was_written(flash_file):
     cut_after = 37  # unit index programmed last before the cut
     emu = Emulator(flash_file).start()
     try:
-        emu.read_until("SMOKE boot 1", timeout=5)
+        emu.read_until("SMOKE boot 1", timeout=30)
         emu.write(b"w")
         for i in range(cut_after + 1):
-            emu.read_until(f"W {i}\r\n", timeout=5)
+            emu.read_until(f"W {i}\r\n", timeout=30)
             if i < cut_after:
                 emu.write(b".")  # let the guest program the next unit
         emu.power_cut()  # the guest is now waiting for the byte that would let it program unit 38
@@ -154,19 +154,22 @@ def test_power_cut_keeps_exactly_what_was_written(flash_file):
 
     # The killed board boots again from the same file and still counts its boots.
     with Emulator(flash_file) as emu:
-        emu.read_until("SMOKE boot 2 ", timeout=5)
+        emu.read_until("SMOKE boot 2 ", timeout=30)
 
 
 def test_instruction_count_with_icount(flash_file):
     """-icount shift=0: 1 ns of guest time per instruction; SysTick at 25 MHz ticks every 40 instructions.
     The loop is 50000 x (subs + bne) = 100000 instructions; DWT CYCCNT is not modelled (reads 0)."""
     with Emulator(flash_file, icount=0) as emu:
-        emu.read_until(re.compile(r"SMOKE boot 1 .*\r\n"), timeout=5)
+        emu.read_until(re.compile(r"SMOKE boot 1 .*\r\n"), timeout=30)
         emu.write(b"c")
-        line = emu.read_until("\r\n", timeout=5)
+        line = emu.read_until("\r\n", timeout=30)
         emu.write(b"c")
-        again = emu.read_until("\r\n", timeout=5)
+        again = emu.read_until("\r\n", timeout=30)
     m = re.search(r"CYC (\d+) (\d+)", line)
     assert m, line
     assert abs(int(m.group(1)) * 40 - 100000) <= 80
-    assert again == line  # deterministic
+    m2 = re.search(r"CYC (\d+) (\d+)", again)
+    # Repeatable to one SysTick period: the loop's start phase against the tick depends on when the
+    # host delivers the 'c'.
+    assert m2 and abs(int(m2.group(1)) - int(m.group(1))) <= 1 and m2.group(2) == m.group(2), (line, again)

@@ -52,7 +52,7 @@ def boot(flash):
 
 def send_update(emu, data):
     emu.write(b"u" + struct.pack("<I", len(data)))
-    emu.read_until(f"APP: receiving {len(data)} bytes", timeout=10)
+    emu.read_until(f"APP: receiving {len(data)} bytes", timeout=30)
     emu.write(data)
 
 
@@ -72,7 +72,7 @@ def test_update_installs_once_and_runs_new_version(builds, tmp_path):
         assert "Erase slot 0." in log and "Copy slot 1 to slot 0." in log and "] 100%" in log
         assert "Slot 0 validated." in log
         assert "Slot 0 has valid firmware version 1.1.0" in log
-        emu.read_until("APP: active firmware 1.1.0", timeout=10)
+        emu.read_until("APP: active firmware 1.1.0", timeout=30)
         # SLOT0 now holds exactly the new plaintext image.
         assert slot0_image(flash, board, len(new_plain)) == new_plain
         # A reset boots 1.1.0 again without installing a second time.
@@ -125,7 +125,7 @@ def test_patch_for_another_image_is_refused(builds, tmp_path):
     with boot(flash) as emu:
         emu.read_until("APP: hello version 1.0.0", timeout=20)
         emu.write(b"u" + struct.pack("<I", len(sfbp)))
-        emu.read_until("APP: receiving", timeout=10)
+        emu.read_until("APP: receiving", timeout=30)
         emu.write(sfbp[:128])
         emu.read_until("APP: update rejected status=4", timeout=30)
         emu.write(b"r")
@@ -159,7 +159,7 @@ def test_tampered_update_refused_and_slot0_untouched(builds, tmp_path):
     with boot(flash) as emu:
         emu.read_until("APP: hello version 1.0.0", timeout=20)
         emu.write(b"u" + struct.pack("<I", len(sfb)))
-        emu.read_until("APP: receiving", timeout=10)
+        emu.read_until("APP: receiving", timeout=30)
         emu.write(bytes(sfb[:128]))
         emu.read_until("APP: update rejected status=3", timeout=30)
         # The verdict comes at byte 128, before anything is written; the rest is never needed.
@@ -176,7 +176,7 @@ def test_downgrade_refused(builds, tmp_path):
     with boot(flash) as emu:
         emu.read_until("APP: hello version 1.1.0", timeout=20)
         emu.write(b"u" + struct.pack("<I", len(old)))
-        emu.read_until("APP: receiving", timeout=10)
+        emu.read_until("APP: receiving", timeout=30)
         emu.write(old[:128])
         emu.read_until("APP: update rejected status=12", timeout=30)
 
