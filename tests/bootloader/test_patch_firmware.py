@@ -1,0 +1,65 @@
+"""Delta patches on real firmware: the bench application "meter" (bench/fwpairs) built by the plugin for
+the emulator board in its release variants (one line changed, a function inserted, modules added and
+changed, another optimisation level). Both encodings round-trip in Python, and the device engine built
+for the host regenerates, byte for byte, the .sfb of the new release in SLOT1 and installs it."""
+from __future__ import annotations
+
+import random
+import shutil
+
+import pytest
+
+from spb import image, patch
+from support.scons_project import REPO, make_keys, scons
+
+BOARD = "EMU-MPS2-AN385"
+PAIRS = ["small", "func", "large", "opt"]
+ENCODINGS = ["compat", "compact"]
+V_BASE, V_NEW = 0x01040000, 0x01050000
+pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+
+
+@pytest.fixture(scope="module")
+def firmware(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fwpairs")
+    keys = make_keys(root / "keys")
+    scons(REPO / "bench" / "fwpairs", f"BOARD={BOARD}", f"BUILD_DIR={root / 'build'}", f"KEYS={keys.directory}",
+          "VERSION=1.4.0")
+    images = {name: (root / "build" / f"meter_{name}.bin").read_bytes() for name in ["base"] + PAIRS}
+    assert all(len(data) > 30_000 for data in images.values())
+    return images
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("pair", PAIRS)
+def test_round_trip_on_real_firmware(firmware, pair, encoding):
+    old, new = firmware["base"], firmware[pair]
+    raw = patch.make_patch(old, new, encoding)
+    assert patch.apply_patch(old, raw, encoding) == new
+    # Sanity bounds well below a full image; the bench measures the real numbers.
+    assert len(raw) < {"small": 200, "func": 6000, "large": 10000, "opt": 20000}[pair], len(raw)
+
+
+def test_compact_beats_compat_on_every_pair(firmware):
+    for pair in PAIRS:
+        old, new = firmware["base"], firmware[pair]
+        assert len(patch.make_patch(old, new, "compact")) < len(patch.make_patch(old, new, "compat")), pair
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("pair", PAIRS)
+def test_device_engine_on_real_firmware(firmware, host_bootloader, dev_keys, pair, encoding):
+    old, new = firmware["base"], firmware[pair]
+    hb = host_bootloader(BOARD)
+    hb.manufacture(old, V_BASE)
+    sfbp = patch.build_sfbp(old, V_BASE, new, V_NEW, dev_keys, encoding=encoding)
+    sfb = image.build_sfb(new, V_NEW, dev_keys, hb.board.vector_size)
+    chunk = 1 if pair in ("small", "func") else random.Random(pair).choice([3, 16, 250])
+    result = hb.update(sfbp, chunk=chunk)
+    assert result.failed_call == 0 and result.status.status == 1, result   # COMPLETED
+    vs = hb.board.vector_size
+    assert hb.read(hb.board.slot1.address, 128) == sfb[:128]
+    assert hb.read(hb.board.slot1.address + vs, len(new)) == sfb[vs:]
+    _cut, vector, log = hb.boot()
+    assert vector == hb.board.app_vector_address and hb.slot0_valid_as(new, V_NEW), log
+    assert hb.violations == 0
