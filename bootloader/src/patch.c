@@ -105,6 +105,22 @@ patch_result_t patch_old_read(uint32_t offset, uint8_t *dst, uint32_t len)
     return PATCH_OK;
 }
 
+/* Move bytes from *data into a 16-byte block buffer; true once the block is full (fill is reset). */
+static bool fill_block(uint8_t block[16], uint8_t *fill, const uint8_t **data, uint32_t *len)
+{
+    uint32_t n = 16u - *fill;
+    n = *len < n ? *len : n;
+    memcpy(&block[*fill], *data, n);
+    *fill = (uint8_t)(*fill + n);
+    *data += n;
+    *len -= n;
+    if (*fill < 16u) {
+        return false;
+    }
+    *fill = 0;
+    return true;
+}
+
 patch_result_t patch_emit(const uint8_t *data, uint32_t len)
 {
     if (len > p.new_size - p.produced) {
@@ -113,15 +129,8 @@ patch_result_t patch_emit(const uint8_t *data, uint32_t len)
     p.produced += len;
     spb_sha256_update(&p.sha, data, len);
     while (len > 0u) {
-        uint32_t n = 16u - p.out_fill;
-        n = len < n ? len : n;
-        memcpy(&p.out_block[p.out_fill], data, n);
-        p.out_fill = (uint8_t)(p.out_fill + n);
-        data += n;
-        len -= n;
-        if (p.out_fill == 16u) {
+        if (fill_block(p.out_block, &p.out_fill, &data, &len)) {
             spb_aes128_cbc_encrypt(&p.aes, p.out_iv, p.out_block, p.out_block, 16);
-            p.out_fill = 0;
             if (slot_writer_put(&p.out, p.out_block, 16) != 0) {
                 return PATCH_WRITE;
             }
@@ -159,16 +168,9 @@ static patch_result_t decode(const uint8_t *data, uint32_t len)
 patch_result_t patch_push(const uint8_t *data, uint32_t len)
 {
     while (len > 0u) {
-        uint32_t n = 16u - p.in_fill;
-        n = len < n ? len : n;
-        memcpy(&p.in_block[p.in_fill], data, n);
-        p.in_fill = (uint8_t)(p.in_fill + n);
-        data += n;
-        len -= n;
-        if (p.in_fill < 16u) {
+        if (!fill_block(p.in_block, &p.in_fill, &data, &len)) {
             break;
         }
-        p.in_fill = 0;
         spb_aes128_cbc_decrypt(&p.aes, p.in_iv, p.in_block, p.in_block, 16);
         /* Only the first patch_size plaintext bytes are patch; the rest must be the zero padding. */
         uint32_t left = p.body_received < p.patch_size ? p.patch_size - p.body_received : 0u;

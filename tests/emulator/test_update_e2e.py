@@ -50,6 +50,14 @@ def boot(flash):
     return Emulator(flash)
 
 
+def send_header_only(emu, data, expect):
+    """Announce the whole file but send only its first header: the verdict must come right there."""
+    emu.write(b"u" + struct.pack("<I", len(data)))
+    emu.read_until("APP: receiving", timeout=30)
+    emu.write(bytes(data[:128]))
+    emu.read_until(expect, timeout=30)
+
+
 def send_update(emu, data):
     emu.write(b"u" + struct.pack("<I", len(data)))
     emu.read_until(f"APP: receiving {len(data)} bytes", timeout=30)
@@ -124,10 +132,7 @@ def test_patch_for_another_image_is_refused(builds, tmp_path):
     before = read_flash(flash, board.slot0.address, board.slot0.size)
     with boot(flash) as emu:
         emu.read_until("APP: hello version 1.0.0", timeout=20)
-        emu.write(b"u" + struct.pack("<I", len(sfbp)))
-        emu.read_until("APP: receiving", timeout=30)
-        emu.write(sfbp[:128])
-        emu.read_until("APP: update rejected status=4", timeout=30)
+        send_header_only(emu, sfbp, "APP: update rejected status=4")
         emu.write(b"r")
         emu.read_until("APP: hello version 1.0.0", timeout=30)
     assert read_flash(flash, board.slot0.address, board.slot0.size) == before
@@ -158,10 +163,7 @@ def test_tampered_update_refused_and_slot0_untouched(builds, tmp_path):
     slot0_before = read_flash(flash, board.slot0.address, board.slot0.size)
     with boot(flash) as emu:
         emu.read_until("APP: hello version 1.0.0", timeout=20)
-        emu.write(b"u" + struct.pack("<I", len(sfb)))
-        emu.read_until("APP: receiving", timeout=30)
-        emu.write(bytes(sfb[:128]))
-        emu.read_until("APP: update rejected status=3", timeout=30)
+        send_header_only(emu, sfb, "APP: update rejected status=3")
         # The verdict comes at byte 128, before anything is written; the rest is never needed.
         emu.write(b"r")
         log = emu.read_until("APP: hello version 1.0.0", timeout=30)
@@ -175,10 +177,7 @@ def test_downgrade_refused(builds, tmp_path):
     old = (builds["1.0.0"] / "hello.sfb").read_bytes()
     with boot(flash) as emu:
         emu.read_until("APP: hello version 1.1.0", timeout=20)
-        emu.write(b"u" + struct.pack("<I", len(old)))
-        emu.read_until("APP: receiving", timeout=30)
-        emu.write(old[:128])
-        emu.read_until("APP: update rejected status=12", timeout=30)
+        send_header_only(emu, old, "APP: update rejected status=12")
 
 
 def test_slot0_tag_checked_at_boot(builds, tmp_path):
