@@ -11,22 +11,24 @@ Stream (all symbols range coded, see below):
         if copy_len:
             ndiff                             uint   how many diff[i] are non-zero
             ndiff x ( gap uint, value byte )         zeros before the next non-zero diff, its value
-                                                     (value model chosen by output address mod 4)
+                                                     (value model chosen by output address parity)
         extra_len                             uint   literal bytes that follow
-        extra_len x byte
+        extra_len x byte                             (literal model chosen by output address parity)
 
 Why this shape: release-to-release firmware differs mostly by changed branch offsets and literal-pool
 addresses inside otherwise equal code, so a copy with a few non-zero differences is far cheaper than
 cutting the copy at every change; the differences cluster on particular byte lanes of 32-bit words,
-so their values are modelled per (address mod 4).
+so their values are modelled per address parity (the two bytes of a Thumb halfword), and so are
+literals.
 
 Range coder: LZMA-style, 32-bit range, 11-bit probabilities adapting by 1/32. Each binary decision
 consumes at most one input byte, so a device that holds 40 bytes of input can always decode one whole
 symbol: that is how it applies a patch pushed one byte at a time. Probability tables:
-4 x 256 (diff values) + 256 (literals) + 5 x 128 (uints) = 1920 u16 = 3840 bytes of device RAM.
+2 x 256 (diff values) + 2 x 256 (literals) + 5 x 128 (uints) = 1664 u16 = 3328 bytes of device RAM.
 """
 from __future__ import annotations
 
+from .errors import PatchFormatError
 from .diffmatch import COMPACT, find_matches
 
 PROB_BITS = 11
@@ -36,13 +38,8 @@ TOP = 1 << 24
 UINT_PROBS = 128          # 32 for the bit count + 32 x 3 for the two bits below the top bit
 DIFF_CONTEXTS = 2
 LITERAL_CONTEXTS = 2
-MAX_SYMBOL_INPUT = 40     # input bytes one symbol can consume (uint: 5 + 2 + 31 decisions + slack)
 MAX_PAST_END = 8          # zero bytes the decoder may read after the stored end
 SEEK_SIGN = 127           # the one slot of the seek table the uint coder does not use
-
-
-class PatchFormatError(ValueError):
-    pass
 
 
 class _Models:

@@ -8,3 +8,7 @@ class SpbError(Exception):
         self.path = None if path is None else str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class PatchFormatError(ValueError):
+    """A raw patch stream that does not decode to an image (malformed, truncated or for another image)."""

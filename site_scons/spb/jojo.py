@@ -15,15 +15,12 @@ Mirrors bootloader/src/patch_jojo.c.
 """
 from __future__ import annotations
 
+from .errors import PatchFormatError
 from .diffmatch import COMPAT, find_matches
 
 ESC, MOD, INS, DEL, EQL, BKT = 0xA7, 0xA6, 0xA5, 0xA4, 0xA3, 0xA2
 OPCODES = (MOD, INS, DEL, EQL, BKT)
 MIN_EQL = 4   # an EQL between literals costs about 4 bytes of opcodes: shorter runs stay literal
-
-
-class PatchFormatError(ValueError):
-    pass
 
 
 def _length(n: int) -> bytes:
@@ -50,7 +47,7 @@ class _Writer:
         if ESC not in data:
             self.out += data
             return
-        for k, b in enumerate(data):
+        for b in data:
             self.out.append(b)
             if b == ESC:
                 self.out.append(ESC)   # always doubled: the next byte may be an opcode of what follows
@@ -67,8 +64,7 @@ def encode(old: bytes, new: bytes, matches=None) -> bytes:
         matches = find_matches(old, new, COMPAT)
     w = _Writer()
     src = dst = 0
-    # Drop matches too short to pay for their opcodes unless they keep the displacement (then the
-    # bytes before them are MOD literals anyway and an EQL is only worth it past MIN_EQL).
+    # A match shorter than MIN_EQL costs more in opcodes than it saves: its bytes stay literals.
     for start, old_start, length in matches:
         if length < MIN_EQL:
             continue

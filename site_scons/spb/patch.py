@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from . import compact, jojo
 from . import diffmatch
-from .errors import SpbError
+from .errors import PatchFormatError, SpbError
 from .image import (HEADER_SIZE, PROTOCOL_IMAGE, Header, aes_cbc, check_plaintext, image_header)
 from .keys import KeySet
 
@@ -31,7 +31,6 @@ ENCODINGS = {"compat": PROTOCOL_PATCH_COMPAT, "compact": PROTOCOL_PATCH_COMPACT}
 DEFAULT_ENCODING = "compact"
 _CODECS = {"compat": jojo, "compact": compact}
 _TUNING = {"compat": diffmatch.COMPAT, "compact": diffmatch.COMPACT}
-PatchFormatError = (jojo.PatchFormatError, compact.PatchFormatError)
 
 
 def encoding_of(protocol: int) -> str | None:
@@ -54,7 +53,7 @@ def make_patch(old: bytes, new: bytes, encoding: str = DEFAULT_ENCODING, progres
 
 
 def apply_patch(old: bytes, patch: bytes, encoding: str) -> bytes:
-    """Regenerate the new image; raises jojo/compact.PatchFormatError on a malformed patch."""
+    """Regenerate the new image; raises PatchFormatError on a malformed patch."""
     return _codec(encoding).apply(old, patch)
 
 
