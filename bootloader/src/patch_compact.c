@@ -24,6 +24,8 @@ void compact_init(compact_state_t *s)
     s->input_done = false;
     s->phase = P_CODE;
     s->src = s->copy_len = s->copy_pos = s->ndiff = s->extra = 0;
+    s->prev_gap_zero = false;
+    s->last[0] = s->last[1] = s->last2[0] = s->last2[1] = s->last_rep[0] = s->last_rep[1] = 0;
 }
 
 /* Input: only called when a whole symbol's worth is buffered, or after the end (zeros follow). */
@@ -125,6 +127,32 @@ static int get_byte(compact_state_t *s, uint16_t *probs)
     return (int)(node - 256u);
 }
 
+/* A difference value: a repeat of the lane's last or second-last value, or a literal byte. */
+static int get_diff(compact_state_t *s, uint32_t lane)
+{
+    int rep = bit(s, &s->p_repeat[lane * 2u + s->last_rep[lane]]);
+    int value;
+    if (rep < 0) {
+        return -1;
+    }
+    if (rep != 0) {
+        value = s->last[lane];
+    } else {
+        int rep2 = bit(s, &s->p_repeat2[lane]);
+        if (rep2 < 0) {
+            return -1;
+        }
+        value = rep2 != 0 ? s->last2[lane] : get_byte(s, s->p_diff[lane]);
+        if (value < 0) {
+            return -1;
+        }
+        s->last2[lane] = s->last[lane];
+    }
+    s->last[lane] = (uint8_t)value;
+    s->last_rep[lane] = (uint8_t)rep;
+    return value;
+}
+
 /* One step of the parse. Returns PATCH_OK with *progress false when it needs more input. */
 static patch_result_t step(compact_state_t *s)
 {
@@ -198,11 +226,12 @@ static patch_result_t step(compact_state_t *s)
         if (s->ndiff == 0u) {
             run = s->copy_len - s->copy_pos; /* the rest of the copy is unchanged */
         } else {
-            v = get_uint(s, s->p_gap);
+            v = get_uint(s, s->prev_gap_zero ? s->p_gap_adjacent : s->p_gap);
             if (v < 0 || (uint32_t)v >= s->copy_len - s->copy_pos) {
                 return PATCH_FORMAT;
             }
             run = (uint32_t)v;
+            s->prev_gap_zero = run == 0u;
         }
         patch_result_t r = patch_copy_old(s->src + s->copy_pos, run);
         if (r != PATCH_OK) {
@@ -219,7 +248,7 @@ static patch_result_t step(compact_state_t *s)
     }
     case P_VALUE: {
         uint8_t old;
-        b = get_byte(s, s->p_diff[patch_produced() & (COMPACT_DIFF_CONTEXTS - 1u)]);
+        b = get_diff(s, patch_produced() & 1u);
         if (b < 0) {
             return PATCH_FORMAT;
         }

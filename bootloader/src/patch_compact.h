@@ -14,14 +14,17 @@
 #define COMPACT_SYMBOL_INPUT  40u
 
 typedef struct {
-    /* Adaptive probabilities, 11 bits each (3328 bytes). */
+    /* Adaptive probabilities, 11 bits each (3596 bytes). */
     uint16_t p_diff[COMPACT_DIFF_CONTEXTS][256];
     uint16_t p_literal[COMPACT_LITERAL_CONTEXTS][256];
     uint16_t p_copy_len[COMPACT_UINT_PROBS];
     uint16_t p_ndiff[COMPACT_UINT_PROBS];
     uint16_t p_gap[COMPACT_UINT_PROBS];
+    uint16_t p_gap_adjacent[COMPACT_UINT_PROBS]; /* the gap after a zero gap */
     uint16_t p_extra_len[COMPACT_UINT_PROBS];
     uint16_t p_seek[COMPACT_UINT_PROBS];
+    uint16_t p_repeat[4];  /* difference = the lane's last one, by lane and whether that was a repeat */
+    uint16_t p_repeat2[2]; /* difference = the lane's one before, by lane */
     /* Range decoder and its input. */
     uint32_t range;
     uint32_t code;
@@ -37,6 +40,10 @@ typedef struct {
     uint32_t copy_pos;     /* bytes of the current copy produced */
     uint32_t ndiff;        /* non-zero differences left in the current copy */
     uint32_t extra;        /* literals left */
+    bool prev_gap_zero;
+    uint8_t last[2];       /* per lane (output address parity): last two difference values */
+    uint8_t last2[2];
+    uint8_t last_rep[2];
 } compact_state_t;
 
 void compact_init(compact_state_t *s);

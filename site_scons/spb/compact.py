@@ -10,8 +10,9 @@ Stream (all symbols range coded, see below):
         copy_len                              uint   bytes produced as old[src + i] + diff[i] (mod 256)
         if copy_len:
             ndiff                             uint   how many diff[i] are non-zero
-            ndiff x ( gap uint, value byte )         zeros before the next non-zero diff, its value
-                                                     (value model chosen by output address parity)
+            ndiff x ( gap uint, value diff )         zeros before the next non-zero diff, its value
+                                                     (gap model: after a zero gap or not; diff: see
+                                                     _put_diff, per output address parity)
         extra_len                             uint   literal bytes that follow
         extra_len x byte                             (literal model chosen by output address parity)
 
@@ -24,7 +25,8 @@ literals.
 Range coder: LZMA-style, 32-bit range, 11-bit probabilities adapting by 1/32. Each binary decision
 consumes at most one input byte, so a device that holds 40 bytes of input can always decode one whole
 symbol: that is how it applies a patch pushed one byte at a time. Probability tables:
-2 x 256 (diff values) + 2 x 256 (literals) + 5 x 128 (uints) = 1664 u16 = 3328 bytes of device RAM.
+2 x 256 (diff values) + 6 (repeat flags) + 2 x 256 (literals) + 6 x 128 (uints) = 1798 u16 = 3596 bytes
+of device RAM.
 """
 from __future__ import annotations
 
@@ -49,8 +51,21 @@ class _Models:
         self.copy_len = [PROB_INIT] * UINT_PROBS
         self.ndiff = [PROB_INIT] * UINT_PROBS
         self.gap = [PROB_INIT] * UINT_PROBS
+        self.gap_adjacent = [PROB_INIT] * UINT_PROBS   # the gap after a zero gap (multi-byte changes)
+        self.prev_gap_zero = False
         self.extra_len = [PROB_INIT] * UINT_PROBS
         self.seek = [PROB_INIT] * UINT_PROBS   # seek[127] (unused by the uint coder) is the sign
+        # Difference values repeat (a moved call target changes every call to it by the same amount):
+        # per lane, a flag "same as the lane's last value" (by whether the last was a repeat too), then
+        # "same as the one before", then the value itself.
+        self.repeat = [PROB_INIT] * 4
+        self.repeat2 = [PROB_INIT] * 2
+        self.last = [0, 0]
+        self.last2 = [0, 0]
+        self.last_rep = [0, 0]
+
+    def gap_model(self):
+        return self.gap_adjacent if self.prev_gap_zero else self.gap
 
 
 class RangeEncoder:
@@ -207,6 +222,28 @@ def _get_byte(rc: RangeDecoder, probs) -> int:
     return node - 256
 
 
+def _put_diff(rc: RangeEncoder, m: _Models, lane: int, value: int):
+    rep = 1 if value == m.last[lane] else 0
+    rc.bit(m.repeat, lane * 2 + m.last_rep[lane], rep)
+    if not rep:
+        rc.bit(m.repeat2, lane, 1 if value == m.last2[lane] else 0)
+        if value != m.last2[lane]:
+            _put_byte(rc, m.diff[lane], value)
+        m.last2[lane] = m.last[lane]
+    m.last[lane], m.last_rep[lane] = value, rep
+
+
+def _get_diff(rc: RangeDecoder, m: _Models, lane: int) -> int:
+    rep = rc.bit(m.repeat, lane * 2 + m.last_rep[lane])
+    if rep:
+        value = m.last[lane]
+    else:
+        value = m.last2[lane] if rc.bit(m.repeat2, lane) else _get_byte(rc, m.diff[lane])
+        m.last2[lane] = m.last[lane]
+    m.last[lane], m.last_rep[lane] = value, rep
+    return value
+
+
 # --------------------------------------------------------------------------------------------------
 # Blocks from matches
 
@@ -292,8 +329,9 @@ def encode(old: bytes, new: bytes, matches=None) -> bytes:
             _put_uint(rc, m.ndiff, len(diffs))
             last = 0
             for k, value in diffs:
-                _put_uint(rc, m.gap, k - last)
-                _put_byte(rc, m.diff[(new_start + k) & (DIFF_CONTEXTS - 1)], value)
+                _put_uint(rc, m.gap_model(), k - last)
+                m.prev_gap_zero = k == last
+                _put_diff(rc, m, (new_start + k) & 1, value)
                 last = k + 1
             src += copy_len
         _put_uint(rc, m.extra_len, extra_len)
@@ -326,10 +364,12 @@ def apply(old: bytes, patch: bytes) -> bytes:
                 raise PatchFormatError(f"{ndiff} differences in a copy of {copy_len} bytes")
             k = 0
             for _ in range(ndiff):
-                k += _get_uint(rc, m.gap)
+                gap = _get_uint(rc, m.gap_model())
+                m.prev_gap_zero = gap == 0
+                k += gap
                 if k >= copy_len:
                     raise PatchFormatError("difference outside its copy")
-                chunk[k] = (chunk[k] + _get_byte(rc, m.diff[(base + k) & (DIFF_CONTEXTS - 1)])) & 0xFF
+                chunk[k] = (chunk[k] + _get_diff(rc, m, (base + k) & 1)) & 0xFF
                 k += 1
             out += chunk
             src += copy_len
