@@ -9,7 +9,8 @@
  *   w  power-cut helper in CUT_PAGE: erase it, then program unit i with pattern(i), print "W <i>" and
  *      wait for any byte before the next unit
  *   m  "MS <millis>"
- *   j  port_jump_to_app() to a tiny vector table inside this program ("APP vtor=<hex> sp=<hex>")
+ *   j  port_jump_to_app() to a tiny vector table inside this program ("APP vtor=<hex> sp=<hex>"), which
+ *      then resets the board
  *   r  port_reset()
  *   z  overwrite the boot alias at address 0 (reset SP/PC), then port_reset(): the next boot proves QEMU
  *      restores the alias at every system reset
@@ -221,12 +222,10 @@ static void app_reset(void)
     puts_(" systick=");
     put_hex(*(volatile uint32_t *)0xE000E010u & 3u);
     puts_("\r\n");
-    for (;;) {
-        uint8_t c;
-        if (port_uart_read(&c, 0u) && c == 'r') {
-            port_reset();
-        }
-    }
+    /* Reset at once instead of waiting for a command: with SysTick off no guest timer is armed, and
+     * QEMU's socket chardev may then not notice input that arrives after the UART was re-enabled
+     * (seen as a rare hang on a loaded host). */
+    port_reset();
 }
 
 __attribute__((aligned(128))) static const uint32_t app_vectors[16] = {
