@@ -178,3 +178,32 @@ def test_cli_patch_apply_verify(dev_keys, tmp_path, capsys):
     assert cli.main(["patch", str(tmp_path / "new.sfb"), str(tmp_path / "old.sfb"), "--keys", keys,
                      "-o", str(out)]) == 2
     assert "not newer" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_patch_of_a_16_mib_multisegment_image(dev_keys, tmp_path, capsys):
+    """A 16 MiB image with a MultiSegment split (segoff): `spb patch` shows a progress bar, the TO header
+    keeps the segoff, and `spb apply` regenerates the image exactly. (The time is measured in bench/.)"""
+    rng = random.Random(16)
+    block = rng.randbytes(1 << 16)
+    old = bytearray()
+    for k in range(256):                               # 16 MiB of varied, partly repeating content
+        old += block[k * 97 % 4096:] + block[:k * 97 % 4096]
+    new = bytearray(old)
+    for _ in range(300):
+        at = rng.randrange(len(new))
+        new[at:at + 4] = rng.randbytes(4)
+    new[5_000_000:5_000_000] = rng.randbytes(4096)      # code inserted: everything after moves
+    del new[-4096:]
+    segoff = 1 << 20
+    (tmp_path / "old.sfb").write_bytes(image.build_sfb(bytes(old), V1, dev_keys, 0x200, segoff))
+    (tmp_path / "new.sfb").write_bytes(image.build_sfb(bytes(new), V2, dev_keys, 0x200, segoff))
+    keys, out = str(dev_keys.directory), tmp_path / "big.sfbp"
+    assert cli.main(["patch", str(tmp_path / "old.sfb"), str(tmp_path / "new.sfb"), "--keys", keys,
+                     "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "diff [" in captured.err and "100%" in captured.err
+    data = out.read_bytes()
+    assert len(data) < 40_000 and Header.unpack(data[HEADER_SIZE:]).segoff == segoff
+    assert cli.main(["apply", str(tmp_path / "old.sfb"), str(out), "--keys", keys, "-o", str(tmp_path / "n.bin")]) == 0
+    assert (tmp_path / "n.bin").read_bytes() == new
