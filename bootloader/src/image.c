@@ -93,13 +93,7 @@ static image_result_t walk(slot_id_t from, const image_header_t *h, slot_writer_
     }
     for (uint32_t done = 0; done < h->size;) {
         uint32_t n = h->size - done < CHUNK ? h->size - done : CHUNK;
-        /* A chunk may straddle the MultiSegment boundary in SLOT0: read it in two parts. */
-        uint32_t first = n;
-        if (from == SLOT0 && h->segoff != 0u && done < h->segoff && h->segoff - done < n) {
-            first = h->segoff - done;
-        }
-        if (port_flash_read(slot_image_address(from, h->segoff, done), buf, first) != 0 ||
-            (first < n && port_flash_read(slot_image_address(from, h->segoff, done + first), buf + first, n - first) != 0)) {
+        if (slot_read_image(from, h->segoff, done, buf, n) != 0) {
             memset(&aes, 0, sizeof aes);
             return IMAGE_READ_ERROR;
         }

@@ -89,18 +89,8 @@ patch_result_t patch_old_read(uint32_t offset, uint8_t *dst, uint32_t len)
     if (offset > p.old_size || len > p.old_size - offset) {
         return PATCH_FORMAT;
     }
-    while (len > 0u) {
-        /* Do not read across the MultiSegment boundary in one go. */
-        uint32_t n = len;
-        if (p.old_segoff != 0u && offset < p.old_segoff && p.old_segoff - offset < n) {
-            n = p.old_segoff - offset;
-        }
-        if (port_flash_read(slot_image_address(SLOT0, p.old_segoff, offset), dst, n) != 0) {
-            return PATCH_READ;
-        }
-        offset += n;
-        dst += n;
-        len -= n;
+    if (slot_read_image(SLOT0, p.old_segoff, offset, dst, len) != 0) {
+        return PATCH_READ;
     }
     return PATCH_OK;
 }

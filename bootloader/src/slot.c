@@ -35,6 +35,25 @@ uint32_t slot_image_address(slot_id_t slot, uint32_t segoff, uint32_t offset)
     return slot_base(slot) + SPB_VECTOR_SIZE + offset;
 }
 
+int slot_read_image(slot_id_t slot, uint32_t segoff, uint32_t offset, void *dst, uint32_t len)
+{
+    uint8_t *out = dst;
+    while (len > 0u) {
+        uint32_t n = len;
+        if (slot == SLOT0 && segoff != 0u && offset < segoff && segoff - offset < n) {
+            n = segoff - offset; /* the rest continues in the second segment */
+        }
+        int r = port_flash_read(slot_image_address(slot, segoff, offset), out, n);
+        if (r != 0) {
+            return r;
+        }
+        offset += n;
+        out += n;
+        len -= n;
+    }
+    return 0;
+}
+
 bool slot_image_fits(slot_id_t slot, uint32_t segoff, uint32_t size)
 {
     if (slot == SLOT1) {

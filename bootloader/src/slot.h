@@ -36,6 +36,10 @@ typedef enum { SLOT0 = 0, SLOT1 = 1 } slot_id_t;
 /* Address of image byte `offset` (plaintext offset in SLOT0, ciphertext offset in SLOT1). */
 uint32_t slot_image_address(slot_id_t slot, uint32_t segoff, uint32_t offset);
 
+/* Read image bytes [offset, offset + len) of a slot, across the MultiSegment boundary where SLOT0 has
+ * one. Returns 0 or a negative driver error. */
+int slot_read_image(slot_id_t slot, uint32_t segoff, uint32_t offset, void *dst, uint32_t len);
+
 /* Bytes of image that fit: SLOT0 limits the internal part to segoff when segoff != 0. */
 bool slot_image_fits(slot_id_t slot, uint32_t segoff, uint32_t size);
 

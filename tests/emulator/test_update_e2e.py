@@ -50,17 +50,21 @@ def boot(flash):
     return Emulator(flash)
 
 
+def announce(emu, data):
+    """The example app's update command: 'u' + u32 length; it answers when it is ready to receive."""
+    emu.write(b"u" + struct.pack("<I", len(data)))
+    emu.read_until(f"APP: receiving {len(data)} bytes", timeout=30)
+
+
 def send_header_only(emu, data, expect):
     """Announce the whole file but send only its first header: the verdict must come right there."""
-    emu.write(b"u" + struct.pack("<I", len(data)))
-    emu.read_until("APP: receiving", timeout=30)
+    announce(emu, data)
     emu.write(bytes(data[:128]))
     emu.read_until(expect, timeout=30)
 
 
 def send_update(emu, data):
-    emu.write(b"u" + struct.pack("<I", len(data)))
-    emu.read_until(f"APP: receiving {len(data)} bytes", timeout=30)
+    announce(emu, data)
     emu.write(data)
 
 

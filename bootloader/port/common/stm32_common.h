@@ -5,9 +5,19 @@
 #ifndef SPB_STM32_COMMON_H
 #define SPB_STM32_COMMON_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cortexm.h"
+#include "port.h"
+
+/* Busy-wait until one of mask's bits reads set (a ready flag). */
+static inline void stm32_wait_set(volatile uint32_t *reg, uint32_t mask)
+{
+    while ((*reg & mask) == 0u) {
+    }
+}
 
 /* ---- GPIO ---- */
 #define GPIO_MODER(base)   SPB_REG32((base) + 0x00u)
@@ -29,6 +39,38 @@ static inline void stm32_gpio_af(uint32_t base, uint32_t pin, uint32_t af)
 static inline void stm32_gpio_input(uint32_t base, uint32_t pin)
 {
     GPIO_MODER(base) &= ~(3u << (2u * pin));
+}
+
+/* A button input as "pressed", for buttons wired to either level. */
+static inline bool stm32_gpio_active(uint32_t base, uint32_t pin, bool active_low)
+{
+    bool level = (GPIO_IDR(base) >> pin) & 1u;
+    return active_low ? !level : level;
+}
+
+/* ---- polled console, any STM32 U(S)ART: status register with TXE/RXNE, data registers ---- */
+static inline void stm32_uart_write(volatile uint32_t *status, uint32_t txe, volatile uint32_t *tdr,
+                                    const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        stm32_wait_set(status, txe);
+        *tdr = data[i];
+    }
+}
+
+static inline int stm32_uart_read(volatile uint32_t *status, uint32_t rxne, volatile uint32_t *rdr, uint8_t *byte,
+                                  uint32_t timeout_ms)
+{
+    uint32_t start = port_millis();
+    for (;;) {
+        if (*status & rxne) {
+            *byte = (uint8_t)*rdr;
+            return 1;
+        }
+        if ((uint32_t)(port_millis() - start) >= timeout_ms) {
+            return 0;
+        }
+    }
 }
 
 /* ---- USART / LPUART of L0 and L4 ---- */

@@ -138,17 +138,11 @@ uint32_t port_millis(void)
     return s_millis;
 }
 
-static void wait_set(volatile uint32_t *reg, uint32_t mask)
-{
-    while ((*reg & mask) == 0u) {
-    }
-}
-
 static void clock_init(void)
 {
     /* Back to HSI while the PLL is (re)configured. */
     RCC_CR |= RCC_CR_HSION;
-    wait_set(&RCC_CR, RCC_CR_HSIRDY);
+    stm32_wait_set(&RCC_CR, RCC_CR_HSIRDY);
     RCC_CFGR &= ~3u;
     while ((RCC_CFGR & 0xCu) != 0u) {
     }
@@ -160,7 +154,7 @@ static void clock_init(void)
     RCC_CR |= RCC_CR_HSEBYP;
 #endif
     RCC_CR |= RCC_CR_HSEON;
-    wait_set(&RCC_CR, RCC_CR_HSERDY);
+    stm32_wait_set(&RCC_CR, RCC_CR_HSERDY);
 #endif
     /* M, N, P = 2 (00), source, Q; the other bits keep their reset values. */
     RCC_PLLCFGR = (RCC_PLLCFGR & ~0x0F437FFFu) | PLL_M | (PLL_N << 6) | PLL_SRC_HSE | (PLL_Q << 24);
@@ -170,7 +164,7 @@ static void clock_init(void)
     while ((FLASH_ACR & 0xFu) != FLASH_WS) {
     }
     RCC_CFGR = (RCC_CFGR & ~((0xFu << 4) | (0x3Fu << 10))) | (PPRE1 << 10) | (PPRE2 << 13);
-    wait_set(&RCC_CR, RCC_CR_PLLRDY);
+    stm32_wait_set(&RCC_CR, RCC_CR_PLLRDY);
     RCC_CFGR = (RCC_CFGR & ~3u) | 2u;
     while ((RCC_CFGR & 0xCu) != 0x8u) {
     }
@@ -204,32 +198,19 @@ void port_init(void)
 
 void port_uart_write(const uint8_t *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        wait_set(&UART_SR, UART_SR_TXE);
-        UART_DR = data[i];
-    }
+    stm32_uart_write(&UART_SR, UART_SR_TXE, &UART_DR, data, len);
 }
 
 int port_uart_read(uint8_t *byte, uint32_t timeout_ms)
 {
-    uint32_t start = port_millis();
-    for (;;) {
-        /* Reading SR then DR also clears an overrun (ORE). */
-        if (UART_SR & UART_SR_RXNE) {
-            *byte = (uint8_t)UART_DR;
-            return 1;
-        }
-        if ((uint32_t)(port_millis() - start) >= timeout_ms) {
-            return 0;
-        }
-    }
+    /* Reading SR then DR also clears an overrun (ORE). */
+    return stm32_uart_read(&UART_SR, UART_SR_RXNE, &UART_DR, byte, timeout_ms);
 }
 
 bool port_button_pressed(void)
 {
 #if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
-    bool level = (GPIO_IDR(GPIO_BASE(SPB_BUTTON_PORT)) >> SPB_BUTTON_PIN) & 1u;
-    return SPB_BUTTON_ACTIVE_LOW ? !level : level;
+    return stm32_gpio_active(GPIO_BASE(SPB_BUTTON_PORT), SPB_BUTTON_PIN, SPB_BUTTON_ACTIVE_LOW);
 #else
     return false;
 #endif

@@ -121,12 +121,6 @@ uint32_t port_millis(void)
     return s_millis;
 }
 
-static void wait_set(volatile uint32_t *reg, uint32_t mask)
-{
-    while ((*reg & mask) == 0u) {
-    }
-}
-
 /* RCC_CFGR PLLMUL / PLLDIV codes giving SPB_SYSCLK_HZ from CLK_SRC_HZ; 0 if none. */
 static uint32_t pll_bits(void)
 {
@@ -146,7 +140,7 @@ static void clock_init(void)
 {
     /* Back to MSI while the PLL is (re)configured. */
     RCC_CR |= RCC_CR_MSION;
-    wait_set(&RCC_CR, RCC_CR_MSIRDY);
+    stm32_wait_set(&RCC_CR, RCC_CR_MSIRDY);
     RCC_CFGR &= ~3u;
     while ((RCC_CFGR & 0xCu) != 0u) {
     }
@@ -164,13 +158,13 @@ static void clock_init(void)
 
 #if defined(SPB_CLOCK_SOURCE_HSI)
     RCC_CR |= RCC_CR_HSI16ON;
-    wait_set(&RCC_CR, RCC_CR_HSI16RDY);
+    stm32_wait_set(&RCC_CR, RCC_CR_HSI16RDY);
 #else
 #if defined(SPB_HSE_BYPASS) && SPB_HSE_BYPASS
     RCC_CR |= RCC_CR_HSEBYP;
 #endif
     RCC_CR |= RCC_CR_HSEON;
-    wait_set(&RCC_CR, RCC_CR_HSERDY);
+    stm32_wait_set(&RCC_CR, RCC_CR_HSERDY);
 #endif
 
     FLASH_ACR = FLASH_WS | (FLASH_WS ? FLASH_ACR_PRFTEN : 0u);
@@ -184,7 +178,7 @@ static void clock_init(void)
         }
         RCC_CFGR = cfgr | PLL_SRC_HSE | pll;
         RCC_CR |= RCC_CR_PLLON;
-        wait_set(&RCC_CR, RCC_CR_PLLRDY);
+        stm32_wait_set(&RCC_CR, RCC_CR_PLLRDY);
         RCC_CFGR = cfgr | PLL_SRC_HSE | pll | 3u;
         while ((RCC_CFGR & 0xCu) != 0xCu) {
         }
@@ -222,31 +216,18 @@ void port_init(void)
 
 void port_uart_write(const uint8_t *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        wait_set(&USARTN_ISR(UART_BASE), USARTN_ISR_TXE);
-        USARTN_TDR(UART_BASE) = data[i];
-    }
+    stm32_uart_write(&USARTN_ISR(UART_BASE), USARTN_ISR_TXE, &USARTN_TDR(UART_BASE), data, len);
 }
 
 int port_uart_read(uint8_t *byte, uint32_t timeout_ms)
 {
-    uint32_t start = port_millis();
-    for (;;) {
-        if (USARTN_ISR(UART_BASE) & USARTN_ISR_RXNE) {
-            *byte = (uint8_t)USARTN_RDR(UART_BASE);
-            return 1;
-        }
-        if ((uint32_t)(port_millis() - start) >= timeout_ms) {
-            return 0;
-        }
-    }
+    return stm32_uart_read(&USARTN_ISR(UART_BASE), USARTN_ISR_RXNE, &USARTN_RDR(UART_BASE), byte, timeout_ms);
 }
 
 bool port_button_pressed(void)
 {
 #if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
-    bool level = (GPIO_IDR(GPIO_BASE(SPB_BUTTON_PORT)) >> SPB_BUTTON_PIN) & 1u;
-    return SPB_BUTTON_ACTIVE_LOW ? !level : level;
+    return stm32_gpio_active(GPIO_BASE(SPB_BUTTON_PORT), SPB_BUTTON_PIN, SPB_BUTTON_ACTIVE_LOW);
 #else
     return false;
 #endif
