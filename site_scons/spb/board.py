@@ -62,6 +62,9 @@ ERASED_VALUES = (0x00, 0xFF)
 MIN_VECTOR_SIZE = 0x200
 BUTTON_POLARITIES = ("low", "high")
 
+#: family -> the prefix of its part numbers (`mcu` key)
+MCU_PREFIXES = {"stm32l4": "STM32L4", "stm32f4": "STM32F4", "stm32l0": "STM32L0"}
+_MCU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PIN_RE = re.compile(r"P([A-K])([0-9]|1[0-5])")
 _CHIP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/+-]*")
@@ -248,6 +251,7 @@ class Board:
     button: Button | None
     external_flash: ExternalFlash | None
     path: Path = field(compare=False)
+    mcu: str | None = None  # part number (STM32L452RE): picks the silicon model and the debug target
 
     # ---- geometry helpers
     def sector_at(self, addr: int) -> Sector | None:
@@ -297,7 +301,7 @@ class Board:
 
         f, u = self.flash, self.uart
         return {
-            "name": self.name, "family": self.family, "cpu": self.cpu, "fpu": self.fpu,
+            "name": self.name, "family": self.family, "mcu": self.mcu, "cpu": self.cpu, "fpu": self.fpu,
             "vector_size": self.vector_size,
             "flash": {"base": f.base, "size": f.size, "write_size": f.write_size, "erased_value": f.erased_value,
                       "bank2_base": f.bank2_base,
@@ -449,7 +453,7 @@ def load_board(path) -> Board:
 
 def _build(c: _Checker, path: Path, data: dict) -> Board:
     c.keys(data, "", ("name", "family", "cpu", "vector_size"),
-           ("fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash"))
+           ("mcu", "fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash"))
 
     # ---- identity
     name = c.string(data, "name", "")
@@ -460,6 +464,14 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
                        f"name = \"{path.stem}\" (or rename the file to {name}.toml)")
     family_name = c.choice(data, "family", "", tuple(FAMILIES), "family")
     family = FAMILIES[family_name]
+    mcu = None
+    if "mcu" in data:
+        mcu = c.string(data, "mcu", "")
+        prefix = MCU_PREFIXES.get(family_name)
+        if not _MCU_RE.fullmatch(mcu):
+            c.fail("mcu", f"{mcu!r} is not a part number (e.g. STM32L452RE)")
+        elif prefix is not None and not mcu.upper().startswith(prefix):
+            c.fail("mcu", f"{mcu} is not a {family_name} part (its number starts with {prefix})")
     cpu = c.string(data, "cpu", "")
     if cpu not in CPU_FPUS:
         c.fail("cpu", f"unknown cpu {cpu!r} (known: {', '.join(CPU_FPUS)})")
@@ -552,7 +564,7 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
     return Board(name=name, family=family_name, cpu=cpu, fpu=fpu, vector_size=vector_size, flash=flash, ram=ram,
                  bootloader=boot, slot0=slot0, slot1=slot1, clock=_clock(c, t_clock, family),
                  uart=_uart(c, t_uart, family), button=_button(c, t_button) if t_button is not None else None,
-                 external_flash=ext, path=path)
+                 external_flash=ext, path=path, mcu=mcu)
 
 
 def _flash(c: _Checker, t: dict) -> Flash:

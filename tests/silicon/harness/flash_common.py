@@ -1,0 +1,92 @@
+"""What the flash controllers of every generation share: the key sequence that unlocks a control
+register, the bus error of a wrong key, and performing one cell operation under the power-cut model."""
+from __future__ import annotations
+
+from .bus import Peripheral
+from .cortexm import BUSFAULT, CFSR_IMPRECISERR
+from .power import DO, TEAR
+
+BUSY_READS = 2  # SR reads that still see BSY after an operation starts: the driver must poll
+
+
+class FlashController(Peripheral):
+    name = "FLASH"
+
+    def __init__(self, base: int, cells):
+        super().__init__(base, 0x400)
+        self.cells = cells
+        self.busy_reads = 0
+
+    def reset(self) -> None:
+        self.busy_reads = 0
+        self.key_stages: dict = {}
+        self.locked_until_reset: set = set()
+
+    # -- key sequences --------------------------------------------------------------------------------------
+    def key(self, lock: str, value: int, keys: tuple) -> bool:
+        """One write to a key register guarding `lock`. Returns True when the sequence completes. A
+        wrong value locks the register until the next reset and raises a bus error (RM0090 3.5.1,
+        RM0394 3.3.5; the same rule is assumed for the L0 PEKEYR/PRGKEYR, which RM0367 3.3.4 words the
+        same way)."""
+        if lock in self.locked_until_reset:
+            self.bus_error(f"write to the {lock} key register after a wrong key sequence")
+            return False
+        stage = self.key_stages.get(lock, 0)
+        if value == keys[stage]:
+            stage += 1
+            if stage == len(keys):
+                self.key_stages[lock] = 0
+                return True
+            self.key_stages[lock] = stage
+            return False
+        self.key_stages[lock] = 0
+        self.locked_until_reset.add(lock)
+        self.bus_error(f"wrong {lock} key sequence (wrote {value:#010x})")
+        return False
+
+    def bus_error(self, why: str) -> None:
+        self.log(why)
+        self.machine.core.fault(BUSFAULT, CFSR_IMPRECISERR, why=why)
+        self.machine.request_stop()
+
+    def busy(self) -> bool:
+        return self.busy_reads > 0
+
+    def poll_busy(self) -> bool:
+        """An SR read: BSY is still seen for the first reads after an operation."""
+        if self.busy_reads > 0:
+            self.busy_reads -= 1
+            return True
+        return False
+
+    # -- one operation under the power-cut model -------------------------------------------------------------
+    def operate(self, kind: str, address: int, length: int, seconds: float, data: bytes = b"") -> bool:
+        """Erase [address, address + length) or program `data` there, unless the power is cut at this
+        operation (then it does not happen or is torn, and the machine is dead). Returns True when the
+        machine is still alive. The CPU stalls for `seconds` (code runs from the flash being operated)."""
+        machine = self.machine
+        verdict = machine.power.operation(kind, address, length)
+        if verdict == DO:
+            if kind == "erase":
+                self.cells.erase(address, length)
+            else:
+                self.cells.program(address, data)
+        elif verdict == TEAR:
+            rng = machine.power.rng()
+            if kind == "erase":
+                self.cells.tear_erase(address, length, rng)
+            else:
+                self.cells.tear_program(address, data, rng)
+        if machine.power.dead:
+            return False
+        machine.flash_changed(address, length)
+        self.busy_reads = BUSY_READS
+        machine.stall(seconds)
+        return True
+
+    # -- hooks the machine calls --------------------------------------------------------------------------
+    def flash_write(self, address: int, size: int, value: int) -> None:
+        raise NotImplementedError
+
+    def ecc_read(self, unit: int) -> None:
+        raise AssertionError(f"{self.name}: this flash reports no ECC errors")

@@ -1,0 +1,499 @@
+"""The machine: a board's part (soc.py) around the Cortex-M core (cortexm.py), running the real firmware.
+
+Memory: the internal flash array (flashcells.py) is mapped read/execute at its base and at the boot
+alias 0x0000_0000 (BOOT0 = 0: "main flash memory is aliased in the boot memory space", RM0394 2.6,
+RM0090 2.4, RM0367 2.4); stores into it are caught (UC_HOOK_MEM_WRITE_PROT) and handed to the flash
+controller, which decides what, if anything, the cells do. SRAM is mapped as the board file says; every
+peripheral block is an MMIO window answered by its model; everything else is unmapped and faults, as a
+bus access to nothing does on silicon.
+
+Reset: `power_on()` is a power-on reset (SRAM filled with random bytes, every register at its reset
+value), `system_reset()` the reset SYSRESETREQ triggers (SRAM keeps its contents, as on silicon;
+registers reset). Both fetch SP and PC from the vector table at 0x0000_0000.
+
+Running: `run()` executes in slices that end at the next SysTick event, delivers pending exceptions
+between slices, restarts the binary on a SYSRESETREQ, and stops when the code under test reaches the
+application (the first instruction executed inside SLOT0), when the console shows a text, at a power
+cut, at a lockup, after too many resets without reaching the application (a boot loop), or after a
+cycle budget.
+"""
+from __future__ import annotations
+
+import ctypes
+import random
+import re
+import struct
+from dataclasses import dataclass, field
+from typing import Optional
+
+from unicorn import (UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ, UC_HOOK_MEM_UNMAPPED,
+                     UC_HOOK_MEM_WRITE_PROT, UC_PROT_EXEC, UC_PROT_READ, UcError)
+from unicorn import arm_const as A
+from unicorn import unicorn_const as U
+
+from . import cortexm
+from .cortexm import BUSFAULT, HARDFAULT, MEMMANAGE, SVCALL, USAGEFAULT, CortexM, Lockup
+from .power import Power
+from .soc import build
+
+SLICE = 200_000          # longest slice without a timer event (instructions)
+PAGE = 0x400             # Unicorn's page size on ARM
+
+
+def _page_up(n: int) -> int:
+    return (n + PAGE - 1) & ~(PAGE - 1)
+
+
+@dataclass
+class AppEntry:
+    pc: int
+    msp: int
+    vtor: int
+    cycles: int
+
+
+@dataclass
+class RunResult:
+    reason: str                     # app / console / cut / lockup / loop / timeout / idle
+    cycles: int
+    resets: int
+    app: Optional[AppEntry] = None
+    detail: str = ""
+    instructions: Optional[int] = None
+
+    def __bool__(self) -> bool:  # pragma: no cover - guard against `assert m.run()`
+        raise TypeError("test RunResult.reason, not the result itself")
+
+
+@dataclass
+class _Pending:
+    error: Optional[BaseException] = None
+    unmapped: Optional[tuple] = None
+
+
+class Machine:
+    def __init__(self, board, *, seed: int = 0):
+        self.board = board
+        self.soc = build(board)
+        self.core = CortexM(self.soc.cpu)
+        self.uc = self.core.uc
+        self.rcc = self.soc.rcc
+        self.power = Power(on_cut=self.request_stop)
+        self.seed = seed
+        self.boots = 0
+        self.cycles = 0
+        self.hclk_hz = 4e6
+        self.console = bytearray()
+        self.violations: list = []
+        self.events: list = []
+        self.app_entry: Optional[AppEntry] = None
+        self.count_instructions = False
+        self.instructions = 0
+        self._stop = False
+        self._pending = _Pending()
+        self._callbacks: list = []
+        self._hooks: dict = {}
+        self._ecc_dirty = True
+        self._tb_dirty: Optional[list] = None
+        self._block_sizes: dict = {}
+        self._map_memory()
+        for p in [self.core, *self.soc.peripherals]:
+            p.attach(self)
+            self._map_mmio(p)
+        for ext in self.soc.externals:
+            ext.attach(self)
+        self.soc.cells.on_poison_change = self._poison_changed
+        self._install_hooks()
+
+    # -- construction --------------------------------------------------------------------------------------
+    def _map_memory(self) -> None:
+        cells = self.soc.cells
+        ptr = ctypes.addressof(cells.buffer)
+        size = _page_up(cells.size)
+        self.uc.mem_map_ptr(cells.base, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
+        self.uc.mem_map_ptr(0x00000000, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
+        base, size = self.soc.ram
+        self.uc.mem_map(base, _page_up(size))
+        self.ram = (base, size)
+
+    def _map_mmio(self, p) -> None:
+        mask = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF}
+
+        def read(uc, offset, size, _):
+            try:
+                if self.power.dead:
+                    return 0
+                return p.bus_read(offset, size) & mask.get(size, 0xFFFFFFFF)
+            except Lockup:
+                self.request_stop()
+            except Exception as exc:  # keep Unicorn out of Python errors; re-raised by run()
+                self._fail(exc)
+            return 0
+
+        def write(uc, offset, size, value, _):
+            try:
+                if self.power.dead:
+                    return
+                p.bus_write(offset, size, value & mask.get(size, 0xFFFFFFFF))
+            except Lockup:
+                self.request_stop()
+            except Exception as exc:
+                self._fail(exc)
+
+        self._callbacks += [read, write]
+        self.uc.mmio_map(p.base, p.size, read, None, write, None)
+
+    def _install_hooks(self) -> None:
+        cells = self.soc.cells
+        self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._flash_store, begin=cells.base,
+                         end=cells.base + cells.size - 1)
+        self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._alias_store, begin=0, end=cells.size - 1)
+        self.uc.hook_add(UC_HOOK_INTR, self._intr)
+        self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._unmapped)
+
+    # -- model services ---------------------------------------------------------------------------------------
+    def violation(self, text: str) -> None:
+        entry = f"[{self.cycles}] {text}"
+        self.violations.append(entry)
+        self.events.append("VIOLATION " + entry)
+
+    def event(self, text: str) -> None:
+        self.events.append(f"[{self.cycles}] {text}")
+        if len(self.events) > 5000:
+            del self.events[:1000]
+
+    def request_stop(self) -> None:
+        self._stop = True
+        self.uc.emu_stop()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._pending.error is None:
+            self._pending.error = exc
+        self.request_stop()
+
+    def stall(self, seconds: float) -> None:
+        """The CPU waits for the flash: time passes without instructions."""
+        self.cycles += int(seconds * self.hclk_hz)
+
+    def clock_changed(self) -> None:
+        self.hclk_hz = self.rcc.hclk_hz() or 1.0
+
+    def console_out(self, byte: int) -> None:
+        self.console.append(byte)
+
+    def flash_changed(self, address: int, length: int) -> None:
+        if self._tb_dirty is None:
+            self._tb_dirty = [address, address + length]
+        else:
+            self._tb_dirty[0] = min(self._tb_dirty[0], address)
+            self._tb_dirty[1] = max(self._tb_dirty[1], address + length)
+
+    def _poison_changed(self) -> None:
+        self._ecc_dirty = True
+
+    # -- programmer / probes -----------------------------------------------------------------------------------
+    def load(self, address: int, data: bytes) -> None:
+        """Write memory as a programmer (ST-LINK) would, outside the flash rules."""
+        cells = self.soc.cells
+        if cells.contains(address, len(data)):
+            cells.load(address, data)
+            return
+        for ext in self.soc.externals:
+            if ext.contains(address, len(data)):
+                ext.load(address, data)
+                return
+        raise ValueError(f"{address:#x}+{len(data):#x} is in no flash of {self.board.name}")
+
+    def load_hex(self, path) -> None:
+        from intelhex import IntelHex
+        ih = IntelHex(str(path))
+        for start, end in ih.segments():
+            self.load(start, ih.tobinstr(start=start, end=end - 1))
+
+    def read(self, address: int, length: int) -> bytes:
+        cells = self.soc.cells
+        if cells.contains(address, length):
+            return cells.read(address, length)
+        for ext in self.soc.externals:
+            if ext.contains(address, length):
+                return ext.read(address, length)
+        return bytes(self.uc.mem_read(address, length))
+
+    def feed(self, data: bytes) -> None:
+        """Bytes the host sends to the console UART."""
+        self.soc.uart.feed(bytes(data))
+
+    def set_pin(self, name: str, level: Optional[int]) -> None:
+        """Drive a pin from the board (a button); None releases it."""
+        gpio = self.soc.gpios[name[1]]
+        pin = int(name[2:])
+        if level is None:
+            gpio.external.pop(pin, None)
+        else:
+            gpio.external[pin] = int(level)
+
+    def press_button(self, pressed: bool = True) -> None:
+        b = self.board.button
+        if b is None:
+            raise ValueError(f"{self.board.name} has no button")
+        self.set_pin(b.pin, (0 if b.active == "low" else 1) if pressed else None)
+
+    def console_text(self) -> str:
+        return self.console.decode("latin-1")
+
+    def snapshot(self) -> tuple:
+        """Non-volatile state: what survives a power cut."""
+        return (self.soc.cells.snapshot(), tuple(ext.snapshot() for ext in self.soc.externals))
+
+    def restore(self, state: tuple) -> None:
+        cells, exts = state
+        self.soc.cells.restore(cells)
+        for ext, s in zip(self.soc.externals, exts):
+            ext.restore(s)
+
+    # -- reset ----------------------------------------------------------------------------------------------
+    def power_on(self) -> None:
+        """Power-on reset: SRAM holds random bits, every peripheral at its reset value."""
+        self.power.dead = False
+        self.power.disarm()
+        rng = random.Random((self.seed << 16) ^ self.boots)
+        base, size = self.ram
+        self.uc.mem_write(base, rng.randbytes(size))
+        for p in self.soc.peripherals:
+            p.power_on()
+        for ext in self.soc.externals:
+            ext.power_on()
+        self._reset_core()
+
+    def system_reset(self) -> None:
+        """SYSRESETREQ: registers reset, SRAM and flash kept."""
+        for p in self.soc.peripherals:
+            p.reset()
+        for ext in self.soc.externals:
+            ext.reset()
+        self._reset_core()
+
+    def _reset_core(self) -> None:
+        self.boots += 1
+        core, uc = self.core, self.uc
+        core.reset()
+        self.hclk_hz = self.rcc.hclk_hz()
+        uc.ctl_flush_tb()
+        uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)
+        uc.reg_write(A.UC_ARM_REG_PRIMASK, 0)
+        uc.reg_write(A.UC_ARM_REG_CONTROL, 0)
+        if core.v7m:
+            uc.reg_write(A.UC_ARM_REG_BASEPRI, 0)
+            uc.reg_write(A.UC_ARM_REG_FAULTMASK, 0)
+        sp, pc = struct.unpack("<II", bytes(uc.mem_read(0, 8)))
+        uc.reg_write(A.UC_ARM_REG_MSP, sp & ~3)
+        uc.reg_write(A.UC_ARM_REG_SP, sp & ~3)
+        uc.reg_write(A.UC_ARM_REG_PSP, 0)
+        uc.reg_write(A.UC_ARM_REG_LR, 0xFFFFFFFF)
+        uc.reg_write(A.UC_ARM_REG_PC, pc | 1)
+        if not pc & 1:
+            core.lockup = f"reset vector {pc:#010x} has bit 0 clear"
+        self.app_entry = None
+        self._arm_app_hook()
+        self._ecc_dirty = True
+        self._tb_dirty = None
+
+    # -- hooks ------------------------------------------------------------------------------------------------
+    def _arm_app_hook(self) -> None:
+        self._drop_hook("app")
+        b = self.board
+        ranges = [(b.slot0.address, b.slot0.address + b.slot0.size)]
+        if b.slot0.external is not None:
+            ranges.append((b.slot0.external.address, b.slot0.external.address + b.slot0.external.size))
+        self._hooks["app"] = [self.uc.hook_add(UC_HOOK_CODE, self._app_code, begin=lo, end=hi - 1)
+                              for lo, hi in ranges]
+
+    def _drop_hook(self, name: str) -> None:
+        for h in self._hooks.pop(name, []):
+            self.uc.hook_del(h)
+
+    def _app_code(self, uc, address, size, _):
+        if self.app_entry is None:
+            self.app_entry = AppEntry(address, uc.reg_read(A.UC_ARM_REG_MSP), self.core.vtor, self.cycles)
+            self.event(f"application entered at {address:#010x}, MSP {self.app_entry.msp:#010x}")
+            self.request_stop()
+
+    def _arm_ecc_hook(self) -> None:
+        self._ecc_dirty = False
+        self._drop_hook("ecc")
+        cells = self.soc.cells
+        if not cells.poisoned:
+            return
+        lo, hi = min(cells.poisoned), max(cells.poisoned) + cells.unit
+        self._hooks["ecc"] = [self.uc.hook_add(UC_HOOK_MEM_READ, self._ecc_read, begin=lo, end=hi - 1)]
+
+    def _ecc_read(self, uc, access, address, size, value, _):
+        try:
+            if self.power.dead:
+                return
+            unit = self.soc.cells.poisoned_in(address, size)
+            if unit is not None:
+                self.soc.flash.ecc_read(unit)
+        except Exception as exc:
+            self._fail(exc)
+
+    def _flash_store(self, uc, access, address, size, value, _):
+        try:
+            if not self.power.dead:
+                self.soc.flash.flash_write(address, size, value & ((1 << (8 * size)) - 1))
+        except Lockup:
+            self.request_stop()
+        except Exception as exc:
+            self._fail(exc)
+        return True
+
+    def _alias_store(self, uc, access, address, size, value, _):
+        self.violation(f"store to the boot alias {address:#010x}: program the flash at its real address")
+        return True
+
+    def _unmapped(self, uc, access, address, size, value, _):
+        self._pending.unmapped = (access, address, size)
+        return False
+
+    def _intr(self, uc, intno, _):
+        try:
+            pc = uc.reg_read(A.UC_ARM_REG_PC)
+            if intno == cortexm.EXCP_EXCEPTION_EXIT:
+                self.core.exception_return(pc)
+            elif intno == cortexm.EXCP_SWI:
+                self.core.take(SVCALL, pc)
+            elif intno in (cortexm.EXCP_UDEF, cortexm.EXCP_NOCP, cortexm.EXCP_INVSTATE, cortexm.EXCP_UNALIGNED):
+                bits = {cortexm.EXCP_UDEF: cortexm.CFSR_UNDEFINSTR, cortexm.EXCP_NOCP: cortexm.CFSR_NOCP,
+                        cortexm.EXCP_INVSTATE: cortexm.CFSR_INVSTATE,
+                        cortexm.EXCP_UNALIGNED: cortexm.CFSR_UNALIGNED}[intno]
+                self.core.fault(USAGEFAULT, bits, why=f"CPU exception {intno}")
+            elif intno == cortexm.EXCP_BKPT:
+                self.core.fault(HARDFAULT, why="BKPT without a debugger")
+            else:
+                self.core.fault(HARDFAULT, why=f"unexpected CPU exception {intno}")
+            if self.core.pending & {HARDFAULT, USAGEFAULT, BUSFAULT, MEMMANAGE}:
+                self.request_stop()
+        except Lockup:
+            self.request_stop()
+        except Exception as exc:
+            self._fail(exc)
+
+    def _block(self, uc, address, size, _):
+        n = self._block_sizes.get((address, size))
+        if n is None:
+            code = bytes(uc.mem_read(address, size))
+            n = i = 0
+            while i < size:
+                hw = code[i] | code[i + 1] << 8 if i + 1 < size else 0
+                i += 4 if hw >> 11 in (0x1D, 0x1E, 0x1F) else 2
+                n += 1
+            self._block_sizes[(address, size)] = n
+        self.instructions += n
+
+    # -- running ----------------------------------------------------------------------------------------------
+    def run(self, *, until=None, stop_at_app: bool = True, max_cycles: int = 2_000_000_000,
+            max_resets: int = 6) -> RunResult:
+        """Run until an event (see the module docstring). `until`: text (or compiled regex) to wait for
+        on the console. Returns why it stopped."""
+        start = self.cycles
+        resets = 0
+        search_from = len(self.console)
+        pattern = until.encode("latin-1") if isinstance(until, str) else until
+        block_hook = None
+        if self.count_instructions:
+            block_hook = self.uc.hook_add(UC_HOOK_BLOCK, self._block)
+        try:
+            while True:
+                if self.core.lockup:
+                    return self._result("lockup", start, resets, self.core.lockup)
+                try:
+                    self._deliver()
+                except Lockup as exc:
+                    return self._result("lockup", start, resets, str(exc))
+                if self._ecc_dirty:
+                    self._arm_ecc_hook()
+                if self._tb_dirty is not None:
+                    lo, hi = self._tb_dirty
+                    self._tb_dirty = None
+                    self.uc.ctl_remove_cache(lo, hi)
+                nxt = self.core.next_systick(self.cycles)
+                limit = SLICE if nxt is None else max(1, min(SLICE, nxt - self.cycles))
+                self._stop = False
+                pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+                executed = limit
+                try:
+                    self.uc.emu_start(pc | 1, 0xFFFFFFFF, count=limit)
+                except UcError as exc:
+                    executed = 0
+                    self._cpu_error(exc)
+                if self._stop:
+                    executed = 0
+                self.cycles += executed
+                if self._pending.error is not None:
+                    error, self._pending.error = self._pending.error, None
+                    raise error
+                if self.power.dead:
+                    return self._result("cut", start, resets)
+                if self.core.reset_request:
+                    resets += 1
+                    self.event("system reset (SYSRESETREQ)")
+                    if resets > max_resets:
+                        return self._result("loop", start, resets, f"{resets} resets without reaching the application")
+                    self.system_reset()
+                    continue
+                if self.app_entry is not None and "app" in self._hooks:
+                    self._drop_hook("app")
+                    if stop_at_app:
+                        return self._result("app", start, resets)
+                if pattern is not None:
+                    window = bytes(self.console[max(0, search_from - 256):])
+                    hit = pattern.search(window) if isinstance(pattern, re.Pattern) else pattern in window
+                    if hit:
+                        return self._result("console", start, resets)
+                if self.cycles - start >= max_cycles:
+                    return self._result("timeout", start, resets)
+                if not self._stop and executed == limit:
+                    self._maybe_sleep()
+                self.core.advance(self.cycles)
+        finally:
+            if block_hook is not None:
+                self.uc.hook_del(block_hook)
+
+    def _maybe_sleep(self) -> None:
+        """WFI/WFE: Unicorn returns early at the next instruction; time passes until the next event."""
+        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+        try:
+            prev = struct.unpack("<H", bytes(self.uc.mem_read(pc - 2, 2)))[0]
+        except UcError:
+            return
+        if prev in (0xBF30, 0xBF20) and self.core.next_exception() is None:
+            nxt = self.core.next_systick(self.cycles)
+            if nxt is not None:
+                self.cycles = nxt
+
+    def _deliver(self) -> None:
+        for _ in range(4):
+            exc = self.core.next_exception()
+            if exc is None:
+                return
+            self.core.take(exc, self.uc.reg_read(A.UC_ARM_REG_PC))
+
+    def _cpu_error(self, exc: UcError) -> None:
+        errno = exc.errno
+        pending, self._pending.unmapped = self._pending.unmapped, None
+        where = f"{pending[1]:#010x}" if pending else "?"
+        if errno in (U.UC_ERR_READ_UNMAPPED, U.UC_ERR_WRITE_UNMAPPED):
+            self.core.fault(BUSFAULT, cortexm.CFSR_PRECISERR, address=pending[1] if pending else None,
+                            why=f"bus error: data access to unmapped {where}")
+        elif errno in (U.UC_ERR_FETCH_UNMAPPED, U.UC_ERR_FETCH_PROT):
+            self.core.fault(BUSFAULT, cortexm.CFSR_IBUSERR, why=f"instruction fetch from {where}")
+        elif errno == U.UC_ERR_INSN_INVALID:
+            self.core.fault(USAGEFAULT, cortexm.CFSR_UNDEFINSTR, why="undefined instruction")
+        elif errno in (U.UC_ERR_READ_UNALIGNED, U.UC_ERR_WRITE_UNALIGNED, U.UC_ERR_FETCH_UNALIGNED):
+            self.core.fault(USAGEFAULT, cortexm.CFSR_UNALIGNED, why="unaligned access")
+        else:
+            self.core.fault(HARDFAULT, why=f"CPU stopped: {exc}")
+
+    def _result(self, reason: str, start: int, resets: int, detail: str = "") -> RunResult:
+        return RunResult(reason, self.cycles - start, resets, self.app_entry, detail,
+                         self.instructions if self.count_instructions else None)

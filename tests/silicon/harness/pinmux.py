@@ -1,0 +1,55 @@
+"""Alternate-function numbers of the pins the modelled boards use, per part family: which AF routes a
+peripheral signal to a pin. A U(S)ART's output reaches the board's virtual COM port only when the pin
+wired to it is in alternate-function mode with exactly this AF, so a wrong AF number in a board file
+(or a port that forgets to configure the pin) leaves the console silent in the harness as on the board.
+
+Sources (datasheet alternate-function tables): STM32L452xx DS11912 table 17; STM32L4R9xx/L4S9xx DS12023
+table 19 (AF7 U(S)ART1-3, AF8 LPUART1/UART4-5, AF5 OCTOSPIM_P1/P2 on the pins listed);
+STM32F427xx/F429xx DS9405 table 12 (AF7 USART1-3, AF8 UART4-8/USART6, AF9/AF10 QUADSPI);
+STM32L073xZ DS10685 table 16/17 (AF4 USART1/USART2 on PA9/PA10/PA2/PA3/PA14/PA15, AF6 LPUART1 on
+PA2/PA3, AF0 USART1 on PB6/PB7).
+"""
+from __future__ import annotations
+
+# family -> {(pin, af): signal}
+_L4 = {
+    ("PA2", 7): "USART2_TX", ("PA3", 7): "USART2_RX", ("PD5", 7): "USART2_TX", ("PD6", 7): "USART2_RX",
+    ("PA9", 7): "USART1_TX", ("PA10", 7): "USART1_RX", ("PB6", 7): "USART1_TX", ("PB7", 7): "USART1_RX",
+    ("PG9", 7): "USART1_TX", ("PG10", 7): "USART1_RX",
+    ("PB10", 7): "USART3_TX", ("PB11", 7): "USART3_RX", ("PC4", 7): "USART3_TX", ("PC5", 7): "USART3_RX",
+    ("PC10", 7): "USART3_TX", ("PC11", 7): "USART3_RX", ("PD8", 7): "USART3_TX", ("PD9", 7): "USART3_RX",
+    ("PA2", 8): "LPUART1_TX", ("PA3", 8): "LPUART1_RX", ("PG7", 8): "LPUART1_TX", ("PG8", 8): "LPUART1_RX",
+    ("PA0", 8): "UART4_TX", ("PA1", 8): "UART4_RX", ("PC10", 8): "UART4_TX", ("PC11", 8): "UART4_RX",
+    ("PC12", 8): "UART5_TX", ("PD2", 8): "UART5_RX",
+}
+_F4 = {
+    ("PA9", 7): "USART1_TX", ("PA10", 7): "USART1_RX", ("PB6", 7): "USART1_TX", ("PB7", 7): "USART1_RX",
+    ("PA2", 7): "USART2_TX", ("PA3", 7): "USART2_RX", ("PD5", 7): "USART2_TX", ("PD6", 7): "USART2_RX",
+    ("PB10", 7): "USART3_TX", ("PB11", 7): "USART3_RX", ("PC10", 7): "USART3_TX", ("PC11", 7): "USART3_RX",
+    ("PD8", 7): "USART3_TX", ("PD9", 7): "USART3_RX",
+    ("PA0", 8): "UART4_TX", ("PA1", 8): "UART4_RX", ("PC10", 8): "UART4_TX", ("PC11", 8): "UART4_RX",
+    ("PC12", 8): "UART5_TX", ("PD2", 8): "UART5_RX",
+    ("PC6", 8): "USART6_TX", ("PC7", 8): "USART6_RX", ("PG14", 8): "USART6_TX", ("PG9", 8): "USART6_RX",
+    ("PE8", 8): "UART7_TX", ("PE7", 8): "UART7_RX", ("PF7", 8): "UART7_TX", ("PF6", 8): "UART7_RX",
+    ("PE1", 8): "UART8_TX", ("PE0", 8): "UART8_RX",
+}
+_L0 = {
+    ("PA2", 4): "USART2_TX", ("PA3", 4): "USART2_RX", ("PA14", 4): "USART2_TX", ("PA15", 4): "USART2_RX",
+    ("PA9", 4): "USART1_TX", ("PA10", 4): "USART1_RX", ("PB6", 0): "USART1_TX", ("PB7", 0): "USART1_RX",
+    ("PA2", 6): "LPUART1_TX", ("PA3", 6): "LPUART1_RX",
+    ("PA0", 6): "USART4_TX", ("PA1", 6): "USART4_RX", ("PC10", 6): "USART4_TX", ("PC11", 6): "USART4_RX",
+}
+TABLES = {"stm32l4": _L4, "stm32f4": _F4, "stm32l0": _L0}
+
+
+def signal(family: str, pin: str, af: int):
+    """The peripheral signal `af` selects on `pin`, or None if the datasheet table has none."""
+    return TABLES[family].get((pin, af))
+
+
+def pin_name(port: int, pin: int) -> str:
+    return f"P{chr(65 + port)}{pin}"
+
+
+def parse_pin(name: str) -> tuple:
+    return ord(name[1]) - 65, int(name[2:])

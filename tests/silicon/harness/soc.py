@@ -1,0 +1,146 @@
+"""Systems on chip: which models sit at which address for a board's part.
+
+A board file names its part (`mcu`, e.g. "STM32L452RE"); `PARTS` maps the part's line to what differs
+between parts of one family: the flash IP variant and its field widths, option-byte defaults, GPIO
+ports, bus limits. The addresses are those of the reference manuals' memory maps (RM0394 2.2.2,
+RM0432 2.2.2, RM0090 2.3, RM0367 2.2.2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .flash_f4 import FlashF4
+from .flash_l0 import FlashL0
+from .flash_l4 import FlashL4
+from .flashcells import FlashCells
+from .gpio import Gpio
+from .pinmux import parse_pin, signal
+from .rcc_f4 import PwrF4, RccF4
+from .rcc_l0 import PwrL0, RccL0
+from .rcc_l4 import PwrL4, RccL4
+from .usart import UsartV1, UsartV2
+
+
+@dataclass(frozen=True)
+class Part:
+    family: str
+    manual: str
+    gpio_ports: str
+    plus: bool = False          # L4+ (RM0432)
+    pnb_bits: int = 8
+    optr: int = 0xFFEFF8AA      # option bytes as shipped (RDP level 0)
+    bk_ecc_bit: Optional[int] = None
+    sysclk_max: float = 0.0
+    apb1_max: float = 0.0
+    apb2_max: float = 0.0
+
+
+PARTS = {
+    # L4: RM0394 (L43x/L44x/L45x/L46x) - single bank, ECCR without BK_ECC
+    "STM32L452": Part("stm32l4", "RM0394", "ABCDEH", optr=0xFFEFF8AA),
+    "STM32L412": Part("stm32l4", "RM0394", "ABCDH", pnb_bits=6, optr=0xFFEFF8AA),
+    # L47x/L49x: RM0351 - dual bank (DUALBANK for 1 MB parts), BK_ECC bit 19
+    "STM32L476": Part("stm32l4", "RM0351", "ABCDEFGH", optr=0xFFEFF8AA, bk_ecc_bit=19),
+    "STM32L496": Part("stm32l4", "RM0351", "ABCDEFGHI", optr=0xFFEFF8AA, bk_ecc_bit=19),
+    # L4+: RM0432 - DBANK = 1 (option bit 22) gives two banks of 4 KiB pages; BK_ECC bit 21
+    "STM32L4R9": Part("stm32l4", "RM0432", "ABCDEFGHI", plus=True, optr=0xFFEFF8AA | (1 << 22), bk_ecc_bit=21),
+    "STM32L4S5": Part("stm32l4", "RM0432", "ABCDEFGHI", plus=True, optr=0xFFEFF8AA | (1 << 22), bk_ecc_bit=21),
+    # F4: RM0090 F42x/F43x - 180 MHz with over-drive, APB1 45 MHz, APB2 90 MHz
+    "STM32F429": Part("stm32f4", "RM0090", "ABCDEFGHIJK", sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6),
+    "STM32F407": Part("stm32f4", "RM0090", "ABCDEFGHI", sysclk_max=168e6, apb1_max=42e6, apb2_max=84e6),
+    # L0: RM0367 (L0x3)
+    "STM32L073": Part("stm32l0", "RM0367", "ABCDEH"),
+    "STM32L072": Part("stm32l0", "RM0376", "ABCDEH"),
+}
+
+UART_BASES = {
+    "stm32l4": {"USART1": 0x40013800, "USART2": 0x40004400, "USART3": 0x40004800, "UART4": 0x40004C00,
+                "UART5": 0x40005000, "LPUART1": 0x40008000},
+    "stm32f4": {"USART1": 0x40011000, "USART6": 0x40011400, "USART2": 0x40004400, "USART3": 0x40004800,
+                "UART4": 0x40004C00, "UART5": 0x40005000, "UART7": 0x40007800, "UART8": 0x40007C00},
+    "stm32l0": {"USART1": 0x40013800, "USART2": 0x40004400, "LPUART1": 0x40004800, "USART4": 0x40004C00,
+                "USART5": 0x40005000},
+}
+GPIO_BASE = {"stm32l4": 0x48000000, "stm32f4": 0x40020000, "stm32l0": 0x50000000}
+CPU = {"stm32l4": "cortex-m4", "stm32f4": "cortex-m4", "stm32l0": "cortex-m0plus"}
+
+
+def part_of(board) -> Part:
+    mcu = getattr(board, "mcu", None)
+    if not mcu:
+        raise ValueError(f"{board.name}: the board file names no `mcu`: the harness cannot pick the part")
+    for prefix, part in PARTS.items():
+        if mcu.upper().startswith(prefix):
+            if part.family != board.family:
+                raise ValueError(f"{board.name}: mcu {mcu} is not a {board.family} part")
+            return part
+    raise ValueError(f"{board.name}: no silicon model for {mcu} (known: {', '.join(PARTS)})")
+
+
+@dataclass
+class Soc:
+    part: Part
+    cpu: str
+    cells: FlashCells
+    flash: object
+    rcc: object
+    pwr: object
+    gpios: dict
+    uart: object
+    peripherals: list
+    ram: tuple        # (base, size)
+    externals: list   # external-memory models (e.g. OCTOSPI + NOR), each with map(machine)
+
+
+def build(board) -> Soc:
+    part = part_of(board)
+    family = part.family
+    f = board.flash
+    sectors = [(s.start, s.size) for s in f.sectors]
+    ecc = {"stm32l4": "detect", "stm32l0": "correct-only", "stm32f4": None}[family]
+    cells = FlashCells(f.base, f.size, f.write_size, f.erased_value, sectors, ecc)
+    hse = board.clock.hse_hz
+
+    if family == "stm32l4":
+        flash = FlashL4(cells, bank2_base=f.bank2_base, pnb_bits=part.pnb_bits, optr=part.optr,
+                        bk_ecc_bit=part.bk_ecc_bit)
+        pwr = PwrL4(part.plus)
+        rcc = RccL4(plus=part.plus, hse_hz=hse, pwr=pwr, flash=flash)
+    elif family == "stm32f4":
+        flash = FlashF4(cells, bank2_base=f.bank2_base)
+        pwr = PwrF4(0x40007000, 0x400)
+        rcc = RccF4(hse_hz=hse, sysclk_max=part.sysclk_max, apb1_max=part.apb1_max, apb2_max=part.apb2_max,
+                    pwr=pwr, flash=flash)
+    elif family == "stm32l0":
+        flash = FlashL0(cells)
+        pwr = PwrL0()
+        rcc = RccL0(hse_hz=hse, pwr=pwr, flash=flash)
+    else:
+        raise ValueError(f"no silicon model for family {family}")
+    pwr.clock_enabled = rcc.gate("PWR")
+
+    gpios = {}
+    for letter in part.gpio_ports:
+        index = ord(letter) - 65
+        gpio = Gpio(family, index, GPIO_BASE[family] + 0x400 * index)
+        gpio.clock_enabled = rcc.gate(f"GPIO{letter}")
+        gpios[letter] = gpio
+
+    u = board.uart
+    uart_cls = UsartV1 if family == "stm32f4" else UsartV2
+    uart = uart_cls(UART_BASES[family][u.instance], u.instance, u.kind)
+    uart.clock_enabled = rcc.gate(u.instance)
+    uart.board_baud = u.baud
+    for direction, pin_name, af in (("TX", u.tx_pin, u.tx_af), ("RX", u.rx_pin, u.rx_af)):
+        wanted = f"{u.instance}_{direction}"
+        if signal(family, pin_name, af) != wanted:
+            raise ValueError(f"{board.name}: uart.{direction.lower()} = {pin_name} AF{af} is not {wanted} in the "
+                             f"{board.mcu} datasheet table (harness/pinmux.py)")
+        port, pin = parse_pin(pin_name)
+        setattr(uart, f"{direction.lower()}_pin", (gpios[chr(65 + port)], pin, af))
+
+    peripherals = [flash, rcc, pwr, uart, *gpios.values()]
+    externals = []
+    return Soc(part, CPU[family], cells, flash, rcc, pwr, gpios, uart, peripherals,
+               (board.ram.base, board.ram.size), externals)
