@@ -66,9 +66,13 @@ bool install_check_slot0(slot0_state_t *s, bool log)
     if (log) {
         log_line("Verify slot 0 ready.");
     }
-    uint8_t copy[SLOT_MARK_SIZE];
-    s->ready = port_flash_read(SPB_SLOT0_ADDR + SLOT_MARK_READY, copy, sizeof copy) == 0 &&
-               memcmp(copy, &s->h.raw[IMAGE_SIGNED_SIZE], sizeof copy) == 0;
+    /* All three installed copies of signature[0:32]: a cut while the installed header was programmed
+     * can leave the last ones erased or torn, and then the install is not complete. */
+    uint8_t copies[3u * SLOT_MARK_SIZE];
+    s->ready = port_flash_read(SPB_SLOT0_ADDR + IMAGE_HEADER_SIZE, copies, sizeof copies) == 0;
+    for (uint32_t i = 0; s->ready && i < 3u; i++) {
+        s->ready = memcmp(&copies[i * SLOT_MARK_SIZE], &s->h.raw[IMAGE_SIGNED_SIZE], SLOT_MARK_SIZE) == 0;
+    }
     if (!s->ready) {
         if (log) {
             log_line("Slot 0 install was not completed.");

@@ -8,7 +8,9 @@
  * Console: USARTx/UARTx/LPUART1 on PCLK (RCC_CCIPR reset value), GPIO alternate function from the board.
  * Flash: page erase by page number inside its bank (BKER when SPB_FLASH_BANK2_BASE is defined and the
  * page is at or above it), double-word (8-byte) programming; every error flag of FLASH_SR is reported.
- * The flash is locked again after every operation. Caches are reset after an erase.
+ * The flash is locked again after every operation. Caches are reset after an erase. Every read of the
+ * flash, the driver's own blank and verify reads included, is ECC-guarded (stm32_ecc.h): a double word
+ * torn by a power cut reads as an error instead of a fatal NMI.
  * On port_jump_to_app() the system clock stays at SPB_SYSCLK_HZ; SysTick, the UART and its pins are reset.
  */
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include "../common/cortexm.h"
 #include "../common/flash_geom.h"
 #include "../common/stm32_common.h"
+#include "../common/stm32_ecc.h"
 
 #if SPB_FLASH_WRITE_SIZE != 8
 #error "STM32L4 programs double words: flash.write_size must be 8"
@@ -58,6 +61,7 @@
 #define FLASH_KEYR SPB_REG32(FLASH_BASE_R + 0x08u)
 #define FLASH_SR   SPB_REG32(FLASH_BASE_R + 0x10u)
 #define FLASH_CR   SPB_REG32(FLASH_BASE_R + 0x14u)
+#define FLASH_ECCR SPB_REG32(FLASH_BASE_R + 0x18u)
 #define FLASH_ACR_PRFTEN (1u << 8)
 #define FLASH_ACR_ICEN   (1u << 9)
 #define FLASH_ACR_DCEN   (1u << 10)
@@ -244,6 +248,40 @@ bool port_button_pressed(void)
 #define ERR_NOT_BLANK (-3)
 #define ERR_HW (-4)     /* FLASH_SR error flag */
 #define ERR_VERIFY (-5) /* read back differs */
+#define ERR_ECC STM32_ECC_ERROR
+
+volatile uint8_t stm32_ecc_guard;
+volatile uint8_t stm32_ecc_fault;
+
+void Default_Handler(void);
+
+/* NMI: a flash ECC double error during a guarded read becomes an error result; anything else resets. */
+void NMI_Handler(void)
+{
+    if (!stm32_ecc_nmi(&FLASH_ECCR)) {
+        Default_Handler();
+    }
+}
+
+/* True if [addr, addr + len) reads as erased; an ECC error counts as not erased. */
+static bool flash_blank(uint32_t addr, uint32_t len)
+{
+    uint32_t chunk[8];
+    while (len > 0u) {
+        uint32_t n = len < sizeof chunk ? len : (uint32_t)sizeof chunk;
+        if (stm32_ecc_copy(chunk, addr, n) != 0) {
+            return false;
+        }
+        for (uint32_t i = 0; i < n / 4u; i++) {
+            if (chunk[i] != 0xFFFFFFFFu) {
+                return false;
+            }
+        }
+        addr += n;
+        len -= n;
+    }
+    return true;
+}
 
 static void flash_unlock(void)
 {
@@ -303,13 +341,8 @@ int port_flash_erase(uint32_t addr)
     FLASH_ACR = (acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN)) | FLASH_ACR_ICRST | FLASH_ACR_DCRST;
     FLASH_ACR = acr;
 
-    if (rc == 0) {
-        const volatile uint32_t *p = (const volatile uint32_t *)(uintptr_t)addr;
-        for (uint32_t i = 0; i < size / 4u; i++) {
-            if (p[i] != 0xFFFFFFFFu) {
-                return ERR_VERIFY;
-            }
-        }
+    if (rc == 0 && !flash_blank(addr, size)) {
+        return ERR_VERIFY;
     }
     return rc;
 }
@@ -324,19 +357,18 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
     flash_unlock();
     for (uint32_t off = 0; off < len && rc == 0; off += 8u) {
         volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)(addr + off);
-        uint32_t lo = (uint32_t)src[off] | (uint32_t)src[off + 1u] << 8 | (uint32_t)src[off + 2u] << 16 |
-                      (uint32_t)src[off + 3u] << 24;
-        uint32_t hi = (uint32_t)src[off + 4u] | (uint32_t)src[off + 5u] << 8 | (uint32_t)src[off + 6u] << 16 |
-                      (uint32_t)src[off + 7u] << 24;
-        if (dst[0] != 0xFFFFFFFFu || dst[1] != 0xFFFFFFFFu) {
+        uint32_t word[2];
+        memcpy(word, &src[off], sizeof word);
+        if (!flash_blank(addr + off, 8u)) {
             rc = ERR_NOT_BLANK;
             break;
         }
         FLASH_CR |= FLASH_CR_PG;
-        dst[0] = lo; /* the two words of one double word, in order */
-        dst[1] = hi;
+        dst[0] = word[0]; /* the two words of one double word, in order */
+        dst[1] = word[1];
         rc = flash_finish(FLASH_CR_PG);
-        if (rc == 0 && (dst[0] != lo || dst[1] != hi)) {
+        uint32_t back[2];
+        if (rc == 0 && (stm32_ecc_copy(back, addr + off, sizeof back) != 0 || memcmp(back, word, sizeof back) != 0)) {
             rc = ERR_VERIFY;
         }
     }
@@ -349,8 +381,7 @@ int port_flash_read(uint32_t addr, void *dst, uint32_t len)
     if (!spb_in_flash(addr, len)) {
         return ERR_RANGE;
     }
-    memcpy(dst, (const void *)(uintptr_t)addr, len);
-    return 0;
+    return stm32_ecc_copy(dst, addr, len);
 }
 
 /* ---- reset / hand-over ---- */
