@@ -9,6 +9,11 @@ for path in (REPO / "site_scons", REPO / "tests"):
         sys.path.insert(0, str(path))
 
 
+def pytest_addoption(parser):
+    parser.addoption("--silicon-exhaustive", action="store_true", default=False,
+                     help="silicon suite: enumerate every power-cut point of every scenario and board (slow)")
+
+
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO

@@ -58,6 +58,23 @@ CLOCK_SOURCES = ("MSI", "HSI", "HSE", "EXT")
 FLASH_WRITE_SIZES = (4, 8, 16, 32)
 EXT_FLASH_WRITE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 EXT_FLASH_KINDS = ("spi", "qspi", "ospi")
+#: OCTOSPI instances of the STM32L4+ (RM0432 memory map): name -> memory-mapped window
+OSPI_INSTANCES = {"OCTOSPI1": 0x90000000, "OCTOSPI2": 0x70000000}
+OSPI_PORTS = (1, 2)   # OCTOSPIM ports
+#: external_flash.pins signals: the four a 1-line (SPI) driver needs, then the octal lines and DQS
+OSPI_PINS_REQUIRED = ("clk", "ncs", "io0", "io1")
+OSPI_PINS_OPTIONAL = ("io2", "io3", "io4", "io5", "io6", "io7", "dqs")
+
+
+@dataclass(frozen=True)
+class OspiChip:
+    size: int        # bytes
+    jedec_id: int    # RDID (9F) answer: manufacturer, type, density
+    max_hz: int      # highest clock of the 1-line fast read / register commands the driver uses
+
+
+#: NOR chips the OSPI driver knows (its command set: SPI 1-1-1 with 4-byte address opcodes, 4 KiB erase)
+OSPI_CHIPS = {"MX25LM51245G": OspiChip(0x4000000, 0xC2853A, 133_000_000)}
 ERASED_VALUES = (0x00, 0xFF)
 MIN_VECTOR_SIZE = 0x200
 BUTTON_POLARITIES = ("low", "high")
@@ -218,6 +235,13 @@ class Button:
 
 
 @dataclass(frozen=True)
+class ExtPin:
+    signal: str    # clk, ncs, io0..io7, dqs
+    pin: str       # "PI6"
+    af: int
+
+
+@dataclass(frozen=True)
 class ExternalFlash:
     base: int
     size: int
@@ -225,6 +249,19 @@ class ExternalFlash:
     write_size: int
     kind: str
     chip: str
+    # OSPI driver data (kind = "ospi"; all absent when the board only declares the memory)
+    instance: str | None = None      # "OCTOSPI1"
+    port: int | None = None          # OCTOSPIM port the chip is wired to
+    clock_divider: int = 2           # kernel clock (SYSCLK) / divider = flash clock
+    pins: tuple = ()                 # of ExtPin, in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL order
+
+    @property
+    def has_driver(self) -> bool:
+        return self.instance is not None
+
+    @property
+    def chip_info(self) -> "OspiChip | None":
+        return OSPI_CHIPS.get(self.chip)
 
     @property
     def end(self) -> int:
@@ -319,7 +356,10 @@ class Board:
             "external_flash": None if self.external_flash is None else {
                 "base": self.external_flash.base, "size": self.external_flash.size,
                 "sector_size": self.external_flash.sector_size, "write_size": self.external_flash.write_size,
-                "kind": self.external_flash.kind, "chip": self.external_flash.chip},
+                "kind": self.external_flash.kind, "chip": self.external_flash.chip,
+                "instance": self.external_flash.instance, "port": self.external_flash.port,
+                "clock_divider": self.external_flash.clock_divider,
+                "pins": [{"signal": p.signal, "pin": p.pin, "af": p.af} for p in self.external_flash.pins]},
         }
 
     def digest(self) -> str:
@@ -505,7 +545,7 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
     ram = _ram(c, t_ram)
     if flash.base < ram.end and ram.base < flash.end:
         c.fail("ram.base", f"RAM {_range(ram.base, ram.end)} overlaps flash {_range(flash.base, flash.end)}")
-    ext = _external_flash(c, t_ext, flash, ram) if t_ext is not None else None
+    ext = _external_flash(c, t_ext, flash, ram, family_name) if t_ext is not None else None
 
     # ---- bootloader
     c.keys(t_boot, "bootloader.", ("size", "ram_reserved"))
@@ -561,9 +601,13 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
         c.fail("slot1.size", f"SLOT1 ({slot1.total_size:#x} bytes) is smaller than SLOT0 "
                              f"({slot0.total_size:#x} bytes): a full image would not fit")
 
+    clock = _clock(c, t_clock, family)
+    uart = _uart(c, t_uart, family)
+    button = _button(c, t_button) if t_button is not None else None
+    if ext is not None and ext.has_driver:
+        _check_ospi_board(c, ext, clock, uart, button)
     return Board(name=name, family=family_name, cpu=cpu, fpu=fpu, vector_size=vector_size, flash=flash, ram=ram,
-                 bootloader=boot, slot0=slot0, slot1=slot1, clock=_clock(c, t_clock, family),
-                 uart=_uart(c, t_uart, family), button=_button(c, t_button) if t_button is not None else None,
+                 bootloader=boot, slot0=slot0, slot1=slot1, clock=clock, uart=uart, button=button,
                  external_flash=ext, path=path, mcu=mcu)
 
 
@@ -620,9 +664,10 @@ def _ram(c: _Checker, t: dict) -> Ram:
     return ram
 
 
-def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram) -> ExternalFlash:
+def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram, family: str) -> ExternalFlash:
     p = "external_flash."
-    c.keys(t, p, ("base", "size", "sector_size", "write_size", "kind", "chip"))
+    driver_keys = ("instance", "port", "clock_divider", "pins")
+    c.keys(t, p, ("base", "size", "sector_size", "write_size", "kind", "chip"), driver_keys)
     ext = ExternalFlash(c.integer(t, "base", p), c.integer(t, "size", p, minimum=1),
                         c.integer(t, "sector_size", p, minimum=1), c.integer(t, "write_size", p),
                         c.choice(t, "kind", p, EXT_FLASH_KINDS, "external flash kind"), c.string(t, "chip", p))
@@ -639,7 +684,69 @@ def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram) -> ExternalFla
     for what, start, end in (("internal flash", flash.base, flash.end), ("RAM", ram.base, ram.end)):
         if start < ext.end and ext.base < end:
             c.fail(p + "base", f"external flash {_range(ext.base, ext.end)} overlaps {what} {_range(start, end)}")
-    return ext
+    given = [k for k in driver_keys if k in t]
+    if not given:
+        return ext
+    if ext.kind != "ospi":
+        c.fail(p + given[0], f"only with kind = \"ospi\" (the OCTOSPI driver's data; kind is {ext.kind!r})")
+    return _ospi(c, t, ext, family)
+
+
+def _ospi(c: _Checker, t: dict, ext: ExternalFlash, family: str) -> ExternalFlash:
+    """The OCTOSPI driver's data: controller, I/O manager port, pins, clock divider (docs/boards.md)."""
+    p = "external_flash."
+    for key in ("instance", "port", "pins"):
+        if key not in t:
+            c.fail(p + key, "missing: instance, port and pins describe the OCTOSPI wiring together")
+    if family != "stm32l4":
+        c.fail(p + "instance", f"the OCTOSPI driver exists for family stm32l4 (STM32L4+) only, not {family}")
+    chip = OSPI_CHIPS.get(ext.chip)
+    if chip is None:
+        c.fail(p + "chip", f"no OSPI driver support for {ext.chip!r} (supported: {', '.join(OSPI_CHIPS)})")
+    instance = c.choice(t, "instance", p, tuple(OSPI_INSTANCES), "OCTOSPI instance")
+    port = c.integer(t, "port", p, minimum=1, maximum=2)
+    divider = c.integer(t, "clock_divider", p, minimum=1, maximum=256) if "clock_divider" in t else 2
+    if ext.base != OSPI_INSTANCES[instance]:
+        c.fail(p + "base", f"{_h(ext.base)} is not the memory-mapped window of {instance} "
+                           f"({_h(OSPI_INSTANCES[instance])})")
+    if ext.size > chip.size:
+        c.fail(p + "size", f"{ext.size:#x} is larger than the {ext.chip} ({chip.size:#x} bytes)")
+    if ext.sector_size != 0x1000:
+        c.fail(p + "sector_size", f"{ext.sector_size:#x}: the OSPI driver erases 4 KiB sectors (0x1000)")
+    table = t["pins"]
+    if not isinstance(table, dict):
+        c.fail(p + "pins", f"must be a table of signals ({', '.join(OSPI_PINS_REQUIRED)}, ...), "
+                           f"not {_type_name(table)}")
+    c.keys(table, p + "pins.", OSPI_PINS_REQUIRED, OSPI_PINS_OPTIONAL)
+    pins = []
+    for sig in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL:
+        if sig not in table:
+            continue
+        sub, sp = table[sig], f"{p}pins.{sig}."
+        if not isinstance(sub, dict):
+            c.fail(p + "pins." + sig, f"must be a table {{ pin = \"PI6\", af = 5 }}, not {_type_name(sub)}")
+        c.keys(sub, sp, ("pin", "af"))
+        pin = _pin(c, sub, "pin", sp)
+        for other in pins:
+            if other.pin == pin:
+                c.fail(sp + "pin", f"{pin} is already external_flash.pins.{other.signal}")
+        pins.append(ExtPin(sig, pin, c.integer(sub, "af", sp, maximum=15)))
+    return ExternalFlash(ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip,
+                         instance, port, divider, tuple(pins))
+
+
+def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None):
+    p = "external_flash."
+    hz = clock.sysclk_hz / ext.clock_divider
+    if hz > ext.chip_info.max_hz:
+        c.fail(p + "clock_divider", f"SYSCLK {clock.sysclk_hz} Hz / {ext.clock_divider} = {hz:.0f} Hz is above "
+                                    f"the {ext.chip} limit ({ext.chip_info.max_hz} Hz)")
+    used = {uart.tx_pin: "uart.tx", uart.rx_pin: "uart.rx"}
+    if button is not None:
+        used[button.pin] = "button.pin"
+    for pin in ext.pins:
+        if pin.pin in used:
+            c.fail(f"{p}pins.{pin.signal}.pin", f"{pin.pin} is already used by {used[pin.pin]}")
 
 
 def _segment(c: _Checker, t, prefix: str) -> Segment:

@@ -147,6 +147,20 @@ def render(board: Board) -> str:
         define("SPB_EXT_FLASH_KIND", _cstr(ext.kind))
         define(f"SPB_EXT_FLASH_KIND_{_ident(ext.kind)}", "1")
         define("SPB_EXT_FLASH_CHIP", _cstr(ext.chip))
+        if ext.has_driver:
+            chip = ext.chip_info
+            define("SPB_EXT_FLASH_OSPI_INSTANCE", _dec(int(ext.instance[-1])), ext.instance)
+            define("SPB_EXT_FLASH_OSPIM_PORT", _dec(ext.port), "OCTOSPIM port wired to the chip")
+            define("SPB_EXT_FLASH_CLOCK_DIV", _dec(ext.clock_divider), "flash clock = SYSCLK / divider")
+            define("SPB_EXT_FLASH_JEDEC_ID", _hex(chip.jedec_id), "RDID: manufacturer, type, density")
+            define("SPB_EXT_FLASH_DEVSIZE", _dec(chip.size.bit_length() - 2), "log2(chip bytes) - 1")
+            pins = ", ".join("{%s, %s, %s}" % (_dec(_port_pin(x.pin)[0]), _dec(_port_pin(x.pin)[1]), _dec(x.af))
+                             for x in ext.pins)
+            define("SPB_EXT_FLASH_PINS", f"{{ {pins} }}",
+                   "{port, pin, af}: " + ", ".join(x.signal for x in ext.pins))
+            define("SPB_EXT_FLASH_PIN_COUNT", _dec(len(ext.pins)))
+            if {f"io{i}" for i in range(8)} <= {x.signal for x in ext.pins}:
+                define("SPB_EXT_FLASH_OCTAL_LINES", "1", "IO0..IO7 wired: octal frames reach the chip")
     else:
         lines.append("/* none */")
 

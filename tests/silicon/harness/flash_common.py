@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .bus import Peripheral
 from .cortexm import BUSFAULT, CFSR_IMPRECISERR
-from .power import DO, TEAR
 
 BUSY_READS = 2  # SR reads that still see BSY after an operation starts: the driver must poll
 
@@ -65,18 +64,8 @@ class FlashController(Peripheral):
         operation (then it does not happen or is torn, and the machine is dead). Returns True when the
         machine is still alive. The CPU stalls for `seconds` (code runs from the flash being operated)."""
         machine = self.machine
-        verdict = machine.power.operation(kind, address, length)
-        if verdict == DO:
-            if kind == "erase":
-                self.cells.erase(address, length)
-            else:
-                self.cells.program(address, data)
-        elif verdict == TEAR:
-            rng = machine.power.rng()
-            if kind == "erase":
-                self.cells.tear_erase(address, length, rng)
-            else:
-                self.cells.tear_program(address, data, rng)
+        verdict = machine.power.operation(kind, address, length, data)
+        self.cells.apply(kind, address, length, data, verdict, machine.power.rng())
         if machine.power.dead:
             return False
         machine.flash_changed(address, length)

@@ -123,7 +123,6 @@ class FlashCells:
         """An erase the power cut interrupted: every programmed bit went back to the erased level or
         not. On ECC flash every unit that was not erased before and is not fully erased now reads with
         a double error; units that were erased stay erased (erasing an erased cell changes nothing)."""
-        off = start - self.base
         for unit in range(start, start + size, self.unit):
             uoff = unit - self.base
             old = bytes(self.mem[uoff:uoff + self.unit])
@@ -139,8 +138,15 @@ class FlashCells:
                     self.poisoned.discard(unit)  # the erase of this unit had completed
                 else:
                     self.poisoned.add(unit)
-        del off
         self._changed()
+
+    def apply(self, kind: str, address: int, length: int, data, verdict: str, rng) -> None:
+        """One operation of a power-cut trace (power.replay), as the controller performs it."""
+        from .power import DO, TEAR
+        if verdict == DO:
+            self.erase(address, length) if kind == "erase" else self.program(address, data)
+        elif verdict == TEAR:
+            self.tear_erase(address, length, rng) if kind == "erase" else self.tear_program(address, data, rng)
 
     # -- ECC ---------------------------------------------------------------------------------------------
     def poisoned_in(self, address: int, length: int) -> Optional[int]:

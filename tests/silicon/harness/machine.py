@@ -90,6 +90,7 @@ class Machine:
         self.count_instructions = False
         self.instructions = 0
         self._stop = False
+        self._idle = False
         self._pending = _Pending()
         self._callbacks: list = []
         self._hooks: dict = {}
@@ -112,6 +113,13 @@ class Machine:
         size = _page_up(cells.size)
         self.uc.mem_map_ptr(cells.base, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
         self.uc.mem_map_ptr(0x00000000, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
+        # Unicorn 2.1 quirk: the first CPU store into a page of mem_map_ptr memory that Unicorn itself
+        # never wrote lands in memory even when the WRITE_PROT hook handles it (QEMU's dirty-page path
+        # performs it). Writing every page once through Unicorn makes the hook authoritative
+        # (test_models.py::test_cpu_stores_into_flash_only_go_through_the_controller checks it).
+        contents = bytes(cells.mem)
+        self.uc.mem_write(cells.base, contents)
+        self.uc.mem_write(0x00000000, contents)
         base, size = self.soc.ram
         self.uc.mem_map(base, _page_up(size))
         self.ram = (base, size)
@@ -169,6 +177,11 @@ class Machine:
     def _fail(self, exc: BaseException) -> None:
         if self._pending.error is None:
             self._pending.error = exc
+        self.request_stop()
+
+    def idle(self) -> None:
+        """A model saw software spin waiting for input: skip to the next timer event (run loop)."""
+        self._idle = True
         self.request_stop()
 
     def stall(self, seconds: float) -> None:
@@ -429,6 +442,11 @@ class Machine:
                 if self._stop:
                     executed = 0
                 self.cycles += executed
+                if self._idle:
+                    self._idle = False
+                    nxt = self.core.next_systick(self.cycles)
+                    if nxt is not None:
+                        self.cycles = max(self.cycles, nxt)
                 if self._pending.error is not None:
                     error, self._pending.error = self._pending.error, None
                     raise error

@@ -10,8 +10,12 @@ the power is gone: the machine stops at once and ignores every later bus write (
 current translation block still executes in Unicorn, but nothing it does reaches a peripheral or the
 flash). The next `Machine.power_on()` boots the same binary with the flash as the cut left it.
 
-`trace` records every operation (kind, address, length) so a test can count the cut points of a
-scenario in a clean run and then enumerate them.
+`trace` records every operation (kind, address, length, data) so a test can count the cut points of a
+scenario in a clean run and enumerate them. Because a run is deterministic up to its cut, the flash
+state a cut at operation k leaves equals the state obtained by replaying operations 1..k-1 of the clean
+run's trace and tearing (or skipping) operation k with the same randomness (`replay()`); the silicon
+tests check this equivalence on live cuts and then use the replay to reach each cut point without
+re-executing everything before it.
 """
 from __future__ import annotations
 
@@ -44,12 +48,13 @@ class Power:
     def disarm(self) -> None:
         self.cut_at = None
 
-    def operation(self, kind: str, address: int, length: int) -> str:
-        """Called by a flash model before it performs one operation. Returns DO, TEAR or SKIP."""
+    def operation(self, kind: str, address: int, length: int, data: Optional[bytes] = None) -> str:
+        """Called by a flash model before it performs one operation (`data`: what a program writes).
+        Returns DO, TEAR or SKIP."""
         if self.dead:
             return SKIP
         self.ops += 1
-        self.trace.append((kind, address, length))
+        self.trace.append((kind, address, length, data))
         if self.cut_at is not None and self.ops == self.cut_at:
             self.dead = True
             if self.on_cut is not None:
@@ -59,4 +64,19 @@ class Power:
 
     def rng(self) -> random.Random:
         """Randomness for a torn operation, reproducible from the cut point and the seed."""
-        return random.Random((self.seed << 32) ^ (self.ops * 0x9E3779B1))
+        return cut_rng(self.seed, self.ops)
+
+
+def cut_rng(seed: int, op: int) -> random.Random:
+    return random.Random((seed << 32) ^ (op * 0x9E3779B1))
+
+
+def replay(memories, trace, cut_at: int, mode: str, seed: int = 0) -> None:
+    """Apply operations 1..cut_at-1 of `trace` to `memories` (objects with contains() and apply()) and
+    cut at operation `cut_at` ("before": not performed, "torn": performed partially)."""
+    for index, (kind, address, length, data) in enumerate(trace[:cut_at], start=1):
+        memory = next(m for m in memories if m.contains(address, length))
+        if index < cut_at:
+            memory.apply(kind, address, length, data, DO, None)
+        elif mode == "torn":
+            memory.apply(kind, address, length, data, TEAR, cut_rng(seed, index))

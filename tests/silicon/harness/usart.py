@@ -14,7 +14,10 @@ Two register generations:
 Line model (simplifications, stated): transmission is instantaneous - a data register write clears TXE
 and the next status read sees TXE and TC set again (so a driver that writes without checking TXE
 overwrites a byte, which the model reports), and received bytes are handed over as fast as software
-reads them (no overrun). A byte goes out only with UE and TE set, and reaches the host only if the
+reads them (no overrun). Software that keeps polling the status register with nothing to receive is
+idle: after IDLE_POLLS such reads in a row the machine skips ahead to the next timer event instead of
+executing the rest of the spin (time, SysTick and timeouts stay exact; only the spin's instructions
+are not executed one by one). A byte goes out only with UE and TE set, and reaches the host only if the
 board's TX pin is routed to this U(S)ART (GPIO alternate function, pinmux.py). Every transmitted byte
 checks the baud rate the current kernel clock gives against the board's (more than 2.5 % off: the host
 would read garbage - a violation).
@@ -24,6 +27,8 @@ from __future__ import annotations
 from collections import deque
 
 from .bus import Peripheral
+
+IDLE_POLLS = 64
 
 
 class _Line(Peripheral):
@@ -40,6 +45,18 @@ class _Line(Peripheral):
     def reset(self) -> None:
         self.txe = True
         self.routing_reported = False
+        self.idle_polls = 0
+
+    def _polled(self, value: int, rxne: int) -> int:
+        """Count status reads that find nothing to receive; a run of them is an idle wait."""
+        if value & rxne or not self.enabled_rx():
+            self.idle_polls = 0
+        else:
+            self.idle_polls += 1
+            if self.idle_polls >= IDLE_POLLS:
+                self.idle_polls = 0
+                self.machine.idle()
+        return value
 
     # -- host side -------------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -75,6 +92,7 @@ class _Line(Peripheral):
                            f"from the board's {self.board_baud} by more than 2.5 %")
 
     def _receive(self) -> int:
+        self.idle_polls = 0
         if self.rx and self.enabled_rx():
             return self.rx.popleft()
         return 0
@@ -115,7 +133,7 @@ class UsartV2(_Line):
             value |= 1 << 5
         if self.cr1 & 1:
             value |= (1 << 21 if self.cr1 & 8 else 0) | (1 << 22 if self.cr1 & 4 else 0)
-        return value
+        return self._polled(value, 1 << 5)
 
     def read32(self, offset: int) -> int:
         if offset == 0x00:
@@ -198,7 +216,7 @@ class UsartV1(_Line):
         value = (1 << 7) | (1 << 6)
         if self.rx_ready():
             value |= 1 << 5
-        return value
+        return self._polled(value, 1 << 5)
 
     def read32(self, offset: int) -> int:
         if offset == 0x00:

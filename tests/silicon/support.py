@@ -1,0 +1,178 @@
+"""Firmware for the silicon tests and the scenarios they share.
+
+Every board is built by `scons` exactly as a user builds it (bootloader + examples/hello), twice:
+release 1.0.0 and release 1.1.0 with the same keys and release store, so the second build also makes
+the delta patch 1.0.0 -> 1.1.0. The machine starts from the 1.0.0 manufacturing image
+(hello_combined.hex), the bytes a production programmer would write.
+
+The example application's console protocol ('u' + u32 length + file) streams an update into SLOT1
+through the bootloader's SE_PATCH_* API, then resets into the install: the same path a product takes.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from spb import image
+from spb.board import Board, load_board
+from spb.keys import KeySet, load_keys
+
+from support.scons_project import REPO, make_keys, scons
+
+from .harness.machine import Machine, RunResult
+
+OUT = REPO / "build" / "silicon"
+BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
+V1, V2 = "1.0.0", "1.1.0"
+_lock = threading.Lock()
+_cache: dict = {}
+
+
+def version_word(text: str) -> int:
+    from spb.version import Version
+    return Version.parse(text).encoded
+
+
+def keys() -> KeySet:
+    directory = OUT / "keys"
+    with _lock:
+        if not (directory / "signing_key.pem").exists():
+            make_keys(directory)
+    return load_keys(directory)
+
+
+@dataclass
+class Firmware:
+    board: Board
+    keys: KeySet
+    builds: dict  # version -> build directory
+
+    def path(self, version: str, name: str) -> Path:
+        return self.builds[version] / name
+
+    def combined(self, version: str = V1) -> Path:
+        return self.path(version, "hello_combined.hex")
+
+    def plain(self, version: str) -> bytes:
+        return self.path(version, "hello.bin").read_bytes()
+
+    def sfb(self, version: str = V2) -> bytes:
+        return self.path(version, "hello.sfb").read_bytes()
+
+    def sfbp(self) -> bytes:
+        return self.path(V2, f"hello_{V1}_to_{V2}.sfbp").read_bytes()
+
+    def bootloader_elf(self) -> Path:
+        return self.path(V1, "bootloader.elf")
+
+
+def firmware(board_name: str) -> Firmware:
+    """The two releases of a board, built once per session (scons is incremental across sessions)."""
+    with _lock:
+        if board_name in _cache:
+            return _cache[board_name]
+    ks = keys()
+    root = OUT / board_name
+    builds = {}
+    for version in (V1, V2):
+        build = root / version
+        scons(REPO, f"BOARD={board_name}", f"BUILD_DIR={build}", f"KEYS={ks.directory}", f"VERSION={version}",
+              f"RELEASES_DIR={root / 'releases'}", "-Q")
+        builds[version] = build
+    fw = Firmware(load_board(REPO / "boards" / f"{board_name}.toml"), ks, builds)
+    with _lock:
+        _cache[board_name] = fw
+    return fw
+
+
+# -- machines --------------------------------------------------------------------------------------------
+
+def machine(fw: Firmware, version: str = V1, seed: int = 0) -> Machine:
+    """A board fresh from the factory: the manufacturing image of `version` programmed, power on."""
+    m = Machine(fw.board, seed=seed)
+    m.load_hex(fw.combined(version))
+    m.power_on()
+    return m
+
+
+def app_vector(board: Board, plaintext: bytes) -> tuple:
+    """(initial SP, reset handler without the Thumb bit) of an image's vector table."""
+    sp, reset = struct.unpack_from("<II", plaintext, 0)
+    return sp, reset & ~1
+
+
+def expect_app(m: Machine, result: RunResult, plaintext: bytes, context: str = "") -> None:
+    """The bootloader handed over to exactly this image: MSP and PC from its vector table, VTOR at it."""
+    assert result.reason == "app", f"{context}: {result.reason} {result.detail}\n{tail(m)}"
+    sp, reset = app_vector(m.board, plaintext)
+    entry = result.app
+    assert (entry.pc, entry.msp) == (reset, sp), \
+        f"{context}: entered {entry.pc:#x} with MSP {entry.msp:#x}, expected {reset:#x} / {sp:#x}\n{tail(m)}"
+    assert entry.vtor == m.board.app_vector_address, f"{context}: VTOR {entry.vtor:#x}"
+
+
+def tail(m: Machine, n: int = 1500) -> str:
+    events = "\n".join(m.events[-15:])
+    return f"--- console ---\n{m.console_text()[-n:]}\n--- events ---\n{events}"
+
+
+def no_violations(m: Machine, context: str = "") -> None:
+    assert not m.violations, f"{context}: model violations:\n" + "\n".join(m.violations[:20])
+
+
+def slot0_image(m: Machine, size: int, segoff: int = 0) -> bytes:
+    b = m.board
+    if segoff:
+        return m.read(b.app_vector_address, segoff) + m.read(b.slot0.external.address, size - segoff)
+    return m.read(b.app_vector_address, size)
+
+
+def installed_ok(m: Machine, fw: Firmware, plaintext: bytes, version: str) -> bool:
+    """SLOT0 holds exactly this image with its authentic installed header (header + three copies)."""
+    b = m.board
+    raw = m.read(b.slot0.address, 0xE0)
+    try:
+        header = image.Header.unpack(raw[:128])
+    except Exception:
+        return False
+    return (header.signature_valid(fw.keys.public_key) and header.version == version_word(version)
+            and raw[128:] == header.signature[:32] * 3 and slot0_image(m, len(plaintext), header.segoff) == plaintext)
+
+
+# -- the example application's update protocol --------------------------------------------------------------
+
+def wait_app(m: Machine, version: str, max_cycles: int = 3_000_000_000) -> RunResult:
+    r = m.run(stop_at_app=False, until=f"APP: hello version {version}", max_cycles=max_cycles)
+    assert r.reason == "console", f"app {version} did not start: {r.reason} {r.detail}\n{tail(m)}"
+    return r
+
+
+def send_update(m: Machine, data: bytes, until: str, max_cycles: int = 6_000_000_000) -> RunResult:
+    """Stream a file through the running example app; run until `until` shows on the console."""
+    m.feed(b"u" + struct.pack("<I", len(data)) + bytes(data))
+    return m.run(stop_at_app=False, until=until, max_cycles=max_cycles)
+
+
+def tiny_image(board: Board, size: int = 256, fill: int = 0) -> bytes:
+    """A runnable application image of `size` bytes (multiple of 16): initial SP at the top of the
+    application RAM, reset handler = a branch-to-self right after the two vector words."""
+    assert size % 16 == 0 and size >= 16
+    reset = board.app_vector_address + 8
+    body = struct.pack("<II", board.ram.base + board.ram.size, reset | 1) + b"\xfe\xe7" + b"\x00\xbf" * 3
+    filler = hashlib.sha256(bytes([fill, size & 0xFF, size >> 8])).digest() * (size // 32 + 1)
+    return (body + filler)[:size]
+
+
+def manufacture(m: Machine, fw: Firmware, plaintext: bytes, version: str, segoff: int = 0) -> None:
+    """Program SLOT0 as the combined image would: installed header + plaintext (a programmer write)."""
+    b = m.board
+    header = image.image_header(plaintext, version_word(version), fw.keys, segoff)
+    m.load(b.slot0.address, image.installed_header(header, b.vector_size))
+    if segoff:
+        m.load(b.app_vector_address, plaintext[:segoff])
+        m.load(b.slot0.external.address, plaintext[segoff:])
+    else:
+        m.load(b.app_vector_address, plaintext)

@@ -1,0 +1,85 @@
+"""Boot on the register-level models: each board's real bootloader.elf and manufacturing image, from the
+reset vector to the hand-over to the application, with the clock tree, console and flash set up as the
+reference manuals require (any model violation fails the test)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from . import support
+from .support import BOARDS, V1, expect_app, firmware, machine, no_violations, tail
+
+BOOT_LOG = [
+    "Bootloader starting up.",
+    "Target: {board}",
+    "SLOT0:{slot0:08X} SLOT1:{slot1:08X}",
+    "Verify slot 1 header.",
+    "Slot 1 is empty.",
+    "Verify slot 0.",
+    "Verify slot 0 header.",
+    "Verify slot 0 signature.",
+    "Verify slot 0 ready.",
+    "Verify slot 0 fw ver.",
+    "Slot 0 has valid active firmware version 1.0.0",
+    "Preparing to launch application in slot 0.",
+]
+
+
+@pytest.mark.parametrize("board_name", BOARDS)
+def test_boot_to_application(board_name):
+    """Reset -> bootloader -> application: MSP and PC are the application's vector table entries, VTOR
+    points at it, the boot log is the documented one (docs/update-state.md, README), the console baud
+    rate is right for the clock the port set up, and no model saw a violation."""
+    fw = firmware(board_name)
+    m = machine(fw)
+    result = m.run()
+    expect_app(m, result, fw.plain(V1), board_name)
+    log = m.console_text()
+    b = fw.board
+    pos = 0
+    for line in BOOT_LOG:
+        text = line.format(board=board_name, slot0=b.slot0.address, slot1=b.slot1.address if b.slot1 else 0)
+        at = log.find(text, pos)
+        assert at >= 0, f"{board_name}: boot log lacks {text!r} (in order)\n{log}"
+        pos = at + len(text)
+    assert re.search(rf"Clock:{b.clock.sysclk_hz} UART:{b.uart.instance},{b.uart.baud},N81", log)
+    no_violations(m, board_name)
+    # The application itself starts (its BSP sets the clock up again) and prints its banner.
+    support.wait_app(m, V1)
+    no_violations(m, f"{board_name} application")
+    # Peripherals left as the bootloader promises (docs/porting.md): SysTick off at the hand-over.
+    assert m.core.vtor == b.app_vector_address
+
+
+@pytest.mark.parametrize("board_name", BOARDS)
+def test_bootloader_fits_the_original_reservations(board_name):
+    """Flash within 24 KiB and RAM within the original's reservation for the family."""
+    fw = firmware(board_name)
+    with open(fw.bootloader_elf(), "rb") as f:
+        elf = ELFFile(f)
+        flash = sum(s["sh_size"] for s in elf.iter_sections()
+                    if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000)
+        ram = sum(s["sh_size"] for s in elf.iter_sections()
+                  if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack")
+    reservation = {"stm32l0": 0x1500, "stm32l4": 0x1700, "stm32f4": 0x2700}[fw.board.family]
+    assert flash <= 24 * 1024, f"{board_name}: bootloader flash {flash} bytes"
+    assert ram <= fw.board.bootloader.ram_reserved <= reservation, \
+        f"{board_name}: RAM {ram} bytes, reserved {fw.board.bootloader.ram_reserved:#x}, original {reservation:#x}"
+
+
+@pytest.mark.parametrize("board_name", BOARDS)
+def test_no_valid_image_stays_in_the_bootloader(board_name):
+    """SLOT0 erased: the bootloader says so and stays (no jump into erased flash, no reset loop)."""
+    fw = firmware(board_name)
+    m = machine(fw)
+    b = fw.board
+    m.load(b.slot0.address, bytes([b.flash.erased_value]) * b.vector_size)
+    result = m.run(until="staying in the bootloader", max_cycles=400_000_000)
+    assert result.reason == "console", f"{result.reason}\n{tail(m)}"
+    assert result.resets == 0
+    assert "Slot 0 is empty." in m.console_text()
+    result = m.run(max_cycles=200_000_000)
+    assert result.reason == "timeout" and result.resets == 0 and m.app_entry is None
+    no_violations(m, board_name)
