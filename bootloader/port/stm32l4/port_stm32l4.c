@@ -22,6 +22,7 @@
 #include "../common/flash_geom.h"
 #include "../common/stm32_common.h"
 #include "../common/stm32_ecc.h"
+#include "ospi.h"
 
 #if SPB_FLASH_WRITE_SIZE != 8
 #error "STM32L4 programs double words: flash.write_size must be 8"
@@ -220,6 +221,9 @@ void port_init(void)
     s_millis = 0u;
     cm_systick_start(SPB_SYSCLK_HZ / 1000u);
     cm_irq_enable();
+#if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
+    ospi_init(); /* its waits need the SysTick */
+#endif
 }
 
 void port_uart_write(const uint8_t *data, size_t len)
@@ -311,6 +315,11 @@ static void flash_lock(void)
 
 int port_flash_erase(uint32_t addr)
 {
+#if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
+    if (ospi_contains(addr)) {
+        return ospi_erase(addr);
+    }
+#endif
     uint32_t size;
     if (addr < SPB_FLASH_BASE || addr - SPB_FLASH_BASE >= SPB_FLASH_SIZE) {
         return ERR_RANGE;
@@ -349,6 +358,11 @@ int port_flash_erase(uint32_t addr)
 
 int port_flash_write(uint32_t addr, const void *data, uint32_t len)
 {
+#if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
+    if (ospi_contains(addr)) {
+        return ospi_write(addr, data, len);
+    }
+#endif
     int rc = spb_flash_check_write(addr, len);
     if (rc != 0) {
         return rc;
@@ -378,6 +392,11 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
 
 int port_flash_read(uint32_t addr, void *dst, uint32_t len)
 {
+#if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
+    if (ospi_contains(addr)) {
+        return ospi_read(addr, dst, len);
+    }
+#endif
     if (!spb_in_flash(addr, len)) {
         return ERR_RANGE;
     }
@@ -401,5 +420,8 @@ void port_jump_to_app(uint32_t vector_table)
     UART_RST_REG |= UART_BIT;
     UART_RST_REG &= ~UART_BIT;
     UART_EN_REG &= ~UART_BIT;
+#if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
+    ospi_handover(); /* memory-mapped mode stays on: MultiSegment code runs from the window */
+#endif
     cm_jump(vector_table);
 }

@@ -227,4 +227,3 @@ class FlashL4(FlashController):
                 self.eccr |= 1 << self.bk_ecc_bit
         self.log(f"double ECC error reading {unit:#010x}: ECCD, NMI")
         self.machine.core.pending.add(NMI)
-        self.machine.request_stop()

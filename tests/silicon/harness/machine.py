@@ -54,7 +54,7 @@ class AppEntry:
 
 @dataclass
 class RunResult:
-    reason: str                     # app / console / cut / lockup / loop / timeout / idle
+    reason: str                     # app / console / cut / lockup / loop / timeout / stuck
     cycles: int
     resets: int
     app: Optional[AppEntry] = None
@@ -91,6 +91,8 @@ class Machine:
         self.instructions = 0
         self._stop = False
         self._idle = False
+        self._ecc_hit: Optional[int] = None
+        self._ecc_stepping = False
         self._pending = _Pending()
         self._callbacks: list = []
         self._hooks: dict = {}
@@ -341,14 +343,31 @@ class Machine:
         self._hooks["ecc"] = [self.uc.hook_add(UC_HOOK_MEM_READ, self._ecc_read, begin=lo, end=hi - 1)]
 
     def _ecc_read(self, uc, access, address, size, value, _):
+        """A load touches a unit with a double ECC error. Stopping inside a memory hook abandons the
+        load (Unicorn re-executes it on the next start), so the run loop first completes it with a
+        one-instruction step and only then raises the error: the NMI arrives after the read, as on
+        silicon (its return address is the next instruction)."""
         try:
-            if self.power.dead:
+            if self.power.dead or self._ecc_stepping:
                 return
             unit = self.soc.cells.poisoned_in(address, size)
             if unit is not None:
-                self.soc.flash.ecc_read(unit)
+                self._ecc_hit = unit
+                self.request_stop()
         except Exception as exc:
             self._fail(exc)
+
+    def _complete_ecc_read(self) -> None:
+        unit, self._ecc_hit = self._ecc_hit, None
+        self._ecc_stepping = True
+        try:
+            self.uc.emu_start(self.uc.reg_read(A.UC_ARM_REG_PC) | 1, 0xFFFFFFFF, count=1)
+        except UcError as exc:
+            self._cpu_error(exc)
+        finally:
+            self._ecc_stepping = False
+        self.cycles += 1
+        self.soc.flash.ecc_read(unit)
 
     def _flash_store(self, uc, access, address, size, value, _):
         try:
@@ -413,6 +432,7 @@ class Machine:
         search_from = len(self.console)
         pattern = until.encode("latin-1") if isinstance(until, str) else until
         block_hook = None
+        stalled = 0
         if self.count_instructions:
             block_hook = self.uc.hook_add(UC_HOOK_BLOCK, self._block)
         try:
@@ -442,6 +462,8 @@ class Machine:
                 if self._stop:
                     executed = 0
                 self.cycles += executed
+                if self._ecc_hit is not None and not self.power.dead:
+                    self._complete_ecc_read()
                 if self._idle:
                     self._idle = False
                     nxt = self.core.next_systick(self.cycles)
@@ -470,6 +492,9 @@ class Machine:
                         return self._result("console", start, resets)
                 if self.cycles - start >= max_cycles:
                     return self._result("timeout", start, resets)
+                stalled = stalled + 1 if executed == 0 else 0
+                if stalled > 100_000:
+                    return self._result("stuck", start, resets, f"no progress at pc={pc:#010x}")
                 if not self._stop and executed == limit:
                     self._maybe_sleep()
                 self.core.advance(self.cycles)

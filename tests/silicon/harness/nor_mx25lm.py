@@ -42,8 +42,8 @@ Rules the model enforces:
 - Clock: above 133 MHz nothing is understood; 03/13 (no dummy) above 50 MHz read garbage. [U: datasheet
   frequency table not read; 133 MHz from the datasheet front page "clock frequency up to 133MHz".]
 
-Timing (machine time advances only while the driver polls the status, in steps of at most 1 ms so the
-SysTick keeps counting; at least BUSY_POLLS status reads see WIP): page program 0.15 ms, 4 KiB erase
+Timing (machine time advances only while the driver polls the status, by at most 1 ms per status read;
+at least BUSY_POLLS status reads see WIP): page program 0.15 ms, 4 KiB erase
 25 ms, 64 KiB erase 220 ms, CR2 write 0.1 ms. [U: typical values recalled, not read in the datasheet;
 ST's driver for the part allows 400 ms for a 4 KiB erase ("Max 400ms in spec") and 1-2 s for 64 KiB.]
 tREADY2 after a reset: 40 us, 1 ms if a program was interrupted, 12 ms if an erase was [U: recalled].
@@ -79,6 +79,7 @@ BUSY_POLLS = 2
 POLL_STEP = 1e-3
 READY_IDLE, READY_PROGRAM, READY_ERASE = 40e-6, 1e-3, 12e-3
 MAX_HZ, MAX_HZ_PLAIN_READ = 133e6, 50e6
+FRAME_SECONDS = 10e-6    # machine time one ignored frame costs during reset recovery (coarse)
 
 SPI, SOPI, DOPI = "SPI", "SOPI", "DOPI"
 DC_CYCLES = (20, 18, 16, 14, 12, 10, 8, 6)  # CR2 0x300 DC[2:0] -> dummy cycles
@@ -306,10 +307,11 @@ class NorMX25LM:
         kind, offset, length, end, polls = self.busy
         now = self._now()
         if self.machine is not None and now < end:
+            # No request_stop() here: the poll is started by a register store, and a store during
+            # which the machine stops is executed again when it resumes (Unicorn restarts the
+            # instruction). The SysTick catches up at the end of the machine's slice.
             step = min(end - now, self._seconds_to_cycles(POLL_STEP))
             self.machine.stall(step / self.machine.hclk_hz)
-            if step >= self._seconds_to_cycles(POLL_STEP) // 2:
-                self.machine.request_stop()   # let the SysTick count while the driver polls
             now = self._now()
         polls -= 1
         if polls <= 0 and now >= end:
@@ -368,8 +370,15 @@ class NorMX25LM:
 
     def command(self, f: Frame) -> bytes:
         """Execute one frame; returns the bytes the chip drives for a read frame (len == f.read)."""
-        if self._now() < self.ready_at:
-            self.event(f"frame during reset recovery ignored: {f.describe()}")
+        now = self._now()
+        if now < self.ready_at:
+            # The frame takes bus time (machine.cycles only advances between the machine's slices).
+            if self.machine is not None:
+                self.machine.stall(min(self.ready_at - now, self._seconds_to_cycles(FRAME_SECONDS))
+                                   / self.machine.hclk_hz)
+            if not self._recovery_logged:
+                self._recovery_logged = True
+                self.event(f"frame during reset recovery ignored (reads float high): {f.describe()}")
             return b"\xff" * f.read
         decoded, why = self._decode(f)
         if decoded is None:
@@ -459,6 +468,7 @@ class NorMX25LM:
         self.cr2 = {0x000: 0, 0x200: 0, 0x300: 0, 0x500: 0}
         self.busy = None
         self.ready_at = self._now() + self._seconds_to_cycles(recovery)
+        self._recovery_logged = False
         self.event(f"software reset: SPI mode, ready in {recovery * 1e6:.0f} us")
         return b""
 
@@ -562,3 +572,4 @@ class NorMX25LM:
         self.busy = (kind, offset, length, self._now() + self._seconds_to_cycles(seconds), BUSY_POLLS)
 
     _inflight_old = None
+    _recovery_logged = False

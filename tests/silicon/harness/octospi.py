@@ -52,10 +52,11 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+import os
 import tempfile
 
-from unicorn import (UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_WRITE_PROT, UC_PROT_EXEC,
-                     UC_PROT_NONE, UC_PROT_READ)
+from unicorn import (UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_WRITE_PROT, UC_MEM_FETCH_PROT,
+                     UC_MEM_READ_PROT, UC_MEM_WRITE_PROT, UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ)
 
 from .bus import Peripheral
 from .nor_mx25lm import Frame, NorMX25LM
@@ -162,10 +163,11 @@ class OctoSpi(Peripheral):
         self.flags = 0
         self.busy = False
         self.rx = bytearray()      # indirect read / polling: bytes not yet read from DR
-        self.tx = None             # indirect write in progress: (Frame, bytearray)
+        self.tx = None             # indirect write in progress: (bytes so far, DLR + 1)
         self.polling = None        # Frame polled in automatic status-polling mode
         self.last_status = 0
-        self.mm_ok = False
+        self.mm_ok = False         # memory-mapped mode on with a read command the chip answers
+        self.mm_busy = False       # BUSY of memory-mapped mode: from its start until ABORT
         if self.window is not None:
             self.window.protect(False, 0)
 
@@ -178,7 +180,7 @@ class OctoSpi(Peripheral):
         thr = (self.cr >> 8 & 0x1F) + 1
         if level >= thr or (level and self.flags & SR_TCF):
             v |= SR_FTF
-        if self.busy:
+        if self.busy or self.mm_busy:
             v |= SR_BUSY
         return v | level << 8
 
@@ -220,10 +222,13 @@ class OctoSpi(Peripheral):
             super().write32(offset, value)
             return
         name, mask, locked = reg
-        if locked and self.busy:
+        if locked and (self.busy or self.mm_busy):
             self.violation(f"{name} written while BUSY: ignored [U: RM 'modified only when BUSY = 0']")
             return
         self.regs[name] = value & mask
+        if name in ("DCR1", "DCR2", "CCR", "TCR", "IR") and self.cr & CR_EN and self._fmode() == FMODE_MM:
+            self.mm_ok = False      # memory-mapped reads use the new setting from the next access
+            self._update_mm()
         if name == "DCR1" and (value >> 24 & 7) == 4:
             self.violation("DCR1.MTYP = HyperBus is not modelled")
         if name == "IR" and self._fmode() != FMODE_MM and self._ccr_field(8, 7) == 0:
@@ -236,14 +241,15 @@ class OctoSpi(Peripheral):
         if value & CR_ABORT:
             self._abort()
             value &= ~CR_ABORT
-        elif self.busy and (old ^ value) & CR_MASK & ~CR_ABORT:
+        elif (self.busy or self.mm_busy) and (old ^ value) & CR_MASK & ~CR_ABORT:
             self.violation(f"CR written ({old:#010x} -> {value:#010x}) while BUSY: ignored; use ABORT first")
             return
         self.cr = value & CR_MASK & ~CR_ABORT
         unsupported = value & (CR_DMAEN | CR_DQM | CR_FSEL | CR_IRQS)
         if unsupported and (old ^ value) & unsupported:
             self.violation(f"CR bits {unsupported:#x} (DMA / dual-quad / FSEL / interrupts) are not modelled")
-        self._update_mm()
+        if (old ^ self.cr) & (CR_EN | 3 << 28):
+            self._update_mm()       # entering or leaving memory-mapped mode (an ABORT leaves it selected)
 
     # -- frames ------------------------------------------------------------------------------------------------
     def _fmode(self) -> int:
@@ -277,7 +283,7 @@ class OctoSpi(Peripheral):
         return f
 
     def _missing(self, f: Frame) -> list:
-        """Signals the frame needs that do not reach the chip."""
+        """(signal, why) for each signal the frame needs that does not reach the chip."""
         lines = max(f.ilines, f.alines, f.alt_lines, f.dlines, 1)
         need = ["clk", "ncs", "io0"]
         if lines >= 2 or (f.read and f.dlines == 1):
@@ -292,26 +298,30 @@ class OctoSpi(Peripheral):
         missing = []
         for sig in need:
             if sig not in self.pins:
-                missing.append(f"{sig} (not wired on this board)")
+                missing.append((sig, "not wired on this board"))
                 continue
             gpio, n, af, pin = self.pins[sig]
             if not self.ospim.routes(self.port, self.instance, sig):
-                missing.append(f"{sig}: OCTOSPIM port {self.port} does not route it from {self.name}")
+                missing.append((sig, f"OCTOSPIM port {self.port} does not route it from {self.name}"))
             elif gpio.clock_enabled is not None and not gpio.clock_enabled():
-                missing.append(f"{sig}: {pin} GPIO clock off")
+                missing.append((sig, f"{pin} GPIO clock off"))
             elif not gpio.routed(n, af):
-                missing.append(f"{sig}: {pin} is not in alternate function {af}")
+                missing.append((sig, f"{pin} is not in alternate function {af}"))
             elif pin[1] == "G" and n >= 2 and not iosv:
-                missing.append(f"{sig}: {pin} is supplied by VDDIO2 and PWR_CR2.IOSV is clear")
+                missing.append((sig, f"{pin} is supplied by VDDIO2 and PWR_CR2.IOSV is clear"))
         return missing
+
+    @staticmethod
+    def _explain(missing: list) -> str:
+        return "; ".join(f"{sig}: {why}" for sig, why in missing)
 
     def _send(self, f: Frame) -> bytes:
         """Clock one frame out to the chip; returns what comes back."""
         missing = self._missing(f)
         if missing:
-            self.violation(f"frame ({f.describe()}) with signals not reaching the chip: {'; '.join(missing)}")
-            if any(m.split(":")[0].split(" ")[0] in ("clk", "ncs", "io0") for m in missing):
-                return self.chip.garbage(f.read)
+            self.violation(f"frame ({f.describe()}) with signals not reaching the chip: {self._explain(missing)}")
+            if any(sig in ("clk", "ncs", "io0") for sig, _why in missing):
+                return self.chip.garbage(f.read)       # the chip sees no frame at all
             data = self.chip.command(f)
             return self.chip.garbage(len(data))
         return self.chip.command(f)
@@ -351,8 +361,9 @@ class OctoSpi(Peripheral):
             n = dl + 1 if dmode else 0
             f = self._frame(ccr, tcr, ir, ar, read=n)
             self.rx = bytearray(self._send(f))
-            self.flags |= SR_TCF
             self.busy = bool(self.rx)
+            if len(self.rx) <= FIFO:
+                self.flags |= SR_TCF       # the last byte has been received from the chip
             return
         # indirect write without data: instruction (+ address) only
         self._send(self._frame(ccr, tcr, ir, ar))
@@ -399,6 +410,8 @@ class OctoSpi(Peripheral):
             return 0
         chunk = bytes(self.rx[:size])
         del self.rx[:size]
+        if len(self.rx) <= FIFO:
+            self.flags |= SR_TCF
         if not self.rx:
             self.busy = False
         return int.from_bytes(chunk, "little")
@@ -430,25 +443,22 @@ class OctoSpi(Peripheral):
         self.rx = bytearray()
         self.polling = None
         self.busy = False
+        self.mm_busy = False       # memory-mapped mode itself stays selected (FMODE = 11)
         self.flags |= SR_TCF
-        self.mm_ok = False
-        if self.window is not None:
-            self.window.protect(False, 0)
 
     # -- memory-mapped mode -------------------------------------------------------------------------------------
     def _update_mm(self) -> None:
         """Entering or leaving memory-mapped mode: the window is readable only while it works."""
         active = bool(self.cr & CR_EN) and self._fmode() == FMODE_MM
         if not active:
-            if self.mm_ok or self.busy and self.polling is None and self.tx is None and not self.rx:
-                self.busy = False
-            self.mm_ok = False
+            self.mm_ok = self.mm_busy = False
             if self.window is not None:
                 self.window.protect(False, 0)
             return
         if self.mm_ok:
             return
-        self.busy = True
+        # BUSY from the start of memory-mapped mode (silicon: from the first access) until ABORT [U]
+        self.mm_busy = True
         ccr, tcr, ir = self.regs["CCR"], self.regs["TCR"], self.regs["IR"]
         if not ccr >> 24 & 7:
             self.violation("memory-mapped mode with no data phase (CCR.DMODE = 0): reads return nothing")
@@ -457,7 +467,7 @@ class OctoSpi(Peripheral):
         missing = self._missing(probe)
         why = None
         if missing:
-            why = "signals not reaching the chip: " + "; ".join(missing)
+            why = "signals not reaching the chip: " + self._explain(missing)
         elif self.chip.busy is not None:
             why = "the chip is still busy (WIP = 1)"
         else:
@@ -480,17 +490,21 @@ class OctoSpi(Peripheral):
             self.window.protect(True, size)
 
 
-def _erased_file(size: int):
-    """One unlinked temporary file of erased bytes per process, mapped copy-on-write by every window."""
+def _erased_file(size: int) -> int:
+    """One file of erased bytes per process (memory-backed where the OS offers it), mapped copy-on-write
+    by every window: a whole chip reads 0xFF without each machine filling its own copy."""
     global _ERASED
     if _ERASED is None or _ERASED[1] < size:
-        f = tempfile.TemporaryFile(prefix="spb-nor-")
+        if hasattr(os, "memfd_create"):
+            f = os.fdopen(os.memfd_create("spb-nor-erased"), "w+b")
+        else:  # pragma: no cover - not Linux
+            f = tempfile.TemporaryFile(prefix="spb-nor-")
         chunk = b"\xff" * (1 << 20)
         for _ in range((size + len(chunk) - 1) // len(chunk)):
             f.write(chunk)
         f.flush()
         _ERASED = (f, size)
-    return _ERASED[0]
+    return _ERASED[0].fileno()
 
 
 _ERASED = None
@@ -503,7 +517,7 @@ class Window:
     def __init__(self, machine, base: int, chip: NorMX25LM, owner: OctoSpi):
         self.machine, self.base, self.chip, self.owner = machine, base, chip, owner
         size = chip.size
-        self.buffer = mmap.mmap(_erased_file(size).fileno(), size, flags=mmap.MAP_PRIVATE,
+        self.buffer = mmap.mmap(_erased_file(size), size, flags=mmap.MAP_PRIVATE,
                                 prot=mmap.PROT_READ | mmap.PROT_WRITE)
         self._cbuf = ctypes.c_char.from_buffer(self.buffer)
         machine.uc.mem_map_ptr(base, size, UC_PROT_NONE, ctypes.addressof(self._cbuf))
@@ -531,11 +545,10 @@ class Window:
         self.readable = size
 
     def _fault(self, uc, access, address, size, value, _):
-        what = {UC_HOOK_MEM_WRITE_PROT: "store to"}.get(access, "access to")
+        what = {UC_MEM_WRITE_PROT: "store to", UC_MEM_READ_PROT: "read of",
+                UC_MEM_FETCH_PROT: "instruction fetch from"}.get(access, "access to")
         mode = "memory-mapped mode is off" if not self.owner.mm_ok else "beyond DCR1.DEVSIZE"
-        if access in (20, 21, 22):   # UC_MEM_WRITE_PROT / READ_PROT / FETCH_PROT
-            what = {20: "store to", 21: "read of", 22: "instruction fetch from"}[access]
-        if access == 20:
+        if access == UC_MEM_WRITE_PROT:
             mode = "memory-mapped writes are not modelled"
         self.machine.violation(f"{self.owner.name}: {what} the memory-mapped window at {address:#010x}: {mode} "
                                f"(bus error)")
@@ -554,7 +567,7 @@ class OspiFlash:
         self.base, self.size = ext.base, self.chip.size
         self.ospim = OctoSpiM()
         self.ospim.clock_enabled = rcc.gate("OCTOSPIM")
-        pins = {sig: (p.pin, p.af) for sig, p in ext.pins.items()}
+        pins = {p.signal: (p.pin, p.af) for p in ext.pins}
         self.ospi = OctoSpi(ext.instance, self.chip, self.ospim, ext.port, pins, gpios, pwr, family)
         if self.ospi.window_base != ext.base:
             raise ValueError(f"{board.name}: external_flash.base {ext.base:#x} is not the {ext.instance} "

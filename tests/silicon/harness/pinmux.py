@@ -4,7 +4,10 @@ wired to it is in alternate-function mode with exactly this AF, so a wrong AF nu
 (or a port that forgets to configure the pin) leaves the console silent in the harness as on the board.
 
 Sources (datasheet alternate-function tables): STM32L452xx DS11912 table 17; STM32L4R9xx/L4S9xx DS12023
-table 19 (AF7 U(S)ART1-3, AF8 LPUART1/UART4-5, AF5 OCTOSPIM_P1/P2 on the pins listed);
+table 19 (AF7 U(S)ART1-3, AF8 LPUART1/UART4-5, AF5 OCTOSPIM_P1/P2 on the pins listed); the OCTOSPIM
+port 2 pins of the DISCO-L4R9I (CLK PI6, NCS PG12, DQS PG15, IO0-3 PI11/PI10/PI9/PH8, IO4-7
+PH9/PH10/PG9/PG10, all AF5) as ST's board support configures them and as OpenOCD's board file
+tcl/board/stm32l4r9i-disco.cfg restates them ("PG12: P2_NCS, PI06: P2_CLK, ... all AF05");
 STM32F427xx/F429xx DS9405 table 12 (AF7 USART1-3, AF8 UART4-8/USART6, AF9/AF10 QUADSPI);
 STM32L073xZ DS10685 table 16/17 (AF4 USART1/USART2 on PA9/PA10/PA2/PA3/PA14/PA15, AF6 LPUART1 on
 PA2/PA3, AF0 USART1 on PB6/PB7).
@@ -21,6 +24,11 @@ _L4 = {
     ("PA2", 8): "LPUART1_TX", ("PA3", 8): "LPUART1_RX", ("PG7", 8): "LPUART1_TX", ("PG8", 8): "LPUART1_RX",
     ("PA0", 8): "UART4_TX", ("PA1", 8): "UART4_RX", ("PC10", 8): "UART4_TX", ("PC11", 8): "UART4_RX",
     ("PC12", 8): "UART5_TX", ("PD2", 8): "UART5_RX",
+    # STM32L4R9xx OCTOSPIM port 2 (AF5), the pins the DISCO-L4R9I wires to its MX25LM51245G
+    ("PI6", 5): "OCTOSPIM_P2_CLK", ("PG12", 5): "OCTOSPIM_P2_NCS", ("PG15", 5): "OCTOSPIM_P2_DQS",
+    ("PI11", 5): "OCTOSPIM_P2_IO0", ("PI10", 5): "OCTOSPIM_P2_IO1", ("PI9", 5): "OCTOSPIM_P2_IO2",
+    ("PH8", 5): "OCTOSPIM_P2_IO3", ("PH9", 5): "OCTOSPIM_P2_IO4", ("PH10", 5): "OCTOSPIM_P2_IO5",
+    ("PG9", 5): "OCTOSPIM_P2_IO6", ("PG10", 5): "OCTOSPIM_P2_IO7",
 }
 _F4 = {
     ("PA9", 7): "USART1_TX", ("PA10", 7): "USART1_RX", ("PB6", 7): "USART1_TX", ("PB7", 7): "USART1_RX",

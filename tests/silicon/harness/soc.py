@@ -142,5 +142,12 @@ def build(board) -> Soc:
 
     peripherals = [flash, rcc, pwr, uart, *gpios.values()]
     externals = []
+    ext = board.external_flash
+    if ext is not None and ext.kind == "ospi" and ext.chip == "MX25LM51245G" and family == "stm32l4" and part.plus:
+        if not ext.has_driver:
+            raise ValueError(f"{board.name}: external_flash names no instance/port/pins: the harness cannot "
+                             f"wire the chip")
+        from .octospi import OspiFlash
+        externals.append(OspiFlash(board, rcc, pwr, gpios, family))
     return Soc(part, CPU[family], cells, flash, rcc, pwr, gpios, uart, peripherals,
                (board.ram.base, board.ram.size), externals)
