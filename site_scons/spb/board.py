@@ -34,11 +34,12 @@ class Family:
     uart_kinds: tuple    # allowed peripheral kinds in `uart.instance` (USART, LPUART, UART)
     uart_pins: bool      # True: uart.tx / uart.rx are required (GPIO alternate functions)
     vector_bytes: int    # largest vector table of the family: (16 system + IRQs) * 4
+    flash_ecc: bool = False  # a torn programming unit reads back with an uncorrectable ECC error (NMI)
 
 
 FAMILIES = {
     "stm32l4": Family("stm32l4", "STM32L4 / L4+ (Cortex-M4F)", ("cortex-m4",), ("MSI", "HSI", "HSE"),
-                      ("USART", "LPUART", "UART"), True, (16 + 95) * 4),
+                      ("USART", "LPUART", "UART"), True, (16 + 95) * 4, flash_ecc=True),
     "stm32f4": Family("stm32f4", "STM32F4 (Cortex-M4F)", ("cortex-m4",), ("HSI", "HSE"),
                       ("USART", "UART"), True, (16 + 102) * 4),
     "stm32l0": Family("stm32l0", "STM32L0 (Cortex-M0+)", ("cortex-m0plus",), ("MSI", "HSI", "HSE"),

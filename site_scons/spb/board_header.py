@@ -8,7 +8,7 @@ absolute path, the time or the environment): same board, same bytes.
 """
 from __future__ import annotations
 
-from .board import Board
+from .board import Board, FAMILIES
 
 GUARD = "SPB_BOARD_H"
 
@@ -65,6 +65,8 @@ def render(board: Board) -> str:
     define("SPB_FLASH_SIZE", _hex(flash.size))
     define("SPB_FLASH_WRITE_SIZE", _dec(flash.write_size), "programming unit, bytes")
     define("SPB_FLASH_ERASED_VALUE", f"0x{flash.erased_value:02X}u")
+    if FAMILIES[board.family].flash_ecc:
+        define("SPB_FLASH_ECC_DETECT", "1", "a torn programming unit reads as an ECC error (port: guarded reads)")
     groups = flash.sector_groups
     body = ", ".join(f"{{{_hex(start)}, {_hex(size)}, {_dec(count)}}}" for start, size, count in groups)
     define("SPB_FLASH_SECTOR_GROUPS", f"{{ {body} }}", "{start, size, count} of erase units, ascending")

@@ -162,7 +162,7 @@ def tiny_image(board: Board, size: int = 256, fill: int = 0) -> bytes:
     assert size % 16 == 0 and size >= 16
     reset = board.app_vector_address + 8
     body = struct.pack("<II", board.ram.base + board.ram.size, reset | 1) + b"\xfe\xe7" + b"\x00\xbf" * 3
-    filler = hashlib.sha256(bytes([fill, size & 0xFF, size >> 8])).digest() * (size // 32 + 1)
+    filler = hashlib.sha256(bytes([fill]) + size.to_bytes(4, "little")).digest() * (size // 32 + 1)
     return (body + filler)[:size]
 
 

@@ -63,6 +63,7 @@ class HostBootloader:
         for name, res, args in [
             ("host_flash", ctypes.c_void_p, []), ("host_flash_size", ctypes.c_uint32, []),
             ("host_ext", ctypes.c_void_p, []), ("host_ext_size", ctypes.c_uint32, []),
+            ("host_ecc", ctypes.c_void_p, []), ("host_ecc_size", ctypes.c_uint32, []),
             ("host_ops", ctypes.c_uint32, []), ("host_erases", ctypes.c_uint32, []),
             ("host_violations", ctypes.c_uint32, []), ("host_console", ctypes.c_char_p, []),
             ("host_set_cut", None, [ctypes.c_uint32]),
@@ -102,6 +103,25 @@ class HostBootloader:
         """Direct write (a programmer), bypassing the flash rules."""
         base, offset = self._locate(address, len(data))
         ctypes.memmove(base + offset, bytes(data), len(data))
+
+    def save_state(self) -> tuple:
+        """Everything that survives a power cut: both flash arrays and the units with ECC errors."""
+        L = self.lib
+        ext = ctypes.string_at(L.host_ext(), L.host_ext_size()) if L.host_ext_size() else b""
+        return (ctypes.string_at(L.host_flash(), L.host_flash_size()), ext,
+                ctypes.string_at(L.host_ecc(), L.host_ecc_size()))
+
+    def load_state(self, state: tuple):
+        L = self.lib
+        internal, ext, ecc = state
+        ctypes.memmove(L.host_flash(), internal, len(internal))
+        if ext:
+            ctypes.memmove(L.host_ext(), ext, len(ext))
+        ctypes.memmove(L.host_ecc(), ecc, len(ecc))
+
+    def ecc_errors(self) -> int:
+        """Programming units that currently read with an ECC error (boards with ECC flash)."""
+        return ctypes.string_at(self.lib.host_ecc(), self.lib.host_ecc_size()).count(1)
 
     def snapshot(self):
         self.lib.host_snapshot()

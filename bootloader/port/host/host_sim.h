@@ -2,10 +2,12 @@
  * Test-facing side of the host port: a flash simulator with operation counting and power cuts, for
  * running the real bootloader core on the build machine (tests/bootloader). Not part of any firmware.
  *
- * Power-cut model: when the operation counter reaches the armed cut point, that operation is torn and
- * nothing after it runs (longjmp back to the harness entry). A torn write programs only the first half
- * of its bytes; a torn erase erases only the first half of the unit. Both are worse than "the
- * operation did not happen", and both leave partly written markers and headers behind.
+ * Power-cut model, the same as the register-level flash models of tests/silicon (harness/power.py): every
+ * erase of a page or sector and every programming unit of a write is one operation. When the operation
+ * counter reaches the armed cut point, that operation is torn and nothing after it runs (longjmp back to
+ * the harness entry): each bit the operation had to move moved or not (deterministic randomness from the
+ * operation number). On boards whose flash detects ECC errors (SPB_FLASH_ECC_DETECT) a torn unit then
+ * reads as an error (port_flash_read returns -6) until it is erased, as the L4 port reports it.
  */
 #ifndef SPB_HOST_SIM_H
 #define SPB_HOST_SIM_H
@@ -23,6 +25,8 @@ uint8_t *host_flash(void);          /* SPB_FLASH_BASE .. + host_flash_size() */
 uint32_t host_flash_size(void);
 uint8_t *host_ext(void);            /* SPB_EXT_FLASH_BASE .. + host_ext_size(), NULL if none */
 uint32_t host_ext_size(void);
+uint8_t *host_ecc(void);            /* one byte per internal programming unit: 1 = reads with an ECC error */
+uint32_t host_ecc_size(void);
 
 void host_snapshot(void);           /* save both flash arrays */
 void host_restore(void);            /* and put them back */

@@ -17,6 +17,11 @@
 #endif
 
 static uint8_t *flash_mem, *flash_copy;
+/* ECC (boards with SPB_FLASH_ECC_DETECT, internal flash only): one byte per programming unit, set where a
+ * cut left data and check bits that disagree. Reading such a unit is an error, as the L4 port's guarded
+ * read reports it. */
+static uint8_t *ecc_bad, *ecc_copy;
+#define HOST_UNITS (SPB_FLASH_SIZE / SPB_FLASH_WRITE_SIZE)
 static uint8_t *ext_mem, *ext_copy;
 static uint32_t ops, erases, cut_at, violations, millis;
 static jmp_buf *cut_env;
@@ -30,11 +35,13 @@ static void ensure_memory(void)
     if (flash_mem == NULL) {
         flash_mem = malloc(SPB_FLASH_SIZE);
         flash_copy = malloc(SPB_FLASH_SIZE);
+        ecc_bad = calloc(HOST_UNITS, 1);
+        ecc_copy = calloc(HOST_UNITS, 1);
         if (HOST_EXT_SIZE != 0u) {
             ext_mem = malloc(HOST_EXT_SIZE);
             ext_copy = malloc(HOST_EXT_SIZE);
         }
-        if (flash_mem == NULL || flash_copy == NULL || (HOST_EXT_SIZE != 0u && (ext_mem == NULL || ext_copy == NULL))) {
+        if (flash_mem == NULL || flash_copy == NULL || ecc_bad == NULL || ecc_copy == NULL || (HOST_EXT_SIZE != 0u && (ext_mem == NULL || ext_copy == NULL))) {
             abort();
         }
     }
@@ -43,6 +50,7 @@ static void ensure_memory(void)
 void host_erase_all(void)
 {
     ensure_memory();
+    memset(ecc_bad, 0, HOST_UNITS);
     memset(flash_mem, SPB_FLASH_ERASED_VALUE, SPB_FLASH_SIZE);
 #if defined(SPB_EXT_FLASH_PRESENT)
     memset(ext_mem, 0xFF, HOST_EXT_SIZE); /* NOR flash erases to 0xFF */
@@ -62,11 +70,14 @@ uint8_t *host_flash(void) { ensure_memory(); return flash_mem; }
 uint32_t host_flash_size(void) { return SPB_FLASH_SIZE; }
 uint8_t *host_ext(void) { ensure_memory(); return ext_mem; }
 uint32_t host_ext_size(void) { return HOST_EXT_SIZE; }
+uint8_t *host_ecc(void) { ensure_memory(); return ecc_bad; }
+uint32_t host_ecc_size(void) { return HOST_UNITS; }
 
 void host_snapshot(void)
 {
     ensure_memory();
     memcpy(flash_copy, flash_mem, SPB_FLASH_SIZE);
+    memcpy(ecc_copy, ecc_bad, HOST_UNITS);
 #if defined(SPB_EXT_FLASH_PRESENT)
     memcpy(ext_copy, ext_mem, HOST_EXT_SIZE);
 #endif
@@ -75,6 +86,7 @@ void host_snapshot(void)
 void host_restore(void)
 {
     memcpy(flash_mem, flash_copy, SPB_FLASH_SIZE);
+    memcpy(ecc_bad, ecc_copy, HOST_UNITS);
 #if defined(SPB_EXT_FLASH_PRESENT)
     memcpy(ext_mem, ext_copy, HOST_EXT_SIZE);
 #endif
@@ -116,11 +128,106 @@ static int is_unit_start(uint32_t addr, uint32_t *size)
     return spb_sector_index(addr, size) >= 0;
 }
 
+static int is_internal(uint32_t addr)
+{
+    return addr >= SPB_FLASH_BASE && addr - SPB_FLASH_BASE < SPB_FLASH_SIZE;
+}
+
+
+static void ecc_mark(uint32_t addr, uint32_t len, uint8_t bad)
+{
+#if defined(SPB_FLASH_ECC_DETECT)
+    if (!is_internal(addr)) {
+        return;
+    }
+    for (uint32_t u = (addr - SPB_FLASH_BASE) / SPB_FLASH_WRITE_SIZE; u * SPB_FLASH_WRITE_SIZE < addr + len - SPB_FLASH_BASE; u++) {
+        ecc_bad[u] = bad;
+    }
+#else
+    (void)addr;
+    (void)len;
+    (void)bad;
+#endif
+}
+
+static int ecc_error_in(uint32_t addr, uint32_t len)
+{
+#if defined(SPB_FLASH_ECC_DETECT)
+    if (!is_internal(addr)) {
+        return 0;
+    }
+    for (uint32_t u = (addr - SPB_FLASH_BASE) / SPB_FLASH_WRITE_SIZE; u * SPB_FLASH_WRITE_SIZE < addr + len - SPB_FLASH_BASE; u++) {
+        if (ecc_bad[u]) {
+            return 1;
+        }
+    }
+#else
+    (void)addr;
+    (void)len;
+#endif
+    return 0;
+}
+
 static void maybe_cut(void)
 {
     if (cut_at != 0u && ops == cut_at && cut_env != NULL) {
         longjmp(*cut_env, 1);
     }
+}
+
+/* Deterministic randomness for a torn operation, from its operation number. */
+static uint32_t tear_bits(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+/* Each bit that the operation had to move (towards `target`) moved or not. */
+static void tear(uint8_t *p, const uint8_t *target, uint32_t len, uint8_t fill)
+{
+    uint32_t state = 0x9E3779B9u ^ (ops * 2654435761u);
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t want = target != NULL ? target[i] : fill;
+        uint8_t moving = (uint8_t)(p[i] ^ want);
+        p[i] ^= (uint8_t)(tear_bits(&state) & moving);
+    }
+}
+
+/* One operation: counts, and at the armed cut point leaves it torn and stops everything. A torn program
+ * leaves its unit with an ECC error; a torn erase every programming unit of the sector that was not
+ * already erased. */
+static void operation(uint8_t *p, const uint8_t *target, uint32_t addr, uint32_t len, uint8_t fill)
+{
+    ops++;
+    if (cut_at != 0u && ops == cut_at) {
+        if (target != NULL) {
+            tear(p, target, len, fill);
+            ecc_mark(addr, len, 1u);
+        } else {
+            uint32_t unit = is_internal(addr) ? SPB_FLASH_WRITE_SIZE : len;
+            for (uint32_t off = 0; off < len; off += unit) {
+                uint32_t i = 0;
+                while (i < unit && p[off + i] == fill) {
+                    i++;
+                }
+                if (i < unit || ecc_error_in(addr + off, unit)) {
+                    tear(p + off, NULL, unit, fill);
+                    ecc_mark(addr + off, unit, 1u);
+                }
+            }
+        }
+        maybe_cut();
+    }
+    if (target != NULL) {
+        memcpy(p, target, len);
+    } else {
+        memset(p, fill, len);
+    }
+    ecc_mark(addr, len, 0u);
 }
 
 int port_flash_erase(uint32_t addr)
@@ -136,13 +243,9 @@ int port_flash_erase(uint32_t addr)
         violations++;
         return -1;
     }
-    ops++;
     erases++;
-    if (cut_at != 0u && ops == cut_at) {
-        memset(p, erased, size / 2u); /* torn: only the first half is erased */
-        maybe_cut();
-    }
-    memset(p, erased, size);
+    /* A page or sector erase is one operation of the flash controller. */
+    operation(p, NULL, addr, size, erased);
     return 0;
 }
 
@@ -152,7 +255,7 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
     uint8_t *p = map(addr, len, &erased);
     uint32_t program = SPB_FLASH_WRITE_SIZE;
 #if defined(SPB_EXT_FLASH_PRESENT)
-    if (addr >= SPB_EXT_FLASH_BASE) {
+    if (!is_internal(addr)) {
         program = SPB_EXT_FLASH_WRITE_SIZE;
     }
 #endif
@@ -166,12 +269,14 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
             return -3;
         }
     }
-    ops++;
-    if (cut_at != 0u && ops == cut_at) {
-        memcpy(p, data, len / 2u); /* torn: only the first half lands */
-        maybe_cut();
+    if (ecc_error_in(addr, len)) {
+        violations++; /* a torn unit must be erased before it is programmed again */
+        return -3;
     }
-    memcpy(p, data, len);
+    /* Every programming unit is one operation of the flash controller. */
+    for (uint32_t off = 0; off < len; off += program) {
+        operation(p + off, (const uint8_t *)data + off, addr + off, program, erased);
+    }
     return 0;
 }
 
@@ -183,7 +288,7 @@ int port_flash_read(uint32_t addr, void *dst, uint32_t len)
         return -1;
     }
     memcpy(dst, p, len);
-    return 0;
+    return ecc_error_in(addr, len) ? -6 : 0;
 }
 
 void port_init(void) {}

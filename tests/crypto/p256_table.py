@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Generates the precomputed table of p256.c: the odd multiples G, 3G, 5G, ... of the P-256 base point in
+affine coordinates, as little-endian 32-bit limbs. test_crypto_differential.py checks that the table in
+p256.c is exactly this output, so edit the script, not the table, and paste:
+
+    python3 tests/crypto/p256_table.py [ENTRIES]     # ENTRIES = 2^(window - 2), default 16 (window 6)
+"""
+from __future__ import annotations
+
+import sys
+
+# FIPS 186-4 D.1.2.3
+P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+G = (0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+     0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
+
+
+def ec_add(p1, p2):
+    """Affine addition on y^2 = x^3 - 3x + b (no point at infinity arises for small multiples of G)."""
+    if p1 == p2:
+        lam = (3 * p1[0] * p1[0] - 3) * pow(2 * p1[1], -1, P) % P
+    else:
+        lam = (p2[1] - p1[1]) * pow(p2[0] - p1[0], -1, P) % P
+    x3 = (lam * lam - p1[0] - p2[0]) % P
+    return x3, (lam * (p1[0] - x3) - p1[1]) % P
+
+
+def odd_multiples(count: int):
+    two_g = ec_add(G, G)
+    pt, out = G, []
+    for _ in range(count):
+        out.append(pt)
+        pt = ec_add(pt, two_g)
+    return out
+
+
+def limbs(v: int) -> str:
+    return ", ".join(f"0x{(v >> (32 * i)) & 0xFFFFFFFF:08x}u" for i in range(8))
+
+
+def table_c(count: int = 16) -> str:
+    lines = []
+    for k, (x, y) in enumerate(odd_multiples(count)):
+        lines.append(f"    {{{{{limbs(x)}}},  /* {2 * k + 1}G */\n     {{{limbs(y)}}}}},")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(table_c(int(sys.argv[1]) if len(sys.argv) > 1 else 16))
