@@ -85,12 +85,12 @@ def vectors_h() -> str:
     return "\n".join(out) + "\n"
 
 
-def build(core: str, src: Path, opt: str, tmp: Path) -> Path:
+def build(core: str, src: Path, opt: str, tmp: Path, defines=()) -> Path:
     machine, cpu, fo, fs, ro, rs = CORES[core]
     (tmp / "link.ld").write_text(LINK.format(fo=fo, fs=fs, ro=ro, rs=rs))
     elf = tmp / f"bench-{core}.elf"
     cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", opt, "-std=c99", "-g",
-           "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-nostartfiles", "--specs=nano.specs",
+           "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-nostartfiles", "--specs=nano.specs", *[f"-D{d}" for d in defines],
            f"-I{src}", f"-I{tmp}", "-T", str(tmp / "link.ld"), "-Wl,--gc-sections", "-o", str(elf),
            str(HERE / "main.c"), *[str(src / f) for f in ("p256.c", "sha256.c")]]
     subprocess.run(cmd, check=True)
@@ -114,7 +114,9 @@ def run(core: str, elf: Path) -> dict:
         raise RuntimeError(f"{core}: wrong results {bad}\n{text}")
     verify = [t * per_tick for t in vals["verify_ticks"]]
     sha_n, sha_0, sha_u = (vals[k][0] * per_tick for k in ("sha_n_ticks", "sha_0_ticks", "sha_u_ticks"))
-    return {"instr_per_tick": per_tick, "verify_mean": sum(verify) / len(verify), "verify_min": min(verify),
+    ops = {k[3:].replace("_x100", "").replace("_x10", ""): v[0] * per_tick / (100 if k.endswith("x100") else 10)
+           for k, v in vals.items() if k.startswith("op_")}
+    return {"ops": ops, "instr_per_tick": per_tick, "verify_mean": sum(verify) / len(verify), "verify_min": min(verify),
             "verify_max": max(verify), "sha_per_byte": (sha_n - sha_0) / SHA_MSG_LEN,
             "sha_per_byte_unaligned": (sha_u - sha_0) / (SHA_MSG_LEN - 1), "sha_empty": sha_0}
 
@@ -125,18 +127,24 @@ def main():
     parser.add_argument("--opt", default="-Os")
     parser.add_argument("--src", type=Path, default=REPO / "bootloader" / "src" / "crypto")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--ops", action="store_true",
+                        help="also count single operations (field multiply, square, ...) through p256.c's "
+                             "SPB_P256_TESTING entry points")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "vectors.h").write_text(vectors_h())
         for core in args.cores.split(","):
-            r = results[core] = run(core, build(core, args.src.resolve(), args.opt, tmp))
+            defines = ["SPB_P256_TESTING"] if args.ops else []
+            r = results[core] = run(core, build(core, args.src.resolve(), args.opt, tmp, defines))
             print(f"{core} ({CORES[core][0]}, -mcpu={CORES[core][1]}, {args.opt}): "
                   f"P-256 verify {r['verify_mean'] / 1e6:.3f} M instructions "
                   f"(min {r['verify_min'] / 1e6:.3f}, max {r['verify_max'] / 1e6:.3f}); "
                   f"SHA-256 {r['sha_per_byte']:.1f} instructions/byte ({r['sha_per_byte_unaligned']:.1f} unaligned), "
                   f"{r['sha_empty']:.0f} for an empty message", flush=True)
+            if r["ops"]:
+                print("    " + ", ".join(f"{k} {v:.0f}" for k, v in r["ops"].items()), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

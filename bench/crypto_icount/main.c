@@ -91,6 +91,38 @@ void bench_main(void)
         bad[63] ^= 1;
         put_u32("reject_ok ", spb_p256_verify(PK[0], DIGEST[0], bad) != 0);
     }
+#ifdef SPB_P256_TESTING
+    {
+        /* Per-operation counts (test entry points of p256.c; each includes a call of about 10). */
+        extern void spb_p256_test_fe_mul(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]);
+        extern void spb_p256_test_fe_sqr(uint32_t r[8], const uint32_t a[8]);
+        extern void spb_p256_test_fe_reduce(uint32_t r[8], const uint32_t c[16]);
+        extern int spb_p256_test_mod_div(uint32_t r[8], const uint32_t b[8], const uint32_t a[8], int mod_n);
+        extern void spb_p256_test_mont_mul_n(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]);
+        extern int spb_p256_test_wnaf(int16_t *out, const uint32_t k[8], unsigned w);
+        uint32_t a[8], b[8], r8[8], c16[16];
+        int16_t naf[70];
+        memcpy(a, SIG[0], 32);
+        memcpy(b, SIG[0] + 32, 32);
+        a[7] &= 0x7fffffffu;
+        b[7] &= 0x7fffffffu;
+        memcpy(c16, SIG[1], 64);
+        t0 = now(); for (k = 0; k < 100; k++) spb_p256_test_fe_mul(r8, a, b); t1 = now();
+        put_u32("op_fe_mul_x100 ", span(t0, t1) - base);
+        t0 = now(); for (k = 0; k < 100; k++) spb_p256_test_fe_sqr(r8, a); t1 = now();
+        put_u32("op_fe_sqr_x100 ", span(t0, t1) - base);
+        t0 = now(); for (k = 0; k < 100; k++) spb_p256_test_fe_reduce(r8, c16); t1 = now();
+        put_u32("op_fe_reduce_x100 ", span(t0, t1) - base);
+        t0 = now(); for (k = 0; k < 100; k++) spb_p256_test_mont_mul_n(r8, a, b); t1 = now();
+        put_u32("op_mont_mul_n_x100 ", span(t0, t1) - base);
+        t0 = now(); for (k = 0; k < 10; k++) spb_p256_test_mod_div(r8, b, a, 1); t1 = now();
+        put_u32("op_mod_div_n_x10 ", span(t0, t1) - base);
+        t0 = now(); for (k = 0; k < 10; k++) spb_p256_test_mod_div(r8, b, a, 0); t1 = now();
+        put_u32("op_mod_div_p_x10 ", span(t0, t1) - base);
+        t0 = now(); for (k = 0; k < 10; k++) spb_p256_test_wnaf(naf, a, 6); t1 = now();
+        put_u32("op_wnaf_x10 ", span(t0, t1) - base);
+    }
+#endif
     puts_("done\n");
     semihost(0x18, (const void *)0x20026u); /* ADP_Stopped_ApplicationExit: QEMU exits with status 0 */
     for (;;)

@@ -10,9 +10,10 @@ through the bootloader's SE_PATCH_* API, then resets into the install: the same 
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import struct
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,19 @@ from .harness.machine import Machine, RunResult
 OUT = REPO / "build" / "silicon"
 BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
 V1, V2 = "1.0.0", "1.1.0"
-_lock = threading.Lock()
 _cache: dict = {}
+
+
+@contextlib.contextmanager
+def _build_lock():
+    """One builder at a time across pytest-xdist workers (they share build/silicon/)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    with open(OUT / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def version_word(text: str) -> int:
@@ -38,7 +50,7 @@ def version_word(text: str) -> int:
 
 def keys() -> KeySet:
     directory = OUT / "keys"
-    with _lock:
+    with _build_lock():
         if not (directory / "signing_key.pem").exists():
             make_keys(directory)
     return load_keys(directory)
@@ -71,20 +83,19 @@ class Firmware:
 
 def firmware(board_name: str) -> Firmware:
     """The two releases of a board, built once per session (scons is incremental across sessions)."""
-    with _lock:
-        if board_name in _cache:
-            return _cache[board_name]
+    if board_name in _cache:
+        return _cache[board_name]
     ks = keys()
     root = OUT / board_name
     builds = {}
-    for version in (V1, V2):
-        build = root / version
-        scons(REPO, f"BOARD={board_name}", f"BUILD_DIR={build}", f"KEYS={ks.directory}", f"VERSION={version}",
-              f"RELEASES_DIR={root / 'releases'}", "-Q")
-        builds[version] = build
+    with _build_lock():
+        for version in (V1, V2):
+            build = root / version
+            scons(REPO, f"BOARD={board_name}", f"BUILD_DIR={build}", f"KEYS={ks.directory}", f"VERSION={version}",
+                  f"RELEASES_DIR={root / 'releases'}", "-Q")
+            builds[version] = build
     fw = Firmware(load_board(REPO / "boards" / f"{board_name}.toml"), ks, builds)
-    with _lock:
-        _cache[board_name] = fw
+    _cache[board_name] = fw
     return fw
 
 

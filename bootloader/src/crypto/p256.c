@@ -1,14 +1,26 @@
 /* ECDSA P-256 verification (FIPS 186-4 section 6.4, curve parameters from D.1.2.3).
  *
- * Design choices, all aimed at small flash on Cortex-M0+/M4:
- * - 8 x 32-bit little-endian limbs; 32x32->64 products are one UMULL on M3/M4 and four MULS on M0+
- *   (see mul32). 64-bit sums are plain add-with-carry; nothing calls into libgcc.
- * - One generic Montgomery multiplier (CIOS) serves both the field (mod p) and the scalar ring (mod n),
- *   so there is no separate Solinas reduction or modular-inverse algorithm: inversion mod n is Fermat
- *   exponentiation through the same multiplier.
- * - Jacobian coordinates and Shamir's trick for u1*G + u2*Q. The final x-coordinate check is done as
- *   r*Z^2 == X (mod p) to avoid a field inversion.
- * - Nothing here is constant-time: key, digest and signature are all public. */
+ * Variable time throughout, on purpose: the public key, the digest and the signature are all public, so
+ * early exits, data-dependent branches and secret-free table indices leak nothing. Do not reuse any of
+ * this for signing or key agreement.
+ *
+ * Design (speed on Cortex-M0+/M3/M4 in little flash and stack):
+ * - Field elements mod p: 8 x 32-bit little-endian limbs, always fully reduced (canonical, < p).
+ *   A product is a schoolbook 8x8 limb multiplication (squaring: 36 limb products instead of 64) and
+ *   the fast reduction for p = 2^256 - 2^224 + 2^192 + 2^96 - 1 (FIPS 186-4 D.2.3, Solinas): with the
+ *   512-bit product written as words c15..c0, it is congruent to s1 + 2s2 + 2s3 + s4 + s5 - d1 - d2 - d3
+ *   - d4, nine 256-bit numbers made of those words (see fe_reduce), summed column by column.
+ * - Limb products: one UMAAL on Cortex-M4 (UMULL + adds on M3), four 16x16 MULS on Cortex-M0+, which
+ *   has no 32x32->64 multiply (see mac); SPB_P256_MUL16 selects the M0+ path for host testing.
+ * - Scalars mod n: u1 = e/s and u2 = r/s from one binary extended-Euclid division (mod_div) and two
+ *   Montgomery multiplications. mod_div also inverts once mod p (below).
+ * - u1*G + u2*Q by interleaved width-w NAF: 256 doublings in Jacobian coordinates with a = -3 (4M + 4S)
+ *   and, on average, 256/(G_W + 1) + 256/(Q_W + 1) mixed additions (Jacobian + affine, 8M + 3S). The odd
+ *   multiples G, 3G, ..., 31G are a const table in flash; Q, 3Q, 5Q, 7Q are computed on the stack and
+ *   made affine together with one inversion mod p (Montgomery's trick).
+ * - The final x-coordinate check is r * Z^2 == X (mod p), needing no inversion; for r + n too when
+ *   r + n < p.
+ */
 #include "p256.h"
 
 #include <string.h>
@@ -18,41 +30,135 @@
 typedef uint32_t fe[NLIMBS];
 
 typedef struct {
-    fe x, y, z; /* Jacobian, Montgomery domain mod p; z == 0 is the point at infinity */
-} jac_point;
+    fe x, y;
+} aff_point;
 
 typedef struct {
-    uint32_t m[NLIMBS];  /* modulus */
-    uint32_t r2[NLIMBS]; /* 2^512 mod m, to enter the Montgomery domain */
-    uint32_t m0inv;      /* -m^-1 mod 2^32 */
-} modulus;
+    fe x, y, z; /* Jacobian: (X/Z^2, Y/Z^3); Z == 0 is the point at infinity */
+} jac_point;
 
-static const modulus P = {
-    {0xffffffffu, 0xffffffffu, 0xffffffffu, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0xffffffffu},
-    {0x00000003u, 0x00000000u, 0xffffffffu, 0xfffffffbu, 0xfffffffeu, 0xffffffffu, 0xfffffffdu, 0x00000004u},
-    0x00000001u,
-};
+/* wNAF widths. The G table holds 2^(G_W - 2) affine points (64 bytes each) in flash; Q's table holds
+ * 2^(Q_W - 2) on the stack. G_W = 6 with a 1 KiB table; 5 would halve it for about 2 % more time. */
+#ifndef SPB_P256_G_WINDOW
+#define SPB_P256_G_WINDOW 6
+#endif
+#define G_W SPB_P256_G_WINDOW
+#define Q_W 4
+#define G_ENTRIES (1 << (G_W - 2))
+#define Q_ENTRIES (1 << (Q_W - 2))
+/* A width-w NAF has at least w - 1 zeros after each nonzero digit: at most ceil(257 / w) nonzero digits. */
+#define NAF_MAX(w) ((257 + (w) - 1) / (w))
 
-static const modulus N = {
-    {0xfc632551u, 0xf3b9cac2u, 0xa7179e84u, 0xbce6faadu, 0xffffffffu, 0xffffffffu, 0x00000000u, 0xffffffffu},
-    {0xbe79eea2u, 0x83244c95u, 0x49bd6fa6u, 0x4699799cu, 0x2b6bec59u, 0x2845b239u, 0xf3d95620u, 0x66e12d94u},
-    0xee00bc4fu,
-};
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
 
+static const fe P = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0x00000000u,
+                     0x00000000u, 0x00000000u, 0x00000001u, 0xffffffffu};
+static const fe N = {0xfc632551u, 0xf3b9cac2u, 0xa7179e84u, 0xbce6faadu,
+                     0xffffffffu, 0xffffffffu, 0x00000000u, 0xffffffffu};
+static const fe R_MOD_N = {0x039cdaafu, 0x0c46353du, 0x58e8617bu, 0x43190552u, /* 2^256 mod n */
+                           0x00000000u, 0x00000000u, 0xffffffffu, 0x00000000u};
+#define N0INV 0xee00bc4fu /* -n^-1 mod 2^32 */
+static const fe ONE = {1};
 static const fe CURVE_B = {0x27d2604bu, 0x3bce3c3eu, 0xcc53b0f6u, 0x651d06b0u,
                            0x769886bcu, 0xb3ebbd55u, 0xaa3a93e7u, 0x5ac635d8u};
-static const fe GX = {0xd898c296u, 0xf4a13945u, 0x2deb33a0u, 0x77037d81u,
-                      0x63a440f2u, 0xf8bce6e5u, 0xe12c4247u, 0x6b17d1f2u};
-static const fe GY = {0x37bf51f5u, 0xcbb64068u, 0x6b315eceu, 0x2bce3357u,
-                      0x7c0f9e16u, 0x8ee7eb4au, 0xfe1a7f9bu, 0x4fe342e2u};
 
-/* ---- multi-precision helpers (variable time: inputs are public) ---- */
+/* (2k + 1) G for k = 0 .. G_ENTRIES - 1, affine. Generated by tests/crypto/p256_table.py, which the
+ * differential tests compare with this text. */
+static const aff_point G_TABLE[G_ENTRIES] = {
+    {{0xd898c296u, 0xf4a13945u, 0x2deb33a0u, 0x77037d81u, 0x63a440f2u, 0xf8bce6e5u, 0xe12c4247u, 0x6b17d1f2u},  /* 1G */
+     {0x37bf51f5u, 0xcbb64068u, 0x6b315eceu, 0x2bce3357u, 0x7c0f9e16u, 0x8ee7eb4au, 0xfe1a7f9bu, 0x4fe342e2u}},
+    {{0xc6e7fd6cu, 0xfb41661bu, 0xefada985u, 0xe6c6b721u, 0x1d4bf165u, 0xc8f7ef95u, 0xa6330a44u, 0x5ecbe4d1u},  /* 3G */
+     {0xa27d5032u, 0x9a79b127u, 0x384fb83du, 0xd82ab036u, 0x1a64a2ecu, 0x374b06ceu, 0x4998ff7eu, 0x8734640cu}},
+#if G_W >= 4
+    {{0xc3d033edu, 0x21554a0du, 0x1f5be524u, 0xef8c82fdu, 0x08668fdfu, 0xd784c856u, 0x515140d2u, 0x51590b7au},  /* 5G */
+     {0xfda16da4u, 0xd1d0bb44u, 0xd4d80888u, 0x0d012f00u, 0xbf8a7926u, 0x8ae1bf36u, 0x904a727du, 0xe0c17da8u}},
+    {{0x3187b2a3u, 0x30062870u, 0xa80fef5bu, 0x7ef9f8b8u, 0x7c01fb60u, 0x25bb3066u, 0xa0bf7b46u, 0x8e533b6fu},  /* 7G */
+     {0xc1f400b4u, 0xc55e1a86u, 0xcb041b21u, 0x53c73633u, 0xa6f59000u, 0x6d069f83u, 0xe0331836u, 0x73eb1dbdu}},
+#endif
+#if G_W >= 5
+    {{0x90949ee0u, 0xd79e8a4bu, 0x2c6df8b3u, 0x9e0acb8cu, 0x1d71f872u, 0x878938d5u, 0xfedf0b71u, 0xea68d7b6u},  /* 9G */
+     {0x4dd048fau, 0xe85a224au, 0xa4de823fu, 0x4d714feau, 0x4a8ea0c8u, 0x87014a96u, 0x72c9fce7u, 0x2a2744c9u}},
+    {{0x74bc21d1u, 0x433391d3u, 0x255048bfu, 0x16742ed0u, 0xb0c21cdau, 0x0638379du, 0x883b4c59u, 0x3ed113b7u},  /* 11G */
+     {0xe82a3740u, 0xe2f8eefcu, 0x5e9889dau, 0x090d04dau, 0xa4f4c68au, 0x24c843afu, 0xccc4c8a2u, 0x9099209au}},
+    {{0x46072c01u, 0x98e15d9du, 0x65ead58au, 0x792e284bu, 0xd85ee2fcu, 0x61805df2u, 0xe0ac495au, 0x177c837au},  /* 13G */
+     {0xefc7bfd8u, 0x9c43bbe2u, 0xa1fb4df3u, 0x26ee14c3u, 0xb40f4e72u, 0xa24091adu, 0x4ebea558u, 0x63bb58cdu}},
+    {{0xe59b9d5fu, 0x63668c63u, 0xde3a0ef1u, 0xae03af92u, 0x99888265u, 0xadfb3789u, 0x971abae7u, 0xf0454dc6u},  /* 15G */
+     {0x0d034f36u, 0x47e59cdeu, 0x75b5fa3fu, 0x2a3b21ceu, 0x1f9643e6u, 0x4e6594e5u, 0x592e2d1fu, 0xb5b93ee3u}},
+#endif
+#if G_W >= 6
+    {{0x4738a73eu, 0xba1abce3u, 0xf0d64af8u, 0x5fa68678u, 0x6f75301au, 0x9c0984b6u, 0xc0f1cc3au, 0x47776904u},  /* 17G */
+     {0x71f1fcdcu, 0x32f787ffu, 0x28d5733fu, 0x81b28044u, 0x77648e83u, 0x62318565u, 0xb5b95728u, 0xaa005ee6u}},
+    {{0xab03ed83u, 0xc1fc7b74u, 0x57884895u, 0x782c4522u, 0x7108c507u, 0xce39b7c1u, 0x102c0c25u, 0xcb6d2861u},  /* 19G */
+     {0x2bcecdaau, 0xe3915075u, 0x30fa3e03u, 0xa496716eu, 0x0d6d6ce4u, 0x5c35e710u, 0x24d9ef51u, 0x58d7614bu}},
+    {{0x67399e83u, 0xfd76364eu, 0xf42b1523u, 0x3a582139u, 0xb473bca5u, 0x2e4ac86eu, 0x86637c7bu, 0x3250fcf6u},  /* 21G */
+     {0x71d48c09u, 0x15de24a0u, 0x3b566a82u, 0x897cd3c3u, 0x1d7eb88cu, 0x97b3090du, 0x667d3593u, 0x42e7c342u}},
+    {{0x45ca7896u, 0x672e5730u, 0xdf64a4feu, 0x3c0bc0a5u, 0xd4583fa6u, 0xd28a3e39u, 0x9c2640d7u, 0x0e91c723u},  /* 23G */
+     {0x3140ad55u, 0x13804654u, 0x75e7a5aeu, 0x7e688335u, 0xb8e0bd6du, 0x1a22733bu, 0x550dba22u, 0x5df65c3bu}},
+    {{0xf200d687u, 0x84a4dc45u, 0xb76f1b24u, 0x41652fc5u, 0x8c07fa84u, 0x85f4f52du, 0x4b0c0bb6u, 0x3a67e255u},  /* 25G */
+     {0x02f79324u, 0xa9ed16b3u, 0x35a7618au, 0x8c188af7u, 0x163afb0du, 0x26daf267u, 0x2f1fcf43u, 0x27d0f187u}},
+    {{0x3b0883d1u, 0xf2e20117u, 0x683e54abu, 0x576355bdu, 0x4611f378u, 0xdeba2facu, 0x19d80d51u, 0x184ffa58u},  /* 27G */
+     {0x60906e6fu, 0x20d242c2u, 0x63f04916u, 0x45bdecccu, 0x26cb9995u, 0xa4c6d908u, 0x6688f359u, 0xc0a66e27u}},
+    {{0x1c784defu, 0xdedd693du, 0x88b58a41u, 0xfd8cd1c6u, 0x90853b8cu, 0xa7c36da0u, 0xfa195b07u, 0xd6d33adeu},  /* 29G */
+     {0x93d1bca6u, 0x550c1245u, 0x4b95ededu, 0x09a166abu, 0x558a5dcbu, 0x3f78245fu, 0xee195d7eu, 0x84aaba16u}},
+    {{0xa1b45b8bu, 0x3e3f9aa0u, 0x52a95b3eu, 0xfac9db7du, 0xa7ae9aa0u, 0xa85da026u, 0x2dc7e05du, 0x301d9e50u},  /* 31G */
+     {0xa17ee267u, 0xd58db6aeu, 0x6887ca61u, 0x298d9ae4u, 0x6b017d72u, 0xe0d23c02u, 0xb3061223u, 0x6551b6f6u}},
+#endif
+#if G_W >= 7
+    {{0xcb2cd793u, 0x65c100f3u, 0x3aa872fdu, 0xa03b0a53u, 0x89d9d34eu, 0xfa9aa25bu, 0xfcd81356u, 0x9807d699u},  /* 33G */
+     {0x79634af4u, 0x2f6bf924u, 0x6c587853u, 0xffe630b9u, 0x1d091b2fu, 0x86a01a4du, 0xcab11bf2u, 0xc2a59cdcu}},
+    {{0x33bb291au, 0xa12d3890u, 0x92af9700u, 0x94e8e1feu, 0x326c48cau, 0x8ffa3ad7u, 0x9ed27d16u, 0xd58d4a58u},  /* 35G */
+     {0xf586b9d5u, 0xa5b0c9c6u, 0x3b034979u, 0x67271c16u, 0x2dc7fef6u, 0x76ea9263u, 0x02726b85u, 0xd45514d1u}},
+    {{0x502b3348u, 0x73a92894u, 0x246bfd44u, 0xe0d21379u, 0x11a826aau, 0xd6b09786u, 0x6ddb817du, 0x419a6a64u},  /* 37G */
+     {0xb09214b2u, 0xdb1d6c81u, 0xf3dee1e2u, 0x13c6d072u, 0x954c2fd5u, 0x545c9fb1u, 0x1102f584u, 0x332544cfu}},
+    {{0xfb2776c4u, 0xa0c199ddu, 0xd2d138d4u, 0x547b942du, 0xa179046eu, 0x42014976u, 0xc3996d4du, 0x22a682f7u},  /* 39G */
+     {0xcbaa285du, 0x5347f649u, 0x0265b068u, 0x979dcc31u, 0x5a54356cu, 0xb918c983u, 0x102223eeu, 0x4f4606b0u}},
+    {{0x995d2fa2u, 0x3a7de694u, 0xd4175a59u, 0x6067c5c3u, 0xe6cfe8aau, 0x1cf258d2u, 0x40dee065u, 0x67a6bec2u},  /* 41G */
+     {0x441feed5u, 0x49c24ce1u, 0x209aca6cu, 0x1542c7eeu, 0x464d4499u, 0x6c249b49u, 0x22d13158u, 0xde692b70u}},
+    {{0x9b82d28du, 0x7544dc12u, 0xd009b30fu, 0x8f4bc4c6u, 0x1d8f4b49u, 0xd0423086u, 0x6f1ff104u, 0x986ae250u},  /* 43G */
+     {0x1bb07e97u, 0x25110c44u, 0x9c189f25u, 0xd86fc628u, 0x7d3c7b61u, 0xe328a4d9u, 0xa6460e0au, 0x003cccc0u}},
+    {{0xfae0ba03u, 0x79c78080u, 0xdd29d6d9u, 0x0f5f609eu, 0xdff0672eu, 0x3ecd0f5du, 0x70bde99bu, 0xa891d066u},  /* 45G */
+     {0x166934aeu, 0xefc3edc8u, 0xfeb0f2ccu, 0x1c6b38f0u, 0x033c1ce7u, 0x419a88c4u, 0x2cbfa1c1u, 0xb596cd92u}},
+    {{0x7b1c0d7cu, 0x51d68922u, 0x3e19066du, 0xdd5b3158u, 0x83071bbcu, 0x595361eau, 0x48958708u, 0x42c315ccu},  /* 47G */
+     {0xb2f9b1b9u, 0xd6c4a72bu, 0xeb87f164u, 0x74f1a1e1u, 0xbb7a7990u, 0x2914d1dfu, 0x571b9585u, 0x649a61ceu}},
+    {{0xa5674455u, 0x7d228ce6u, 0x758fd4fdu, 0x28fb7ea9u, 0x866e6c05u, 0xbb22b146u, 0x98068875u, 0xf785b0e0u},  /* 49G */
+     {0x10d62408u, 0xe7bc490cu, 0x5f3aa60au, 0x4b04b6fdu, 0x0d9f5b41u, 0xe15c767fu, 0x6080da6eu, 0x73fdb0bfu}},
+    {{0x018e22b1u, 0x044360f0u, 0xe81008ffu, 0x95f7eb56u, 0x3c1d68bcu, 0xaadee686u, 0x4d9de43eu, 0x672c4a51u},  /* 51G */
+     {0x91f37104u, 0x99353991u, 0x9704d941u, 0x13624658u, 0xace203f7u, 0x611de5a4u, 0x96a25bfeu, 0x548c7e91u}},
+    {{0x7449d036u, 0xf126ec9fu, 0x8de9b983u, 0x982b1ca7u, 0x54b88039u, 0x5a478022u, 0xc9d95245u, 0x6f01bd49u},  /* 53G */
+     {0x989e17dbu, 0x360233ddu, 0xc3749b08u, 0xa78551bfu, 0x608776ceu, 0x11a0f21au, 0xf1d5deabu, 0x1562080fu}},
+    {{0xdf6e60a0u, 0xdec1dff7u, 0x62c1eadau, 0xc2a595b7u, 0xfe7fea2cu, 0x7571a109u, 0xa068c926u, 0x079dba7bu},  /* 55G */
+     {0xb4824deau, 0xfb0da5aeu, 0x5751a397u, 0x83eb2df3u, 0x2a9588abu, 0x1d223f9du, 0x43d4d181u, 0xdc1e19b7u}},
+    {{0xd0f56077u, 0x8abd97b1u, 0x2d6c6bd8u, 0x289d406eu, 0xea907f86u, 0x126d45a8u, 0xbb4d2865u, 0xc116e30eu},  /* 57G */
+     {0xa410c206u, 0x313fd7fdu, 0x9e59c8c5u, 0x7d5bd5e8u, 0xb13b8765u, 0xb8b16d9bu, 0xc35b30c2u, 0xe9478823u}},
+    {{0x0faa4b45u, 0xa2b6ea0eu, 0x9e8dc8ecu, 0xe5094111u, 0xfca9bdf7u, 0x765b2784u, 0xfe0c6437u, 0x665f1a6fu},  /* 59G */
+     {0x2b7f4ccfu, 0x6e25a660u, 0x81e215bcu, 0x7dede5bfu, 0xf7eac37fu, 0x6e8cca29u, 0x9ffd18c2u, 0x490e2ca4u}},
+    {{0x0d32af0eu, 0x5939ac38u, 0x8b724fd5u, 0x3e7910a0u, 0x8d990001u, 0x2d3a6b3du, 0xedd3da9au, 0x059ccb19u},  /* 61G */
+     {0x97fe91d1u, 0x928e1e3cu, 0x3956cecdu, 0x1621f7a3u, 0x9345638eu, 0xda65281bu, 0xcad49159u, 0xbb6ad7ecu}},
+    {{0x5d8bdac1u, 0x32a29082u, 0x01a7cd38u, 0xdf53c8afu, 0x8acc7d8fu, 0x2a1f28a0u, 0x5bf5dc80u, 0x6a9501d8u},  /* 63G */
+     {0x5f1ef1a3u, 0x30aff53du, 0x697a6f35u, 0xf8461b5cu, 0x4a3c56a3u, 0x81c6c6e4u, 0x93473743u, 0xca640ad1u}},
+#endif
+};
+
+/* ---- multi-precision helpers ---- */
 
 static int is_zero(const fe a)
 {
     uint32_t acc = 0;
     unsigned i;
     for (i = 0; i < NLIMBS; i++)
+        acc |= a[i];
+    return acc == 0;
+}
+
+static int is_one(const fe a)
+{
+    uint32_t acc = a[0] ^ 1u;
+    unsigned i;
+    for (i = 1; i < NLIMBS; i++)
         acc |= a[i];
     return acc == 0;
 }
@@ -91,6 +197,15 @@ static uint32_t sub(fe r, const fe a, const fe b)
     return borrow;
 }
 
+/* a >>= 1, shifting `top` (0 or 1) in at bit 255. */
+static void shr1(fe a, uint32_t top)
+{
+    unsigned i;
+    for (i = 0; i < NLIMBS - 1; i++)
+        a[i] = (a[i] >> 1) | (a[i + 1] << 31);
+    a[NLIMBS - 1] = (a[NLIMBS - 1] >> 1) | (top << 31);
+}
+
 static void load_be(fe r, const uint8_t *b)
 {
     unsigned i;
@@ -100,259 +215,531 @@ static void load_be(fe r, const uint8_t *b)
     }
 }
 
-/* 32x32->64 product. Cortex-M0+ has only MULS (32x32->32), and GCC calls libgcc's generic 64x64
- * __aeabi_lmul for this; four 16x16 products inline are about twice as fast there. Elsewhere (M3/M4
- * UMULL, host) the plain expression is best. SPB_P256_MUL16 forces the M0+ path for host testing. */
-static inline uint64_t mul32(uint32_t a, uint32_t b)
+/* ---- modular add/sub for any modulus m (operands < m, results < m) ---- */
+
+static void mod_add(fe r, const fe a, const fe b, const fe m)
+{
+    if (add(r, a, b) || cmp(r, m) >= 0)
+        sub(r, r, m);
+}
+
+static void mod_sub(fe r, const fe a, const fe b, const fe m)
+{
+    if (sub(r, a, b))
+        add(r, r, m);
+}
+
+/* x = x / 2 mod m (m odd). */
+static void mod_half(fe x, const fe m)
+{
+    uint32_t top = 0;
+    if (x[0] & 1u)
+        top = add(x, x, m);
+    shr1(x, top);
+}
+
+/* r = b / a mod m for an odd prime m, 0 < a < m, b < m: binary extended Euclid (Guide to Elliptic Curve
+ * Cryptography, Hankerson/Menezes/Vanstone, algorithm 2.22 with x1 starting at b instead of 1). The
+ * invariants x1 * a == b * u and x2 * a == b * v (mod m) hold throughout, and gcd(u, v) = 1 is kept, so
+ * u or v reaches 1. Returns nonzero for a == 0 (no inverse; the loop would not end). */
+static int mod_div(fe r, const fe b, const fe a, const fe m)
+{
+    fe u, v, x1, x2;
+
+    if (is_zero(a))
+        return 1;
+    memcpy(u, a, sizeof u);
+    memcpy(v, m, sizeof v);
+    memcpy(x1, b, sizeof x1);
+    memset(x2, 0, sizeof x2);
+    while (!is_one(u) && !is_one(v)) {
+        while (!(u[0] & 1u)) {
+            shr1(u, 0);
+            mod_half(x1, m);
+        }
+        while (!(v[0] & 1u)) {
+            shr1(v, 0);
+            mod_half(x2, m);
+        }
+        if (cmp(u, v) >= 0) {
+            sub(u, u, v);
+            mod_sub(x1, x1, x2, m);
+        } else {
+            sub(v, v, u);
+            mod_sub(x2, x2, x1, m);
+        }
+    }
+    memcpy(r, is_one(u) ? x1 : x2, sizeof(fe));
+    return 0;
+}
+
+/* ---- limb products ---- */
+
+/* a * b + t + c as a 64-bit value; it cannot overflow ((2^32-1)^2 + 2 (2^32-1) = 2^64 - 1). Cortex-M4
+ * does it in one UMAAL. Cortex-M0+ has only MULS (32x32->32) and GCC would call libgcc's 64x64
+ * __aeabi_lmul, so there it is four 16x16 products, added in as 64-bit values (ADDS/ADCS). */
+static ALWAYS_INLINE uint64_t mac(uint32_t a, uint32_t b, uint32_t t, uint32_t c)
 {
 #if defined(__ARM_ARCH_6M__) || defined(SPB_P256_MUL16)
     uint32_t al = a & 0xffffu, ah = a >> 16, bl = b & 0xffffu, bh = b >> 16;
-    uint32_t lo = al * bl, mid = al * bh, mid2 = ah * bl, hi = ah * bh;
-    mid += mid2;
-    hi += (uint32_t)(mid < mid2) << 16; /* carry out of the middle sum is worth 2^48 */
-    lo += mid << 16;
-    hi += (mid >> 16) + (lo < (mid << 16));
-    return ((uint64_t)hi << 32) | lo;
+    uint64_t r = ((uint64_t)(ah * bh) << 32 | (al * bl)) + t + c;
+    r += (uint64_t)(al * bh) << 16;
+    r += (uint64_t)(ah * bl) << 16;
+    return r;
 #else
-    return (uint64_t)a * b;
+    return (uint64_t)a * b + t + c;
 #endif
 }
 
-/* ---- modular arithmetic; operands must be < m, results are fully reduced (canonical) ---- */
-
-static void mod_add(fe r, const fe a, const fe b, const modulus *m)
+/* t = a * b (512 bits). Operand scanning: one row of 8 products per limb of b. */
+static void mul_256(uint32_t t[2 * NLIMBS], const fe a, const fe b)
 {
-    if (add(r, a, b) || cmp(r, m->m) >= 0)
-        sub(r, r, m->m);
-}
-
-static void mod_sub(fe r, const fe a, const fe b, const modulus *m)
-{
-    if (sub(r, a, b))
-        add(r, r, m->m);
-}
-
-/* r = a * b / 2^256 mod m (CIOS). Requires a < 2^256 and b < m, which keeps the running value below
- * 2m so one conditional subtraction yields a canonical result. r may alias a or b. */
-static void mont_mul(fe r, const fe a, const fe b, const modulus *m)
-{
-    uint32_t t[NLIMBS + 2];
     unsigned i, j;
 
-    memset(t, 0, sizeof t);
+    memset(t, 0, NLIMBS * sizeof t[0]);
     for (i = 0; i < NLIMBS; i++) {
-        uint64_t c = 0;
-        uint32_t q;
+        uint32_t c = 0, bi = b[i];
         for (j = 0; j < NLIMBS; j++) {
-            c += mul32(a[j], b[i]) + t[j];
-            t[j] = (uint32_t)c;
-            c >>= 32;
+            uint64_t x = mac(a[j], bi, t[i + j], c);
+            t[i + j] = (uint32_t)x;
+            c = (uint32_t)(x >> 32);
         }
-        c += t[NLIMBS];
-        t[NLIMBS] = (uint32_t)c;
-        t[NLIMBS + 1] = (uint32_t)(c >> 32);
+        t[i + NLIMBS] = c;
+    }
+}
 
-        /* Add q*m so the low word becomes zero, then drop it (divide by 2^32). */
-        q = t[0] * m->m0inv;
-        c = (mul32(q, m->m[0]) + t[0]) >> 32;
-        for (j = 1; j < NLIMBS; j++) {
-            c += mul32(q, m->m[j]) + t[j];
-            t[j - 1] = (uint32_t)c;
-            c >>= 32;
+/* t = a^2 (512 bits): the 28 products a[i] a[j], i < j, doubled, plus the 8 squares. */
+static void sqr_256(uint32_t t[2 * NLIMBS], const fe a)
+{
+    unsigned i, j;
+    uint32_t c;
+
+    memset(t, 0, 2 * NLIMBS * sizeof t[0]);
+    for (i = 0; i < NLIMBS - 1; i++) {
+        uint32_t ai = a[i];
+        c = 0;
+        for (j = i + 1; j < NLIMBS; j++) {
+            uint64_t x = mac(a[j], ai, t[i + j], c);
+            t[i + j] = (uint32_t)x;
+            c = (uint32_t)(x >> 32);
         }
-        c += t[NLIMBS];
-        t[NLIMBS - 1] = (uint32_t)c;
-        t[NLIMBS] = t[NLIMBS + 1] + (uint32_t)(c >> 32);
+        t[i + NLIMBS] = c;
     }
-    if (t[NLIMBS] || cmp(t, m->m) >= 0)
-        sub(t, t, m->m);
-    memcpy(r, t, sizeof(fe));
-}
-
-static void to_mont(fe r, const fe a, const modulus *m)
-{
-    mont_mul(r, a, m->r2, m);
-}
-
-/* r = a^(m-2) in the Montgomery domain, i.e. the inverse of a (m prime, a != 0). Square-and-multiply
- * over public values; the ~400 multiplications are a small share of a verify. */
-static void mont_inv(fe r, const fe a, const modulus *m)
-{
-    fe e, acc;
-    static const fe one = {1};
-    int bit;
-
-    memcpy(e, m->m, sizeof e);
-    e[0] -= 2; /* both moduli are odd with a low limb >= 2, so no borrow */
-    to_mont(acc, one, m);
-    for (bit = 255; bit >= 0; bit--) {
-        mont_mul(acc, acc, acc, m);
-        if ((e[bit >> 5] >> (bit & 31)) & 1)
-            mont_mul(acc, acc, a, m);
+    c = 0;
+    for (i = 0; i < 2 * NLIMBS; i++) {
+        uint32_t v = t[i];
+        t[i] = (v << 1) | c;
+        c = v >> 31;
     }
-    memcpy(r, acc, sizeof acc);
+    c = 0;
+    for (i = 0; i < NLIMBS; i++) {
+        uint64_t x = mac(a[i], a[i], t[2 * i], c);
+        t[2 * i] = (uint32_t)x;
+        x = (x >> 32) + t[2 * i + 1];
+        t[2 * i + 1] = (uint32_t)x;
+        c = (uint32_t)(x >> 32);
+    }
 }
 
-#define fmul(r, a, b) mont_mul((r), (a), (b), &P)
-#define fadd(r, a, b) mod_add((r), (a), (b), &P)
-#define fsub(r, a, b) mod_sub((r), (a), (b), &P)
+/* ---- field arithmetic mod p ---- */
 
-/* ---- curve arithmetic (a = -3) ---- */
+#define fe_add(r, a, b) mod_add((r), (a), (b), P)
+#define fe_sub(r, a, b) mod_sub((r), (a), (b), P)
 
-/* dbl-2001-b. r may alias a. Infinity (z == 0) maps to z == 0 on its own, as does a point with y == 0
- * (which P-256, having prime order, does not have). */
-static void pt_double(jac_point *r, const jac_point *a)
+/* r = c mod p for a 512-bit c (words c[0..15], little-endian), canonical. With (w7, ..., w0) naming a
+ * 256-bit number by its words, FIPS 186-4 D.2.3 gives c == s1 + 2 s2 + 2 s3 + s4 + s5 - d1 - d2 - d3 - d4
+ * (mod p) for
+ *   s1 = (c7, c6, c5, c4, c3, c2, c1, c0)       s2 = (c15, c14, c13, c12, c11, 0, 0, 0)
+ *   s3 = (0, c15, c14, c13, c12, 0, 0, 0)        s4 = (c15, c14, 0, 0, 0, c10, c9, c8)
+ *   s5 = (c8, c13, c15, c14, c13, c11, c10, c9)  d1 = (c10, c8, 0, 0, 0, c13, c12, c11)
+ *   d2 = (c11, c9, 0, 0, c15, c14, c13, c12)     d3 = (c12, 0, c10, c9, c8, c15, c14, c13)
+ *   d4 = (c13, 0, c11, c10, c9, 0, c15, c14).
+ * Summed per column with a signed 64-bit accumulator, that leaves r + k 2^256 with -5 <= k <= 7. Since
+ * 2^256 == 2^224 - 2^192 - 2^96 + 1 (mod p), k is folded back in (at most twice: the first fold leaves
+ * |k| <= 1 and the second cannot carry again), then one conditional subtraction of p. Relies on >> of a
+ * negative int64_t being arithmetic, as in GCC, Clang and every ARM compiler. */
+static void fe_reduce(fe r, const uint32_t c[2 * NLIMBS])
+{
+    int64_t acc;
+    int32_t k;
+
+    acc = (int64_t)c[0] + c[8] + c[9] - c[11] - c[12] - c[13] - c[14];
+    r[0] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[1] + c[9] + c[10] - c[12] - c[13] - c[14] - c[15];
+    r[1] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[2] + c[10] + c[11] - c[13] - c[14] - c[15];
+    r[2] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[3] + 2 * ((int64_t)c[11] + c[12]) + c[13] - c[15] - c[8] - c[9];
+    r[3] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[4] + 2 * ((int64_t)c[12] + c[13]) + c[14] - c[9] - c[10];
+    r[4] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[5] + 2 * ((int64_t)c[13] + c[14]) + c[15] - c[10] - c[11];
+    r[5] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[6] + 3 * (int64_t)c[14] + 2 * (int64_t)c[15] + c[13] - c[8] - c[9];
+    r[6] = (uint32_t)acc;
+    acc >>= 32;
+    acc += (int64_t)c[7] + 3 * (int64_t)c[15] + c[8] - c[10] - c[11] - c[12] - c[13];
+    r[7] = (uint32_t)acc;
+    k = (int32_t)(acc >> 32);
+
+    while (k != 0) {
+        acc = (int64_t)r[0] + k;
+        r[0] = (uint32_t)acc;
+        acc >>= 32;
+        acc += r[1];
+        r[1] = (uint32_t)acc;
+        acc >>= 32;
+        acc += r[2];
+        r[2] = (uint32_t)acc;
+        acc >>= 32;
+        acc += (int64_t)r[3] - k;
+        r[3] = (uint32_t)acc;
+        acc >>= 32;
+        acc += r[4];
+        r[4] = (uint32_t)acc;
+        acc >>= 32;
+        acc += r[5];
+        r[5] = (uint32_t)acc;
+        acc >>= 32;
+        acc += (int64_t)r[6] - k;
+        r[6] = (uint32_t)acc;
+        acc >>= 32;
+        acc += (int64_t)r[7] + k;
+        r[7] = (uint32_t)acc;
+        k = (int32_t)(acc >> 32);
+    }
+    if (cmp(r, P) >= 0)
+        sub(r, r, P);
+}
+
+static void fe_mul(fe r, const fe a, const fe b)
+{
+    uint32_t t[2 * NLIMBS];
+    mul_256(t, a, b);
+    fe_reduce(r, t);
+}
+
+static void fe_sqr(fe r, const fe a)
+{
+    uint32_t t[2 * NLIMBS];
+    sqr_256(t, a);
+    fe_reduce(r, t);
+}
+
+/* ---- scalars mod n ---- */
+
+/* r = a * b / 2^256 mod n (Montgomery reduction of the full product); a, b < n. r may alias a or b. */
+static void mont_mul_n(fe r, const fe a, const fe b)
+{
+    uint32_t t[2 * NLIMBS + 1];
+    unsigned i, j;
+
+    mul_256(t, a, b);
+    t[2 * NLIMBS] = 0;
+    for (i = 0; i < NLIMBS; i++) {
+        /* Add q * n * 2^(32 i), q chosen so that word i becomes zero. */
+        uint32_t q = t[i] * N0INV, c = 0;
+        for (j = 0; j < NLIMBS; j++) {
+            uint64_t x = mac(q, N[j], t[i + j], c);
+            t[i + j] = (uint32_t)x;
+            c = (uint32_t)(x >> 32);
+        }
+        for (j = i + NLIMBS; c != 0 && j <= 2 * NLIMBS; j++) {
+            t[j] += c;
+            c = t[j] < c;
+        }
+    }
+    /* (a b + q n) / 2^256 < 2n: one conditional subtraction. */
+    if (t[2 * NLIMBS] || cmp(t + NLIMBS, N) >= 0)
+        sub(t + NLIMBS, t + NLIMBS, N);
+    memcpy(r, t + NLIMBS, sizeof(fe));
+}
+
+/* Width-w NAF of k < n: digits d_i, odd with |d_i| < 2^(w-1) or zero, sum d_i 2^i = k. Stores only the
+ * nonzero ones, lowest position first, each as pos + 512 * d. Returns how many. k - d stays below
+ * 2^256 (k < n and |d| < 2^(w-1)), but a spare limb costs nothing. */
+static int wnaf(int16_t *out, const fe k, unsigned w)
+{
+    uint32_t t[NLIMBS + 1];
+    int n = 0;
+    unsigned pos, i;
+
+    memcpy(t, k, sizeof(fe));
+    t[NLIMBS] = 0;
+    for (pos = 0; pos <= 256; pos++) {
+        if (t[0] & 1u) {
+            int d = (int)(t[0] & ((1u << w) - 1u));
+            if (d >= (1 << (w - 1)))
+                d -= 1 << w;
+            if (d > 0) {
+                t[0] -= (uint32_t)d; /* clears the low w bits, no borrow */
+            } else {
+                uint32_t c = (uint32_t)-d;
+                for (i = 0; i <= NLIMBS && c != 0; i++) {
+                    t[i] += c;
+                    c = t[i] < c;
+                }
+            }
+            out[n++] = (int16_t)((int)pos + 512 * d);
+        }
+        for (i = 0; i < NLIMBS; i++)
+            t[i] = (t[i] >> 1) | (t[i + 1] << 31);
+        t[NLIMBS] >>= 1;
+    }
+    return n;
+}
+
+#define NAF_POS(e) ((int)((e) & 511))
+#define NAF_DIGIT(e) (((int)(e) - NAF_POS(e)) / 512)
+
+/* ---- curve arithmetic (y^2 = x^3 - 3x + b) ---- */
+
+/* r = 2a (dbl-2001-b with Z3 = 2 Y Z: 4M + 4S). r may alias a. The point at infinity (Z == 0) stays
+ * there (Z3 = 2 Y Z = 0); a point with Y == 0 would too, and P-256 (prime order) has none. */
+static void pt_dbl(jac_point *r, const jac_point *a)
 {
     fe delta, gamma, beta, alpha, t;
 
-    fmul(delta, a->z, a->z);
-    fmul(gamma, a->y, a->y);
-    fmul(beta, a->x, gamma);
-    fsub(t, a->x, delta);
-    fadd(alpha, a->x, delta);
-    fmul(alpha, alpha, t);
-    fadd(t, alpha, alpha);
-    fadd(alpha, alpha, t); /* 3(x - z^2)(x + z^2) */
+    fe_sqr(delta, a->z);
+    fe_sqr(gamma, a->y);
+    fe_mul(beta, a->x, gamma);
+    fe_sub(t, a->x, delta);
+    fe_add(alpha, a->x, delta);
+    fe_mul(alpha, alpha, t);
+    fe_add(t, alpha, alpha);
+    fe_add(alpha, alpha, t); /* 3 (X - Z^2)(X + Z^2) */
 
-    fmul(r->z, a->y, a->z);
-    fadd(r->z, r->z, r->z);
+    fe_mul(r->z, a->y, a->z);
+    fe_add(r->z, r->z, r->z);
 
-    fadd(beta, beta, beta);
-    fadd(beta, beta, beta); /* 4 beta */
-    fmul(r->x, alpha, alpha);
-    fsub(r->x, r->x, beta);
-    fsub(r->x, r->x, beta);
+    fe_add(beta, beta, beta);
+    fe_add(beta, beta, beta); /* 4 beta */
+    fe_sqr(t, alpha);
+    fe_sub(t, t, beta);
+    fe_sub(r->x, t, beta);
 
-    fsub(t, beta, r->x);
-    fmul(t, alpha, t);
-    fmul(gamma, gamma, gamma);
-    fadd(gamma, gamma, gamma);
-    fadd(gamma, gamma, gamma);
-    fadd(gamma, gamma, gamma); /* 8 gamma^2 */
-    fsub(r->y, t, gamma);
+    fe_sub(beta, beta, r->x);
+    fe_mul(beta, beta, alpha);
+    fe_sqr(gamma, gamma);
+    fe_add(gamma, gamma, gamma);
+    fe_add(gamma, gamma, gamma);
+    fe_add(gamma, gamma, gamma); /* 8 gamma^2 */
+    fe_sub(r->y, beta, gamma);
 }
 
-/* add-1998-cmo-2 with the exceptional cases handled, since Shamir's trick can add a point to itself
- * or to its negation (e.g. Q == G or Q == -G). r may alias a or b. */
-static void pt_add(jac_point *r, const jac_point *a, const jac_point *b)
+/* r = a + b, or a - b when neg, for affine b (8M + 3S). r may alias a. Returns 1, leaving r alone,
+ * when a == (+-)b, where the formula fails and the caller must double instead; a == -(+-)b gives the
+ * point at infinity. */
+static int pt_madd(jac_point *r, const jac_point *a, const aff_point *b, int neg)
 {
-    fe z1z1, z2z2, u1, u2, s1, s2, h, rr;
+    fe z1z1, h, rr, t, v;
 
     if (is_zero(a->z)) {
-        *r = *b;
-        return;
+        memcpy(r->x, b->x, sizeof(fe));
+        memcpy(r->y, b->y, sizeof(fe));
+        memcpy(r->z, ONE, sizeof(fe));
+        if (neg)
+            sub(r->y, P, r->y); /* y != 0 on P-256 */
+        return 0;
     }
-    if (is_zero(b->z)) {
-        *r = *a;
-        return;
-    }
-    fmul(z1z1, a->z, a->z);
-    fmul(z2z2, b->z, b->z);
-    fmul(u1, a->x, z2z2);
-    fmul(u2, b->x, z1z1);
-    fmul(s1, a->y, b->z);
-    fmul(s1, s1, z2z2);
-    fmul(s2, b->y, a->z);
-    fmul(s2, s2, z1z1);
-    fsub(h, u2, u1);
-    fsub(rr, s2, s1);
+    fe_sqr(z1z1, a->z);
+    fe_mul(h, b->x, z1z1);   /* U2 = x2 Z1^2 */
+    fe_mul(t, a->z, z1z1);
+    fe_mul(rr, b->y, t);     /* S2 = y2 Z1^3 */
+    if (neg && !is_zero(rr))
+        sub(rr, P, rr);
+    fe_sub(h, h, a->x);      /* H = U2 - X1 */
+    fe_sub(rr, rr, a->y);    /* R = S2 - Y1 */
     if (is_zero(h)) {
         if (is_zero(rr))
-            pt_double(r, a);
-        else
-            memset(r->z, 0, sizeof(fe)); /* a == -b */
-        return;
+            return 1;
+        memset(r, 0, sizeof *r);
+        return 0;
     }
-    fmul(r->z, a->z, b->z);
-    fmul(r->z, r->z, h);
-    fmul(z1z1, h, h);     /* HH */
-    fmul(z2z2, h, z1z1);  /* HHH */
-    fmul(u1, u1, z1z1);   /* V */
-    fmul(r->x, rr, rr);
-    fsub(r->x, r->x, z2z2);
-    fsub(r->x, r->x, u1);
-    fsub(r->x, r->x, u1);
-    fsub(h, u1, r->x);
-    fmul(h, rr, h);
-    fmul(s1, s1, z2z2);
-    fsub(r->y, h, s1);
+    fe_mul(r->z, a->z, h);   /* Z3 = Z1 H */
+    fe_sqr(z1z1, h);         /* H^2 */
+    fe_mul(t, z1z1, h);      /* H^3 */
+    fe_mul(v, a->x, z1z1);   /* V = X1 H^2 */
+    fe_mul(z1z1, t, a->y);   /* Y1 H^3 */
+    fe_sqr(r->x, rr);
+    fe_sub(r->x, r->x, t);
+    fe_sub(r->x, r->x, v);
+    fe_sub(r->x, r->x, v);   /* X3 = R^2 - H^3 - 2V */
+    fe_sub(v, v, r->x);
+    fe_mul(v, v, rr);
+    fe_sub(r->y, v, z1z1);   /* Y3 = R (V - X3) - Y1 H^3 */
+    return 0;
 }
 
-static unsigned bit_of(const fe k, unsigned i)
+/* acc += d * T for the wNAF entry e (digit d, see wnaf), T = table[0] the base point of a table of odd
+ * multiples (table[k] = (2k + 1) T). */
+static void add_digit(jac_point *acc, const aff_point *table, int e)
 {
-    return (k[i >> 5] >> (i & 31)) & 1u;
+    int d = NAF_DIGIT(e);
+    int neg = d < 0;
+    if (neg)
+        d = -d;
+    if (pt_madd(acc, acc, &table[d >> 1], neg))
+        pt_dbl(acc, acc);
 }
 
-/* x(pt) == r, tested as r * Z^2 == X so that no field inversion is needed; r must be < p. */
+static int on_curve(const aff_point *q)
+{
+    fe lhs, rhs;
+
+    fe_sqr(lhs, q->y);
+    fe_sqr(rhs, q->x);
+    fe_mul(rhs, rhs, q->x);
+    fe_sub(rhs, rhs, q->x);
+    fe_sub(rhs, rhs, q->x);
+    fe_sub(rhs, rhs, q->x);
+    fe_add(rhs, rhs, CURVE_B);
+    return cmp(lhs, rhs) == 0;
+}
+
+/* t[k] = (2k + 1) Q, affine, from t[0] = Q (valid, affine). s, z and pre are scratch. The odd multiples
+ * come from adding Q over and over to 2Q (mixed additions only), each Z is kept in z[], and one
+ * inversion of their product (Montgomery's trick) makes them all affine. Returns nonzero if a Z is
+ * zero, which a point of prime order n cannot give. */
+static int q_table(aff_point t[Q_ENTRIES], jac_point *s, fe z[Q_ENTRIES - 1], fe pre[Q_ENTRIES - 1])
+{
+    fe inv;
+    int k;
+
+    memcpy(s->x, t[0].x, sizeof(fe));
+    memcpy(s->y, t[0].y, sizeof(fe));
+    memcpy(s->z, ONE, sizeof(fe));
+    pt_dbl(s, s);
+    for (k = 1; k < Q_ENTRIES; k++) {
+        if (k > 1 && pt_madd(s, s, &t[0], 0)) /* 2k Q */
+            pt_dbl(s, s);
+        if (pt_madd(s, s, &t[0], 0)) /* (2k + 1) Q */
+            pt_dbl(s, s);
+        memcpy(t[k].x, s->x, sizeof(fe));
+        memcpy(t[k].y, s->y, sizeof(fe));
+        memcpy(z[k - 1], s->z, sizeof(fe));
+        if (k == 1)
+            memcpy(pre[0], s->z, sizeof(fe));
+        else
+            fe_mul(pre[k - 1], pre[k - 2], s->z);
+    }
+    if (mod_div(inv, ONE, pre[Q_ENTRIES - 2], P))
+        return 1;
+    for (k = Q_ENTRIES - 1; k >= 1; k--) {
+        /* inv = 1 / (z[0] ... z[k-1]); its Z^-1 is inv * pre[k-2] (or inv itself for k == 1). */
+        fe *zi = &pre[k - 1], *zz = &z[k - 1];
+        if (k > 1) {
+            fe_mul(*zi, inv, pre[k - 2]);
+            fe_mul(inv, inv, *zz);
+        } else {
+            memcpy(*zi, inv, sizeof(fe));
+        }
+        fe_sqr(*zz, *zi);
+        fe_mul(t[k].x, t[k].x, *zz);
+        fe_mul(*zz, *zz, *zi);
+        fe_mul(t[k].y, t[k].y, *zz);
+    }
+    return 0;
+}
+
+/* x(pt) == r, tested as r * Z^2 == X (r < p). */
 static int x_matches(const fe r, const jac_point *pt)
 {
-    fe t, zz;
-    to_mont(t, r, &P);
-    fmul(zz, pt->z, pt->z);
-    fmul(t, t, zz);
+    fe t;
+    fe_sqr(t, pt->z);
+    fe_mul(t, t, r);
     return cmp(t, pt->x) == 0;
 }
 
 int spb_p256_verify(const uint8_t public_key[64], const uint8_t digest[32], const uint8_t signature[64])
 {
-    fe r, s, e, w, u1, u2, lhs, rhs;
-    jac_point table[3]; /* G, Q, G + Q */
+    fe r, s, u1, u2;
+    aff_point qtab[Q_ENTRIES];
     jac_point acc;
-    static const fe one = {1};
-    int i;
+    union {
+        struct {
+            fe z[Q_ENTRIES - 1], pre[Q_ENTRIES - 1];
+        } build;
+        struct {
+            int16_t g[NAF_MAX(G_W)], q[NAF_MAX(Q_W)];
+        } naf;
+    } scratch;
+    int ng, nq, gi, qi, i;
+
+    memset(&acc, 0, sizeof acc);
+    memset(&scratch, 0, sizeof scratch);
 
     load_be(r, signature);
     load_be(s, signature + 32);
-    if (is_zero(r) || is_zero(s) || cmp(r, N.m) >= 0 || cmp(s, N.m) >= 0)
+    if (is_zero(r) || is_zero(s) || cmp(r, N) >= 0 || cmp(s, N) >= 0)
         return 1;
 
-    /* Public key: coordinates must be canonical and satisfy y^2 = x^3 - 3x + b. The all-zero encoding
-     * some libraries use for infinity fails the curve equation (b != 0), so needs no special case. */
-    load_be(table[1].x, public_key);
-    load_be(table[1].y, public_key + 32);
-    if (cmp(table[1].x, P.m) >= 0 || cmp(table[1].y, P.m) >= 0)
+    /* Public key: canonical coordinates on y^2 = x^3 - 3x + b. The all-zero encoding some libraries use
+     * for infinity fails the equation (b != 0), so needs no special case. */
+    load_be(qtab[0].x, public_key);
+    load_be(qtab[0].y, public_key + 32);
+    if (cmp(qtab[0].x, P) >= 0 || cmp(qtab[0].y, P) >= 0)
         return 2;
-    to_mont(table[1].x, table[1].x, &P);
-    to_mont(table[1].y, table[1].y, &P);
-    to_mont(table[1].z, one, &P);
-    fmul(lhs, table[1].y, table[1].y);
-    fmul(rhs, table[1].x, table[1].x);
-    fmul(rhs, rhs, table[1].x);
-    fsub(rhs, rhs, table[1].x);
-    fsub(rhs, rhs, table[1].x);
-    fsub(rhs, rhs, table[1].x);
-    to_mont(w, CURVE_B, &P);
-    fadd(rhs, rhs, w);
-    if (cmp(lhs, rhs) != 0)
+    if (!on_curve(&qtab[0]))
         return 3;
+    if (q_table(qtab, &acc, scratch.build.z, scratch.build.pre))
+        return 6;
 
-    to_mont(table[0].x, GX, &P);
-    to_mont(table[0].y, GY, &P);
-    memcpy(table[0].z, table[1].z, sizeof(fe));
-    pt_add(&table[2], &table[0], &table[1]);
+    /* u1 = e / s, u2 = r / s (mod n): w = 2^256 / s, then Montgomery products with w drop the 2^256.
+     * The digest is reduced once (e < 2^256 < 2n). */
+    if (mod_div(s, R_MOD_N, s, N))
+        return 1;
+    load_be(u1, digest);
+    if (cmp(u1, N) >= 0)
+        sub(u1, u1, N);
+    mont_mul_n(u1, u1, s);
+    mont_mul_n(u2, r, s);
 
-    /* w = s^-1 * 2^256 (mod n); multiplying a plain value by it leaves the Montgomery domain, so u1
-     * and u2 come out as ordinary integers. The digest needs no reduction: mont_mul accepts a < 2^256. */
-    to_mont(w, s, &N);
-    mont_inv(w, w, &N);
-    load_be(e, digest);
-    mont_mul(u1, e, w, &N);
-    mont_mul(u2, r, w, &N);
+    ng = wnaf(scratch.naf.g, u1, G_W);
+    nq = wnaf(scratch.naf.q, u2, Q_W);
+    gi = ng - 1;
+    qi = nq - 1;
+    i = -1;
+    if (gi >= 0)
+        i = NAF_POS(scratch.naf.g[gi]);
+    if (qi >= 0 && NAF_POS(scratch.naf.q[qi]) > i)
+        i = NAF_POS(scratch.naf.q[qi]);
 
-    memset(acc.z, 0, sizeof(fe));
-    for (i = 255; i >= 0; i--) {
-        unsigned idx = bit_of(u1, (unsigned)i) | (bit_of(u2, (unsigned)i) << 1);
-        pt_double(&acc, &acc);
-        if (idx)
-            pt_add(&acc, &acc, &table[idx - 1]);
+    memset(&acc, 0, sizeof acc); /* the point at infinity */
+    for (; i >= 0; i--) {
+        if (!is_zero(acc.z))
+            pt_dbl(&acc, &acc);
+        if (gi >= 0 && NAF_POS(scratch.naf.g[gi]) == i)
+            add_digit(&acc, G_TABLE, scratch.naf.g[gi--]);
+        if (qi >= 0 && NAF_POS(scratch.naf.q[qi]) == i)
+            add_digit(&acc, qtab, scratch.naf.q[qi--]);
     }
     if (is_zero(acc.z))
         return 4;
 
-    /* Accept iff x(acc) mod n == r. As n < x < p is possible, also try r + n when it is below p. */
+    /* Accept iff x(acc) mod n == r. As n <= x < p is possible, also try r + n when it is below p. */
     if (x_matches(r, &acc))
         return 0;
-    if (!add(r, r, N.m) && cmp(r, P.m) < 0 && x_matches(r, &acc))
+    if (!add(r, r, N) && cmp(r, P) < 0 && x_matches(r, &acc))
         return 0;
     return 5;
 }
+
+#ifdef SPB_P256_TESTING
+/* Internal entry points for tests/crypto (host builds only). */
+void spb_p256_test_fe_mul(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) { fe_mul(r, a, b); }
+void spb_p256_test_fe_sqr(uint32_t r[8], const uint32_t a[8]) { fe_sqr(r, a); }
+void spb_p256_test_fe_reduce(uint32_t r[8], const uint32_t c[16]) { fe_reduce(r, c); }
+int spb_p256_test_mod_div(uint32_t r[8], const uint32_t b[8], const uint32_t a[8], int mod_n)
+{
+    return mod_div(r, b, a, mod_n ? N : P);
+}
+void spb_p256_test_mont_mul_n(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) { mont_mul_n(r, a, b); }
+int spb_p256_test_wnaf(int16_t *out, const uint32_t k[8], unsigned w) { return wnaf(out, k, w); }
+#endif

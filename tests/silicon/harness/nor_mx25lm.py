@@ -42,11 +42,18 @@ Rules the model enforces:
 - Clock: above 133 MHz nothing is understood; 03/13 (no dummy) above 50 MHz read garbage. [U: datasheet
   frequency table not read; 133 MHz from the datasheet front page "clock frequency up to 133MHz".]
 
-Timing (machine time advances only while the driver polls the status, by at most 1 ms per status read;
-at least BUSY_POLLS status reads see WIP): page program 0.15 ms, 4 KiB erase
-25 ms, 64 KiB erase 220 ms, CR2 write 0.1 ms. [U: typical values recalled, not read in the datasheet;
-ST's driver for the part allows 400 ms for a 4 KiB erase ("Max 400ms in spec") and 1-2 s for 64 KiB.]
-tREADY2 after a reset: 40 us, 1 ms if a program was interrupted, 12 ms if an erase was [U: recalled].
+- Not modelled (reported when used): chip erase (60/C7), suspend/resume, the non-volatile CR2 0x4000_0000
+  (DEFSOPI/DEFDOPI), OTP and block protection; RDSCUR answers 0 (no P_FAIL/E_FAIL: operations do not
+  fail). Octal register reads (RDSR, RDID, RDCR2) are accepted with 4 or 5 dummy cycles (ST's defaults)
+  or the CR2 DC setting [U: the datasheet's rule was not read].
+
+Timing: machine time advances while the driver polls the status register, by at most 1 ms per status
+read, and at least BUSY_POLLS status reads see WIP (machine.cycles only moves between the machine's
+slices, so time spent polling is added by the model). Page program 0.15 ms, 4 KiB erase 25 ms, 64 KiB
+erase 220 ms, CR2 write 0.1 ms [U: typical values recalled, not read in the datasheet; ST's driver for
+the part allows 400 ms for a 4 KiB erase ("Max 400ms in spec") and 1-2 s for 64 KiB]. tREADY2 after a
+reset: 40 us, 1 ms if a program was interrupted, 12 ms if an erase was [U: recalled]; every frame ignored
+during it costs 10 us of machine time.
 
 Power cuts: every page program and every sector/block erase is one operation of `machine.power`
 (kind "program" / "erase", CPU address of the memory-mapped window); a torn one leaves each bit that had
