@@ -18,8 +18,10 @@
  * cut there would, which the update logic tolerates.
  *
  * Resting state: memory-mapped mode (FAST_READ4B). Reads are a memcpy from the window, MultiSegment
- * applications execute from it, and the update API called by the application leaves it on. Erase and
- * program abort it, run indirect frames, poll WIP, turn it back on, then verify through the window.
+ * applications execute from it (the hand-over needs nothing), and the update API called by the
+ * application leaves it on. Erase and program abort it, run indirect frames, poll WIP, turn it back on,
+ * then verify through the window. Interrupts stay enabled: an application whose interrupt handlers run
+ * from the window must mask them around update API calls that write the external flash.
  *
  * Every wait ends: by port_millis() against its timeout, and by a loop count that takes at least as long
  * (while the application calls the API, SysTick is the application's and port_millis() stands still).
@@ -129,27 +131,25 @@ static int wait_sr(uint32_t mask, bool set)
 
 /* One indirect frame. The register order makes the last write start it (RM0432: IR without address,
  * AR with an address, DR when software supplies data). len bytes are written from / read into buf. */
-static int frame(uint32_t fmode, uint32_t ccr, uint32_t dummy, uint32_t instruction, uint32_t address,
-                 void *buf, uint32_t len)
+static int frame(uint32_t fmode, uint32_t ccr, uint32_t instruction, uint32_t address, uint8_t *buf, uint32_t len)
 {
-    uint8_t *p = buf;
     if (wait_sr(SR_BUSY, false) != 0) {
         return OSPI_ERR_TIMEOUT;
     }
     OSPI_CR = (OSPI_CR & ~CR_FMODE) | fmode;
-    OSPI_FCR = SR_TCF;
+    OSPI_FCR = SR_TCF; /* an ABORT sets it too */
     OSPI_DLR = len - 1u;
     OSPI_CCR = ccr | (len != 0u ? CCR_D1 : 0u);
-    OSPI_TCR = dummy | TCR_SSHIFT;
+    OSPI_TCR = TCR_SSHIFT;
     OSPI_IR = instruction;
     if (ccr & CCR_ADMODE) {
         OSPI_AR = address;
     }
     for (uint32_t i = 0; i < len; i++) {
         if (fmode == FMODE_WRITE) {
-            OSPI_DR8 = p[i];
+            OSPI_DR8 = buf[i];
         } else if (wait_sr(SR_FLEVEL, true) == 0) {
-            p[i] = OSPI_DR8;
+            buf[i] = OSPI_DR8;
         } else {
             return OSPI_ERR_TIMEOUT;
         }
@@ -159,25 +159,25 @@ static int frame(uint32_t fmode, uint32_t ccr, uint32_t dummy, uint32_t instruct
     return rc;
 }
 
-static int command(uint32_t instruction)
+/* WREN, then one program or erase frame, then poll the status register until WIP clears. */
+static int program_erase(uint32_t instruction, uint32_t at, const uint8_t *src, uint32_t len, uint32_t ms)
 {
-    return frame(FMODE_WRITE, CCR_I1, 0u, instruction, 0u, NULL, 0u);
-}
-
-/* Poll the status register until WIP clears. */
-static int wait_ready(uint32_t ms)
-{
+    int rc = frame(FMODE_WRITE, CCR_I1, CMD_WREN, 0u, NULL, 0u);
+    if (rc == 0) {
+        rc = frame(FMODE_WRITE, CCR_I1 | CCR_A1_32, instruction, at, (uint8_t *)(uintptr_t)src, len);
+    }
     uint32_t start = port_millis();
-    for (uint32_t n = 0;; n++) {
+    for (uint32_t n = 0; rc == 0; n++) {
         uint8_t status;
-        int rc = frame(FMODE_READ, CCR_I1, 0u, CMD_RDSR, 0u, &status, 1u);
+        rc = frame(FMODE_READ, CCR_I1, CMD_RDSR, 0u, &status, 1u);
         if (rc != 0 || (status & SR_WIP) == 0u) {
-            return rc;
+            break;
         }
         if (expired(start, ms, n, FRAMES_PER_MS)) {
-            return OSPI_ERR_TIMEOUT;
+            rc = OSPI_ERR_TIMEOUT;
         }
     }
+    return rc;
 }
 
 static void mm_on(void)
@@ -189,12 +189,7 @@ static void mm_on(void)
     OSPI_CR |= FMODE_MM;
 }
 
-static int mm_off(void)
-{
-    OSPI_CR |= CR_ABORT;
-    return wait_sr(SR_BUSY, false);
-}
-
+/* The window holds expect[0..len) (0xFF everywhere when expect is NULL). */
 static bool window_is(uint32_t addr, const uint8_t *expect, uint32_t len)
 {
     const volatile uint8_t *w = (const volatile uint8_t *)(uintptr_t)addr;
@@ -206,9 +201,10 @@ static bool window_is(uint32_t addr, const uint8_t *expect, uint32_t len)
     return true;
 }
 
-static bool in_range(uint32_t addr, uint32_t len)
+/* [addr, addr + len) ends inside the external flash (the port checked that addr lies in it). */
+static bool fits(uint32_t addr, uint32_t len)
 {
-    return ospi_contains(addr) && len <= SPB_EXT_FLASH_SIZE - (addr - SPB_EXT_FLASH_BASE);
+    return len <= SPB_EXT_FLASH_BASE + SPB_EXT_FLASH_SIZE - addr;
 }
 
 void ospi_init(void)
@@ -223,8 +219,11 @@ void ospi_init(void)
         if (port == 6u && pin >= 2u) {
             PWR_CR2 |= PWR_CR2_IOSV;
         }
-        stm32_gpio_af(base, pin, s_pins[i][2]);
-        GPIO_OSPEEDR(base) |= 3u << (2u * pin); /* very high speed */
+        /* push-pull, no pull (reset values); very high speed; alternate function */
+        GPIO_OSPEEDR(base) |= 3u << (2u * pin);
+        GPIO_AFR(base, pin / 8u) = (GPIO_AFR(base, pin / 8u) & ~(0xFu << (4u * (pin % 8u)))) |
+                                   ((uint32_t)s_pins[i][2] << (4u * (pin % 8u)));
+        GPIO_MODER(base) = (GPIO_MODER(base) & ~(3u << (2u * pin))) | (2u << (2u * pin));
     }
 
     OSPI_CR = 0u; /* the I/O manager is set up with the controllers disabled */
@@ -234,7 +233,7 @@ void ospi_init(void)
     OSPI_DCR2 = SPB_EXT_FLASH_CLOCK_DIV - 1u;
     OSPI_CR = CR_EN; /* FIFO threshold 1 byte */
 
-    static const uint32_t resets[][2] = {
+    static const uint16_t resets[][2] = {
 #if defined(SPB_EXT_FLASH_OCTAL_LINES)
         {CCR_I8_16 | CCR_IDTR, 0x6699u}, {CCR_I8_16 | CCR_IDTR, 0x9966u}, /* octal DTR */
         {CCR_I8_16, 0x6699u}, {CCR_I8_16, 0x9966u},                       /* octal STR */
@@ -242,21 +241,18 @@ void ospi_init(void)
         {CCR_I1, CMD_RSTEN}, {CCR_I1, CMD_RST},                             /* SPI */
     };
     for (uint32_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
-        if (frame(FMODE_WRITE, resets[i][0], 0u, resets[i][1], 0u, NULL, 0u) != 0) {
+        if (frame(FMODE_WRITE, resets[i][0], resets[i][1], 0u, NULL, 0u) != 0) {
             return;
         }
     }
     uint32_t start = port_millis();
     for (uint32_t n = 0;; n++) {
         uint8_t id[3];
-        if (frame(FMODE_READ, CCR_I1, 0u, CMD_RDID, 0u, id, 3u) != 0) {
+        if (frame(FMODE_READ, CCR_I1, CMD_RDID, 0u, id, 3u) != 0 || expired(start, MS_RESET, n, FRAMES_PER_MS)) {
             return;
         }
         if (((uint32_t)id[0] << 16 | (uint32_t)id[1] << 8 | id[2]) == SPB_EXT_FLASH_JEDEC_ID) {
             break;
-        }
-        if (expired(start, MS_RESET, n, FRAMES_PER_MS)) {
-            return;
         }
     }
     mm_on();
@@ -268,19 +264,11 @@ int ospi_erase(uint32_t addr)
     if (!s_ready) {
         return ERR_HW;
     }
-    if (!in_range(addr, SECTOR) || (addr - SPB_EXT_FLASH_BASE) % SECTOR != 0u) {
+    if ((addr - SPB_EXT_FLASH_BASE) % SECTOR != 0u) {
         return ERR_ALIGN;
     }
-    int rc = mm_off();
-    if (rc == 0) {
-        rc = command(CMD_WREN);
-    }
-    if (rc == 0) {
-        rc = frame(FMODE_WRITE, CCR_I1 | CCR_A1_32, 0u, CMD_SE4B, addr - SPB_EXT_FLASH_BASE, NULL, 0u);
-    }
-    if (rc == 0) {
-        rc = wait_ready(MS_ERASE);
-    }
+    OSPI_CR |= CR_ABORT; /* leave memory-mapped mode; frame() waits for BUSY to clear */
+    int rc = program_erase(CMD_SE4B, addr - SPB_EXT_FLASH_BASE, NULL, 0u, MS_ERASE);
     mm_on();
     if (rc == 0 && !window_is(addr, NULL, SECTOR)) {
         rc = ERR_VERIFY;
@@ -290,34 +278,27 @@ int ospi_erase(uint32_t addr)
 
 int ospi_write(uint32_t addr, const void *data, uint32_t len)
 {
+    const uint8_t *src = data;
     if (!s_ready) {
         return ERR_HW;
     }
-    if (!in_range(addr, len) || ospi_contains((uint32_t)(uintptr_t)data)) {
+    if (!fits(addr, len) || ospi_contains((uint32_t)(uintptr_t)data)) {
         return ERR_RANGE; /* the source must stay readable while memory-mapped mode is off */
     }
-    if ((addr - SPB_EXT_FLASH_BASE) % SPB_EXT_FLASH_WRITE_SIZE != 0u || len % SPB_EXT_FLASH_WRITE_SIZE != 0u) {
+    if ((addr | len) % SPB_EXT_FLASH_WRITE_SIZE != 0u) {
         return ERR_ALIGN;
     }
     if (!window_is(addr, NULL, len)) {
         return ERR_NOT_BLANK;
     }
-    const uint8_t *src = data;
-    uint32_t at = addr - SPB_EXT_FLASH_BASE;
-    int rc = mm_off();
-    for (uint32_t done = 0; rc == 0 && done < len;) {
-        uint32_t n = PAGE - (at + done) % PAGE; /* a page program wraps inside its page */
+    OSPI_CR |= CR_ABORT;
+    int rc = 0;
+    for (uint32_t done = 0, n; rc == 0 && done < len; done += n) {
+        n = PAGE - (addr + done) % PAGE; /* a page program wraps inside its page */
         if (n > len - done) {
             n = len - done;
         }
-        rc = command(CMD_WREN);
-        if (rc == 0) {
-            rc = frame(FMODE_WRITE, CCR_I1 | CCR_A1_32, 0u, CMD_PP4B, at + done, (void *)(uintptr_t)&src[done], n);
-        }
-        if (rc == 0) {
-            rc = wait_ready(MS_PROGRAM);
-        }
-        done += n;
+        rc = program_erase(CMD_PP4B, addr + done - SPB_EXT_FLASH_BASE, &src[done], n, MS_PROGRAM);
     }
     mm_on();
     if (rc == 0 && !window_is(addr, src, len)) {
@@ -331,18 +312,11 @@ int ospi_read(uint32_t addr, void *dst, uint32_t len)
     if (!s_ready) {
         return ERR_HW;
     }
-    if (!in_range(addr, len)) {
+    if (!fits(addr, len)) {
         return ERR_RANGE;
     }
     memcpy(dst, (const void *)(uintptr_t)addr, len);
     return 0;
-}
-
-void ospi_handover(void)
-{
-    if (s_ready && (OSPI_CR & CR_FMODE) != FMODE_MM) {
-        mm_on();
-    }
 }
 
 #elif defined(SPB_EXT_FLASH_KIND_OSPI)

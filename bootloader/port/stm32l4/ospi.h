@@ -25,18 +25,16 @@ static inline bool ospi_contains(uint32_t addr)
     return addr >= SPB_EXT_FLASH_BASE && addr - SPB_EXT_FLASH_BASE < SPB_EXT_FLASH_SIZE;
 }
 
-/* One 4 KiB sector, then verified erased. */
+/* One 4 KiB sector (addr inside the flash, the port checks that), then verified erased. */
 int ospi_erase(uint32_t addr);
 
 /* Into erased cells (else -3), split at 256-byte pages, then verified. data must not lie in the window
  * (-1): memory-mapped mode is off while the pages are programmed. */
 int ospi_write(uint32_t addr, const void *data, uint32_t len);
 
-/* A memcpy from the memory-mapped window. */
+/* A memcpy from the memory-mapped window. Memory-mapped mode is on whenever none of these runs, so the
+ * hand-over to the application needs nothing: MultiSegment code executes from the window. */
 int ospi_read(uint32_t addr, void *dst, uint32_t len);
-
-/* Hand-over to the application: memory-mapped mode stays on (MultiSegment code runs from it). */
-void ospi_handover(void);
 
 #endif
 

@@ -420,8 +420,5 @@ void port_jump_to_app(uint32_t vector_table)
     UART_RST_REG |= UART_BIT;
     UART_RST_REG &= ~UART_BIT;
     UART_EN_REG &= ~UART_BIT;
-#if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
-    ospi_handover(); /* memory-mapped mode stays on: MultiSegment code runs from the window */
-#endif
     cm_jump(vector_table);
 }
