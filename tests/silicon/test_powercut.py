@@ -21,7 +21,7 @@ from .harness.power import MODES
 from .powercut import Images, boot_and_check, cut_state, record_boot, record_download, sfb_for, sfbp_for, tiny
 from .support import V1, V2, firmware
 
-BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ")
+BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
 counted: dict = {}
 
 

@@ -97,7 +97,7 @@ class Machine:
         self._callbacks: list = []
         self._hooks: dict = {}
         self._ecc_dirty = True
-        self._tb_dirty: Optional[list] = None
+        self._tb_dirty: dict = {}
         self._block_sizes: dict = {}
         self._map_memory()
         for p in [self.core, *self.soc.peripherals]:
@@ -173,6 +173,11 @@ class Machine:
             del self.events[:1000]
 
     def request_stop(self) -> None:
+        """Stop at the next opportunity. Called inside a memory access callback (an MMIO model, a flash
+        store), Unicorn abandons that access and executes it again when the run resumes, so models that
+        stop the run make such accesses idempotent: the reasons they stop are final (a power cut, a
+        reset request) or repeat harmlessly (an idle status poll, a bus error on a locked register).
+        ECC errors use a step instead (_ecc_read)."""
         self._stop = True
         self.uc.emu_stop()
 
@@ -197,11 +202,11 @@ class Machine:
         self.console.append(byte)
 
     def flash_changed(self, address: int, length: int) -> None:
-        if self._tb_dirty is None:
-            self._tb_dirty = [address, address + length]
-        else:
-            self._tb_dirty[0] = min(self._tb_dirty[0], address)
-            self._tb_dirty[1] = max(self._tb_dirty[1], address + length)
+        """Code translated from [address, address + length) is stale: dropped before the next slice.
+        Ranges are merged per 1 MiB region only, so internal and external flash stay apart."""
+        region = address >> 20
+        lo, hi = self._tb_dirty.get(region, (address, address + length))
+        self._tb_dirty[region] = (min(lo, address), max(hi, address + length))
 
     def _poison_changed(self) -> None:
         self._ecc_dirty = True
@@ -311,7 +316,7 @@ class Machine:
         self.app_entry = None
         self._arm_app_hook()
         self._ecc_dirty = True
-        self._tb_dirty = None
+        self._tb_dirty = {}
 
     # -- hooks ------------------------------------------------------------------------------------------------
     def _arm_app_hook(self) -> None:
@@ -435,6 +440,7 @@ class Machine:
         stalled = 0
         if self.count_instructions:
             block_hook = self.uc.hook_add(UC_HOOK_BLOCK, self._block)
+            self.uc.ctl_flush_tb()  # blocks translated before the hook existed would not be counted
         try:
             while True:
                 if self.core.lockup:
@@ -445,10 +451,10 @@ class Machine:
                     return self._result("lockup", start, resets, str(exc))
                 if self._ecc_dirty:
                     self._arm_ecc_hook()
-                if self._tb_dirty is not None:
-                    lo, hi = self._tb_dirty
-                    self._tb_dirty = None
-                    self.uc.ctl_remove_cache(lo, hi)
+                if self._tb_dirty:
+                    for lo, hi in self._tb_dirty.values():
+                        self.uc.ctl_remove_cache(lo, hi)
+                    self._tb_dirty = {}
                 nxt = self.core.next_systick(self.cycles)
                 limit = SLICE if nxt is None else max(1, min(SLICE, nxt - self.cycles))
                 self._stop = False
@@ -525,7 +531,7 @@ class Machine:
         errno = exc.errno
         pending, self._pending.unmapped = self._pending.unmapped, None
         where = f"{pending[1]:#010x}" if pending else "?"
-        if errno in (U.UC_ERR_READ_UNMAPPED, U.UC_ERR_WRITE_UNMAPPED):
+        if errno in (U.UC_ERR_READ_UNMAPPED, U.UC_ERR_WRITE_UNMAPPED, U.UC_ERR_READ_PROT, U.UC_ERR_WRITE_PROT):
             self.core.fault(BUSFAULT, cortexm.CFSR_PRECISERR, address=pending[1] if pending else None,
                             why=f"bus error: data access to unmapped {where}")
         elif errno in (U.UC_ERR_FETCH_UNMAPPED, U.UC_ERR_FETCH_PROT):

@@ -573,6 +573,8 @@ class OspiFlash:
             raise ValueError(f"{board.name}: external_flash.base {ext.base:#x} is not the {ext.instance} "
                              f"window {self.ospi.window_base:#x}")
         self.ospi.clock_enabled = rcc.gate(ext.instance)
+        rcc.reset_targets["OCTOSPIM"] = self.ospim
+        rcc.reset_targets[ext.instance] = self.ospi
 
     def attach(self, machine) -> None:
         self.machine = machine

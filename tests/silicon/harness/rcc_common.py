@@ -65,6 +65,7 @@ class RccBase(Registers):
         self.pwr = pwr
         self.flash = flash
         self.sws = 0
+        self.reset_targets: dict = {}  # peripheral name -> model reset by its RCC reset bit
         super().__init__(base, 0x400)
 
     def reset(self) -> None:
@@ -77,6 +78,12 @@ class RccBase(Registers):
     def gate(self, peripheral: str):
         reg, bit = self.gates[peripheral]
         return lambda: bool(self.regs[reg] >> bit & 1)
+
+    def reset_bit(self, peripheral: str) -> tuple:
+        """(register, bit) of a peripheral's reset: on every family here the xxxRSTR register mirrors
+        its xxxENR register bit for bit (RM0394 6.4, RM0090 6.3, RM0367 7.3)."""
+        reg, bit = self.gates[peripheral]
+        return reg.replace("ENR", "RSTR"), bit
 
     # -- register behaviour ------------------------------------------------------------------------------
     def value(self, name: str) -> int:
@@ -92,6 +99,12 @@ class RccBase(Registers):
         return v
 
     def on_write(self, name: str, old: int, new: int, written: int) -> None:
+        if "RSTR" in name:
+            for peripheral, target in self.reset_targets.items():
+                reg, bit = self.reset_bit(peripheral)
+                if reg == name and (new >> bit & 1) and not (old >> bit & 1):
+                    target.reset()  # held in reset while the bit is set; registers at reset values
+            return
         if name == self.cr_name:
             for osc in self.oscillators:
                 if (old ^ new) >> osc.on_bit & 1 and not new >> osc.on_bit & 1 and self.source_in_use(osc):

@@ -104,6 +104,7 @@ class RccL4(RccBase):
         0x90: ("BDCR", 0x00000000, 0x0301BBFF),
         0x94: ("CSR", 0x0C000600, 0x00800F19),
         0x98: ("CRRCR", 0x00000000, 0x00000001),
+        0x9C: ("CCIPR2", 0x00000000, 0x001FFFFF),  # L4+ (OSPISEL, DSI, ...); reserved on L4
     }
     gates = {
         **{f"GPIO{chr(65 + i)}": ("AHB2ENR", i) for i in range(9)},

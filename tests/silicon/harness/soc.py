@@ -119,18 +119,21 @@ def build(board) -> Soc:
     else:
         raise ValueError(f"no silicon model for family {family}")
     pwr.clock_enabled = rcc.gate("PWR")
+    rcc.reset_targets["PWR"] = pwr
 
     gpios = {}
     for letter in part.gpio_ports:
         index = ord(letter) - 65
         gpio = Gpio(family, index, GPIO_BASE[family] + 0x400 * index)
         gpio.clock_enabled = rcc.gate(f"GPIO{letter}")
+        rcc.reset_targets[f"GPIO{letter}"] = gpio
         gpios[letter] = gpio
 
     u = board.uart
     uart_cls = UsartV1 if family == "stm32f4" else UsartV2
     uart = uart_cls(UART_BASES[family][u.instance], u.instance, u.kind)
     uart.clock_enabled = rcc.gate(u.instance)
+    rcc.reset_targets[u.instance] = uart
     uart.board_baud = u.baud
     for direction, pin_name, af in (("TX", u.tx_pin, u.tx_af), ("RX", u.rx_pin, u.rx_af)):
         wanted = f"{u.instance}_{direction}"

@@ -69,6 +69,7 @@ class _Line(Peripheral):
         if not self.txe:
             self.violation(f"data register written while TXE is clear: byte {byte:#04x} overwrote the previous one")
         self.txe = False
+        self.idle_polls = 0  # a status poll between two transmitted bytes is not an idle wait
         self._check_baud()
         if self.tx_pin is not None:
             gpio, pin, af = self.tx_pin
