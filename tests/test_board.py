@@ -69,6 +69,13 @@ MULTISEG = {
                        "kind": "ospi", "chip": "MX25LM51245G"},
 }
 
+OSPI = copy.deepcopy(MULTISEG)
+OSPI["external_flash"].update({
+    "instance": "OCTOSPI1", "port": 2, "clock_divider": 2,
+    "pins": {"clk": {"pin": "PI6", "af": 5}, "ncs": {"pin": "PG12", "af": 5}, "io0": {"pin": "PI11", "af": 5},
+             "io1": {"pin": "PI10", "af": 5}, "io2": {"pin": "PI9", "af": 5}, "io3": {"pin": "PH8", "af": 5}},
+})
+
 
 def write_board(tmp_path, data, name=None):
     name = name or data.get("name", "TEST-BOARD")
@@ -435,6 +442,16 @@ BAD = [
     ("hse-hz-with-msi", BASE, {"clock.hse_hz": 8_000_000}, "clock.hse_hz", r"only allowed with source = \"HSE\""),
     ("bank2", BASE, {"flash.bank2_base": 0x08040400}, "flash.bank2_base", r"start of a sector"),
     ("bad-name", BASE, {"name": "my board"}, "name", r"not a valid board name"),
+    ("mcu-family", BASE, {"mcu": "STM32F429ZIT6"}, "mcu", r"not a stm32l4 part"),
+    ("mcu-bad", BASE, {"mcu": "L452 RE"}, "mcu", r"not a part number"),
+    ("ospi-window", OSPI, {"external_flash.instance": "OCTOSPI2"}, "external_flash.base",
+     r"not the memory-mapped window of OCTOSPI2"),
+    ("ospi-pins-missing", OSPI, {"external_flash.pins": DELETE}, "external_flash.pins", r"missing"),
+    ("ospi-pin-missing", OSPI, {"external_flash.pins.clk": DELETE}, "external_flash.pins.clk", r"missing"),
+    ("ospi-port", OSPI, {"external_flash.port": 3}, "external_flash.port", r"out of range"),
+    ("ospi-kind", OSPI, {"external_flash.kind": "qspi"}, "external_flash.instance", r'only with kind = "ospi"'),
+    ("ospi-pin-af", OSPI, {"external_flash.pins.ncs": {"pin": "PG12", "af": 16}}, "external_flash.pins.ncs.af",
+     r"out of range"),
 ]
 
 
