@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates the precomputed table of p256.c: the odd multiples G, 3G, 5G, ..., (2^(w-1) - 1)G of the
-P-256 base point in affine coordinates, as little-endian 32-bit limbs, for wNAF widths w up to MAX_W; the
-entries a narrower window does not use are behind `#if G_W >= w`. test_crypto_differential.py checks
+P-256 base point in affine coordinates, in the Montgomery domain of p256.c's field arithmetic (each
+coordinate times 2^256 mod p), as little-endian 32-bit limbs, for wNAF widths w up to MAX_W; the entries
+a narrower window does not use are behind `#if G_W >= w`. test_crypto_differential.py checks
 that the table in p256.c is exactly this output, so edit the script, not the table, and paste:
 
     python3 tests/crypto/p256_table.py
@@ -36,6 +37,7 @@ def odd_multiples(count: int):
 
 
 def limbs(v: int) -> str:
+    v = v * 2**256 % P  # Montgomery form
     return ", ".join(f"0x{(v >> (32 * i)) & 0xFFFFFFFF:08x}u" for i in range(8))
 
 

@@ -82,11 +82,19 @@ def lib():
     return _load()
 
 
-# p256.c multiplies with four 16x16 products on Cortex-M0+ (no 32x32->64 instruction); SPB_P256_MUL16
-# selects that path on the host too, so every ECDSA test runs against both multipliers.
+# p256.c multiplies with four 16x16 products on Cortex-M0+ (no 32x32->64 instruction), with Karatsuba on
+# top, 16-bit carry lanes and a wider G table; SPB_P256_MUL16 selects that code on the host too, so every
+# ECDSA test runs against both builds.
 @pytest.fixture(scope="module", params=["umull", "mul16"])
 def p256lib(request):
     return _load(("SPB_P256_MUL16",) if request.param == "mul16" else ())
+
+
+# sha256.c has an unrolled compress() (Cortex-M3/M4, the host) and a rolled one that Cortex-M0+ builds use
+# (smaller); SPB_SHA256_SMALL selects the rolled one on the host. Every SHA-256 test runs against both.
+@pytest.fixture(scope="module", params=["unrolled", "small"])
+def shalib(request):
+    return _load(("SPB_SHA256_SMALL",) if request.param == "small" else ())
 
 
 # ---------------------------------------------------------------------------------------------- SHA-256
@@ -109,15 +117,18 @@ def c_sha256(lib, msg: bytes) -> bytes:
     return out.raw
 
 
-def test_sha256_known_answers(lib):
+def test_sha256_known_answers(shalib):
     # FIPS 180-4 examples (NIST CSRC): "abc" and the 448-bit two-block message.
-    assert c_sha256(lib, b"abc").hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert c_sha256(lib, b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex() == (
+    assert c_sha256(shalib, b"abc").hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert c_sha256(shalib, b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex() == (
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    assert c_sha256(lib, b"").hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert c_sha256(shalib, b"").hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    # One million "a" (FIPS 180-2 example 3): 15,625 blocks through the streaming path.
+    assert c_sha256(shalib, b"a" * 1_000_000).hex() == (
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
 
 
-def test_sha256_random_messages(lib):
+def test_sha256_random_messages(shalib):
     rng = random.Random(SEED)
     # Every length up to 130 (covers the 55/56/63/64 padding boundaries twice), lengths around each block
     # boundary up to ~3000, then random lengths: 4000 messages in all.
@@ -126,19 +137,19 @@ def test_sha256_random_messages(lib):
     for i, length in enumerate(lengths):
         msg = rng.randbytes(length)
         want = hashlib.sha256(msg).digest()
-        assert c_sha256(lib, msg) == want, f"seed={SEED:#x} case={i} len={length} msg={msg.hex()}"
+        assert c_sha256(shalib, msg) == want, f"seed={SEED:#x} case={i} len={length} msg={msg.hex()}"
         # The same message streamed with random split points, including empty updates.
         cuts = sorted(rng.randrange(0, length + 1) for _ in range(rng.randrange(0, 6)))
-        assert c_sha256_streamed(lib, msg, cuts) == want, (
+        assert c_sha256_streamed(shalib, msg, cuts) == want, (
             f"seed={SEED:#x} case={i} len={length} cuts={cuts} msg={msg.hex()}")
 
 
-def test_sha256_many_small_updates(lib):
+def test_sha256_many_small_updates(shalib):
     rng = random.Random(SEED + 1)
     msg = rng.randbytes(1000)
     # One byte at a time, then in 63-byte pieces: every position in the block buffer is an update start.
-    assert c_sha256_streamed(lib, msg, range(1, 1000)) == hashlib.sha256(msg).digest()
-    assert c_sha256_streamed(lib, msg, range(63, 1000, 63)) == hashlib.sha256(msg).digest()
+    assert c_sha256_streamed(shalib, msg, range(1, 1000)) == hashlib.sha256(msg).digest()
+    assert c_sha256_streamed(shalib, msg, range(63, 1000, 63)) == hashlib.sha256(msg).digest()
 
 
 # ---------------------------------------------------------------------------------------------- AES-128
@@ -518,6 +529,105 @@ def test_ecdsa_sum_at_infinity_rejected(p256lib):
         sig = i2b(r) + i2b(s)
         assert not ref_verify(pk, digest, sig)
         assert not c_verify(p256lib, pk, digest, sig), f"seed={SEED + 10:#x} case={case}"
+
+
+def _forge(d: int, u1: int, u2: int):
+    """(pk, digest, sig) of a signature by Q = d G for which verification computes exactly these u1 and
+    u2 (u2 != 0): R = u1 G + u2 Q, r = x(R) mod n, s = r / u2, e = u1 s. None if R is the point at
+    infinity or r = 0."""
+    q = _ec_mul(d, G)
+    big_r = _ec_add(_ec_mul(u1, G) if u1 else None, _ec_mul(u2, q))
+    if big_r is None or big_r[0] % N == 0:
+        return None
+    r = big_r[0] % N
+    s = r * pow(u2, -1, N) % N
+    return i2b(q[0]) + i2b(q[1]), i2b(u1 * s % N), i2b(r) + i2b(s)
+
+
+def _forged_cases():
+    """Signatures built to drive the interleaved wNAF loop through its exceptional paths."""
+    rng = random.Random(SEED + 13)
+    k = rng.randrange(1, N)
+    cases = [
+        # Q = G, u1 = u2: both digit streams are equal, so the first addition of a Q digit meets the
+        # same point just added for G (the doubling case of the mixed addition), and again later.
+        ("Q=G u1=u2", 1, k, k),
+        ("Q=G u1=u2 small", 1, 3, 3),
+        ("Q=G u1=2u2", 1, 2 * k % N, k),
+        # Q = -G with u1 = u2 + delta: u1 G + u2 Q = delta G, the running sum is the point at infinity
+        # for as long as the top digits agree, then becomes delta's multiples of G.
+        ("Q=-G u1=u2+1", N - 1, (k + 1) % N, k),
+        ("Q=-G u1=u2+2^100", N - 1, (k + 2**100) % N, k),
+        ("Q=-G u1=u2+2^200", N - 1, (k + 2**200) % N, k),
+        # Q = -G and u1 = u2: the sum itself is the point at infinity (rejected).
+        ("Q=-G u1=u2", N - 1, k, k),
+        # u1 = 0 (e == 0 mod n): only Q digits.
+        ("u1=0", rng.randrange(2, N), 0, k),
+        ("u1=0 Q=G", 1, 0, k),
+        # u1 = n - 1 and u2 = n - 1: the longest scalars, top digits at bit 256.
+        ("u1=u2=n-1", rng.randrange(2, N), N - 1, N - 1),
+        ("u1=1 u2=1", rng.randrange(2, N), 1, 1),
+        # Q a small multiple of G: Q's table collides with G's entries (Q = 3G, 5G, ...).
+        ("Q=3G", 3, k, (k * 7) % N),
+        ("Q=7G u1=7u2", 7, 7 * k % N, k),
+        ("Q=2G u1=2u2", 2, 2 * k % N, k),
+    ]
+    return cases
+
+
+@pytest.mark.parametrize("case", _forged_cases(), ids=lambda c: c[0])
+def test_ecdsa_forged_exceptional_paths(p256lib, case):
+    name, d, u1, u2 = case
+    forged = _forge(d, u1, u2)
+    if forged is None:
+        # R is the point at infinity: any (r, s) must be rejected; build r, s from u2 with r = 1.
+        q = _ec_mul(d, G)
+        r = 1
+        s = r * pow(u2, -1, N) % N
+        pk, digest, sig = i2b(q[0]) + i2b(q[1]), i2b(u1 * s % N), i2b(r) + i2b(s)
+        assert not ref_verify(pk, digest, sig), name
+        assert not c_verify(p256lib, pk, digest, sig), name
+        return
+    pk, digest, sig = forged
+    where = f"{name}: pk={pk.hex()} digest={digest.hex()} sig={sig.hex()}"
+    assert ref_verify(pk, digest, sig), where
+    assert c_verify(p256lib, pk, digest, sig), where
+    assert not c_verify(p256lib, pk, digest, flip(sig, 255)), where  # s +- 1
+    assert not c_verify(p256lib, pk, flip(digest, 0), sig), where
+
+
+def test_ecdsa_digest_at_least_n(p256lib):
+    """Digests e >= n are used as e - n (one subtraction; e < 2^256 < 2n): valid signatures over e and
+    over e + n verify alike, for random e in [n, 2^256)."""
+    rng = random.Random(SEED + 14)
+    for case in range(40):
+        priv = ec.derive_private_key(rng.randrange(1, N), CURVE)
+        pk = pubkey_bytes(priv)
+        e = rng.randrange(0, 2**256 - N)
+        sig = sign(priv, i2b(e))
+        where = f"seed={SEED + 14:#x} case={case} e={e:#x}"
+        assert ref_verify(pk, i2b(e + N), sig), where
+        assert c_verify(p256lib, pk, i2b(e), sig) and c_verify(p256lib, pk, i2b(e + N), sig), where
+
+
+def test_ecdsa_g_table_matches_generator():
+    """The const table of odd multiples of G in p256.c is exactly what tests/crypto/p256_table.py prints."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("p256_table", Path(__file__).with_name("p256_table.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    text = (CRYPTO / "p256.c").read_text()
+    start = text.index("static const aff_point G_TABLE[G_ENTRIES] = {\n") + len("static const aff_point G_TABLE[G_ENTRIES] = {\n")
+    end = text.index("};\n", start)
+    assert text[start:end] == gen.table_c()
+    # And the generator itself: entry k is (2k + 1) G, times 2^256 mod p (the Montgomery domain).
+    rinv = pow(2**256, -1, P)
+    for k, (x, y) in enumerate(gen.odd_multiples(1 << (gen.MAX_W - 2))):
+        assert (x, y) == _ec_mul(2 * k + 1, G)
+        assert (y * y - x * x * x + 3 * x - B) % P == 0
+    nums = [int(v, 16) for v in re.findall(r"0x([0-9a-f]{8})u", text[start:end])]
+    x0 = sum(nums[i] << (32 * i) for i in range(8)) * rinv % P
+    assert x0 == G[0]
 
 
 def test_ecdsa_host_speed(p256lib, record_property):

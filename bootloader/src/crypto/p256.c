@@ -1,25 +1,25 @@
 /* ECDSA P-256 verification (FIPS 186-4 section 6.4, curve parameters from D.1.2.3).
  *
  * Variable time throughout, on purpose: the public key, the digest and the signature are all public, so
- * early exits, data-dependent branches and secret-free table indices leak nothing. Do not reuse any of
- * this for signing or key agreement.
+ * early exits, data-dependent branches and table indices leak nothing secret. Do not reuse any of this
+ * for signing or key agreement.
  *
- * Design (speed on Cortex-M0+/M3/M4 in little flash and stack):
- * - Field elements mod p: 8 x 32-bit little-endian limbs, always fully reduced (canonical, < p).
- *   A product is a schoolbook 8x8 limb multiplication (squaring: 36 limb products instead of 64) and
- *   the fast reduction for p = 2^256 - 2^224 + 2^192 + 2^96 - 1 (FIPS 186-4 D.2.3, Solinas): with the
- *   512-bit product written as words c15..c0, it is congruent to s1 + 2s2 + 2s3 + s4 + s5 - d1 - d2 - d3
- *   - d4, nine 256-bit numbers made of those words (see fe_reduce), summed column by column.
- * - Limb products: one UMAAL on Cortex-M4 (UMULL + adds on M3), four 16x16 MULS on Cortex-M0+, which
- *   has no 32x32->64 multiply (see mac); SPB_P256_MUL16 selects the M0+ path for host testing.
- * - Scalars mod n: u1 = e/s and u2 = r/s from one binary extended-Euclid division (mod_div) and two
- *   Montgomery multiplications. mod_div also inverts once mod p (below).
+ * Design (instructions per verify on Cortex-M0+/M3/M4, in little flash and stack; bench/README.md):
+ * - Field elements mod p: 8 x 32-bit little-endian limbs, always fully reduced (canonical, < p), in the
+ *   Montgomery domain (a stands for a 2^256 mod p). A product is a schoolbook 8x8-limb multiplication
+ *   (a squaring needs 36 limb products instead of 64) and a Montgomery reduction that needs no
+ *   multiplications because p = 2^256 - 2^224 + 2^192 + 2^96 - 1 is -1 mod 2^32 (fe_reduce).
+ * - Limb products (mac32): UMULL/UMLAL on Cortex-M3/M4; on Cortex-M0+, which has no 32x32->64 multiply,
+ *   four 16x16 MULS, and one level of Karatsuba. SPB_P256_MUL16 selects the M0+ code on the host.
+ * - Scalars mod n: w = 2^256 / s by Kaliski's almost Montgomery inverse (a binary GCD, mod_inv), then
+ *   u1 = e/s and u2 = r/s by two Montgomery multiplications with w. mod_inv also inverts once mod p.
  * - u1*G + u2*Q by interleaved width-w NAF: 256 doublings in Jacobian coordinates with a = -3 (4M + 4S)
- *   and, on average, 256/(G_W + 1) + 256/(Q_W + 1) mixed additions (Jacobian + affine, 8M + 3S). The odd
- *   multiples G, 3G, ..., 31G are a const table in flash; Q, 3Q, 5Q, 7Q are computed on the stack and
- *   made affine together with one inversion mod p (Montgomery's trick).
- * - The final x-coordinate check is r * Z^2 == X (mod p), needing no inversion; for r + n too when
- *   r + n < p.
+ *   and on average 256/(G_W + 1) + 256/(Q_W + 1) mixed additions (Jacobian + affine, 8M + 3S). The odd
+ *   multiples G, 3G, 5G, ... are a const table in flash; Q, 3Q, 5Q, 7Q are computed on the stack and made
+ *   affine together, with one inversion (Montgomery's trick).
+ * - The final check is r * Z^2 == X (mod p), which needs no inversion; for r + n too when r + n < p.
+ *
+ * Everything the code reads is written first (no uninitialised stack, for valgrind and for safety).
  */
 #include "p256.h"
 
@@ -34,15 +34,27 @@ typedef struct {
 } aff_point;
 
 typedef struct {
-    fe x, y, z; /* Jacobian: (X/Z^2, Y/Z^3); Z == 0 is the point at infinity */
+    fe x, y, z; /* Jacobian: the affine point is (X/Z^2, Y/Z^3); Z == 0 is the point at infinity */
 } jac_point;
 
-/* wNAF widths. The G table holds 2^(G_W - 2) affine points (64 bytes each) in flash; Q's table holds
- * 2^(Q_W - 2) on the stack. G_W = 6 with a 1 KiB table; 5 would halve it for about 2 % more time. */
+#if defined(__ARM_ARCH_6M__) || defined(SPB_P256_MUL16)
+#define P256_M0 1 /* Thumb-1: no 32x32->64 multiply, and GCC handles 64-bit values poorly */
+#else
+#define P256_M0 0
+#endif
+
+/* wNAF widths. The G table holds 2^(G_W - 2) affine points (64 bytes each) in flash. Each step of G_W
+ * doubles the table and saves about a sixth of the additions with G: G_W = 4 (256 bytes) is the default
+ * on Cortex-M3/M4, whose verify has time to spare but whose boards have the fullest bootloaders; G_W = 6
+ * (1 KiB) on Cortex-M0+, where a mixed addition costs 35 k instructions (G_W = 4 would cost about 0.4 M
+ * instructions more per verify). Q's table of 2^(Q_W - 2) points is on the stack. */
 #ifndef SPB_P256_G_WINDOW
-#define SPB_P256_G_WINDOW 6
+#define SPB_P256_G_WINDOW (P256_M0 ? 6 : 4)
 #endif
 #define G_W SPB_P256_G_WINDOW
+#if G_W < 3 || G_W > 7
+#error "SPB_P256_G_WINDOW must be 3..7"
+#endif
 #define Q_W 4
 #define G_ENTRIES (1 << (G_W - 2))
 #define Q_ENTRIES (1 << (Q_W - 2))
@@ -59,91 +71,96 @@ static const fe P = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0x00000000u,
                      0x00000000u, 0x00000000u, 0x00000001u, 0xffffffffu};
 static const fe N = {0xfc632551u, 0xf3b9cac2u, 0xa7179e84u, 0xbce6faadu,
                      0xffffffffu, 0xffffffffu, 0x00000000u, 0xffffffffu};
-static const fe R_MOD_N = {0x039cdaafu, 0x0c46353du, 0x58e8617bu, 0x43190552u, /* 2^256 mod n */
-                           0x00000000u, 0x00000000u, 0xffffffffu, 0x00000000u};
+#define P0INV 0x00000001u /* -p^-1 mod 2^32 (p == -1 mod 2^32) */
 #define N0INV 0xee00bc4fu /* -n^-1 mod 2^32 */
 static const fe ONE = {1};
-static const fe CURVE_B = {0x27d2604bu, 0x3bce3c3eu, 0xcc53b0f6u, 0x651d06b0u,
-                           0x769886bcu, 0xb3ebbd55u, 0xaa3a93e7u, 0x5ac635d8u};
+/* Field constants in the Montgomery domain (times 2^256 mod p; see fe_reduce). */
+static const fe R2 = {0x00000003u, 0x00000000u, 0xffffffffu, 0xfffffffbu, /* 2^512 mod p: to enter */
+                      0xfffffffeu, 0xffffffffu, 0xfffffffdu, 0x00000004u};
+static const fe ONE_M = {0x00000001u, 0x00000000u, 0x00000000u, 0xffffffffu, /* 1 */
+                         0xffffffffu, 0xffffffffu, 0xfffffffeu, 0x00000000u};
+static const uint32_t ZERO[NLIMBS + 1] = {0};
+static const fe CURVE_B = {0x29c4bddfu, 0xd89cdf62u, 0x78843090u, 0xacf005cdu, /* b */
+                           0xf7212ed6u, 0xe5a220abu, 0x04874834u, 0xdc30061du};
 
-/* (2k + 1) G for k = 0 .. G_ENTRIES - 1, affine. Generated by tests/crypto/p256_table.py, which the
- * differential tests compare with this text. */
+/* (2k + 1) G for k = 0 .. G_ENTRIES - 1, affine, Montgomery form. Generated by tests/crypto/p256_table.py,
+ * which the differential tests compare with this text. */
 static const aff_point G_TABLE[G_ENTRIES] = {
-    {{0xd898c296u, 0xf4a13945u, 0x2deb33a0u, 0x77037d81u, 0x63a440f2u, 0xf8bce6e5u, 0xe12c4247u, 0x6b17d1f2u},  /* 1G */
-     {0x37bf51f5u, 0xcbb64068u, 0x6b315eceu, 0x2bce3357u, 0x7c0f9e16u, 0x8ee7eb4au, 0xfe1a7f9bu, 0x4fe342e2u}},
-    {{0xc6e7fd6cu, 0xfb41661bu, 0xefada985u, 0xe6c6b721u, 0x1d4bf165u, 0xc8f7ef95u, 0xa6330a44u, 0x5ecbe4d1u},  /* 3G */
-     {0xa27d5032u, 0x9a79b127u, 0x384fb83du, 0xd82ab036u, 0x1a64a2ecu, 0x374b06ceu, 0x4998ff7eu, 0x8734640cu}},
+    {{0x18a9143cu, 0x79e730d4u, 0x5fedb601u, 0x75ba95fcu, 0x77622510u, 0x79fb732bu, 0xa53755c6u, 0x18905f76u},  /* 1G */
+     {0xce95560au, 0xddf25357u, 0xba19e45cu, 0x8b4ab8e4u, 0xdd21f325u, 0xd2e88688u, 0x25885d85u, 0x8571ff18u}},
+    {{0x4eebc127u, 0xffac3f90u, 0x087d81fbu, 0xb027f84au, 0x87cbbc98u, 0x66ad77ddu, 0xb6ff747eu, 0x26936a3fu},  /* 3G */
+     {0xc983a7ebu, 0xb04c5c1fu, 0x0861fe1au, 0x583e47adu, 0x1a2ee98eu, 0x78820831u, 0xe587cc07u, 0xd5f06a29u}},
 #if G_W >= 4
-    {{0xc3d033edu, 0x21554a0du, 0x1f5be524u, 0xef8c82fdu, 0x08668fdfu, 0xd784c856u, 0x515140d2u, 0x51590b7au},  /* 5G */
-     {0xfda16da4u, 0xd1d0bb44u, 0xd4d80888u, 0x0d012f00u, 0xbf8a7926u, 0x8ae1bf36u, 0x904a727du, 0xe0c17da8u}},
-    {{0x3187b2a3u, 0x30062870u, 0xa80fef5bu, 0x7ef9f8b8u, 0x7c01fb60u, 0x25bb3066u, 0xa0bf7b46u, 0x8e533b6fu},  /* 7G */
-     {0xc1f400b4u, 0xc55e1a86u, 0xcb041b21u, 0x53c73633u, 0xa6f59000u, 0x6d069f83u, 0xe0331836u, 0x73eb1dbdu}},
+    {{0xc45c61f5u, 0xbe1b8aaeu, 0x94b9537du, 0x90ec649au, 0xd076c20cu, 0x941cb5aau, 0x890523c8u, 0xc9079605u},  /* 5G */
+     {0xe7ba4f10u, 0xeb309b4au, 0xe5eb882bu, 0x73c568efu, 0x7e7a1f68u, 0x3540a987u, 0x2dd1e916u, 0x73a076bbu}},
+    {{0xa0173b4fu, 0x0746354eu, 0xd23c00f7u, 0x2bd20213u, 0x0c23bb08u, 0xf43eaab5u, 0xc3123e03u, 0x13ba5119u},  /* 7G */
+     {0x3f5b9d4du, 0x2847d030u, 0x5da67bddu, 0x6742f2f2u, 0x77c94195u, 0xef933bdcu, 0x6e240867u, 0xeaedd915u}},
 #endif
 #if G_W >= 5
-    {{0x90949ee0u, 0xd79e8a4bu, 0x2c6df8b3u, 0x9e0acb8cu, 0x1d71f872u, 0x878938d5u, 0xfedf0b71u, 0xea68d7b6u},  /* 9G */
-     {0x4dd048fau, 0xe85a224au, 0xa4de823fu, 0x4d714feau, 0x4a8ea0c8u, 0x87014a96u, 0x72c9fce7u, 0x2a2744c9u}},
-    {{0x74bc21d1u, 0x433391d3u, 0x255048bfu, 0x16742ed0u, 0xb0c21cdau, 0x0638379du, 0x883b4c59u, 0x3ed113b7u},  /* 11G */
-     {0xe82a3740u, 0xe2f8eefcu, 0x5e9889dau, 0x090d04dau, 0xa4f4c68au, 0x24c843afu, 0xccc4c8a2u, 0x9099209au}},
-    {{0x46072c01u, 0x98e15d9du, 0x65ead58au, 0x792e284bu, 0xd85ee2fcu, 0x61805df2u, 0xe0ac495au, 0x177c837au},  /* 13G */
-     {0xefc7bfd8u, 0x9c43bbe2u, 0xa1fb4df3u, 0x26ee14c3u, 0xb40f4e72u, 0xa24091adu, 0x4ebea558u, 0x63bb58cdu}},
-    {{0xe59b9d5fu, 0x63668c63u, 0xde3a0ef1u, 0xae03af92u, 0x99888265u, 0xadfb3789u, 0x971abae7u, 0xf0454dc6u},  /* 15G */
-     {0x0d034f36u, 0x47e59cdeu, 0x75b5fa3fu, 0x2a3b21ceu, 0x1f9643e6u, 0x4e6594e5u, 0x592e2d1fu, 0xb5b93ee3u}},
+    {{0x264e20e8u, 0x75c96e8fu, 0x59a7a841u, 0xabe6bfedu, 0x44c8eb00u, 0x2cc09c04u, 0xf0c4e16bu, 0xe05b3080u},  /* 9G */
+     {0xa45f3314u, 0x1eb7777au, 0xce5d45e3u, 0x56af7bedu, 0x88b12f1au, 0x2b6e019au, 0xfd835f9bu, 0x086659cdu}},
+    {{0x6245e404u, 0xea7d260au, 0x6e7fdfe0u, 0x9de40795u, 0x8dac1ab5u, 0x1ff3a415u, 0x649c9073u, 0x3e7090f1u},  /* 11G */
+     {0x2b944e88u, 0x1a768561u, 0xe57f61c8u, 0x250f939eu, 0x1ead643du, 0x0c0daa89u, 0xe125b88eu, 0x68930023u}},
+    {{0x4b2ed709u, 0xccc42563u, 0x856fd30du, 0x0e356769u, 0x559e9811u, 0xbcbcd43fu, 0x5395b759u, 0x738477acu},  /* 13G */
+     {0xc00ee17fu, 0x35752b90u, 0x742ed2e3u, 0x68748390u, 0xbd1f5bc1u, 0x7cd06422u, 0xc9e7b797u, 0xfbc08769u}},
+    {{0xbc60055bu, 0x72bcd8b7u, 0x56e27e4bu, 0x03cc23eeu, 0xe4819370u, 0xee337424u, 0x0ad3da09u, 0xe2aa0e43u},  /* 15G */
+     {0x6383c45du, 0x40b8524fu, 0x42a41b25u, 0xd7663554u, 0x778a4797u, 0x64efa6deu, 0x7079adf4u, 0x2042170au}},
 #endif
 #if G_W >= 6
-    {{0x4738a73eu, 0xba1abce3u, 0xf0d64af8u, 0x5fa68678u, 0x6f75301au, 0x9c0984b6u, 0xc0f1cc3au, 0x47776904u},  /* 17G */
-     {0x71f1fcdcu, 0x32f787ffu, 0x28d5733fu, 0x81b28044u, 0x77648e83u, 0x62318565u, 0xb5b95728u, 0xaa005ee6u}},
-    {{0xab03ed83u, 0xc1fc7b74u, 0x57884895u, 0x782c4522u, 0x7108c507u, 0xce39b7c1u, 0x102c0c25u, 0xcb6d2861u},  /* 19G */
-     {0x2bcecdaau, 0xe3915075u, 0x30fa3e03u, 0xa496716eu, 0x0d6d6ce4u, 0x5c35e710u, 0x24d9ef51u, 0x58d7614bu}},
-    {{0x67399e83u, 0xfd76364eu, 0xf42b1523u, 0x3a582139u, 0xb473bca5u, 0x2e4ac86eu, 0x86637c7bu, 0x3250fcf6u},  /* 21G */
-     {0x71d48c09u, 0x15de24a0u, 0x3b566a82u, 0x897cd3c3u, 0x1d7eb88cu, 0x97b3090du, 0x667d3593u, 0x42e7c342u}},
-    {{0x45ca7896u, 0x672e5730u, 0xdf64a4feu, 0x3c0bc0a5u, 0xd4583fa6u, 0xd28a3e39u, 0x9c2640d7u, 0x0e91c723u},  /* 23G */
-     {0x3140ad55u, 0x13804654u, 0x75e7a5aeu, 0x7e688335u, 0xb8e0bd6du, 0x1a22733bu, 0x550dba22u, 0x5df65c3bu}},
-    {{0xf200d687u, 0x84a4dc45u, 0xb76f1b24u, 0x41652fc5u, 0x8c07fa84u, 0x85f4f52du, 0x4b0c0bb6u, 0x3a67e255u},  /* 25G */
-     {0x02f79324u, 0xa9ed16b3u, 0x35a7618au, 0x8c188af7u, 0x163afb0du, 0x26daf267u, 0x2f1fcf43u, 0x27d0f187u}},
-    {{0x3b0883d1u, 0xf2e20117u, 0x683e54abu, 0x576355bdu, 0x4611f378u, 0xdeba2facu, 0x19d80d51u, 0x184ffa58u},  /* 27G */
-     {0x60906e6fu, 0x20d242c2u, 0x63f04916u, 0x45bdecccu, 0x26cb9995u, 0xa4c6d908u, 0x6688f359u, 0xc0a66e27u}},
-    {{0x1c784defu, 0xdedd693du, 0x88b58a41u, 0xfd8cd1c6u, 0x90853b8cu, 0xa7c36da0u, 0xfa195b07u, 0xd6d33adeu},  /* 29G */
-     {0x93d1bca6u, 0x550c1245u, 0x4b95ededu, 0x09a166abu, 0x558a5dcbu, 0x3f78245fu, 0xee195d7eu, 0x84aaba16u}},
-    {{0xa1b45b8bu, 0x3e3f9aa0u, 0x52a95b3eu, 0xfac9db7du, 0xa7ae9aa0u, 0xa85da026u, 0x2dc7e05du, 0x301d9e50u},  /* 31G */
-     {0xa17ee267u, 0xd58db6aeu, 0x6887ca61u, 0x298d9ae4u, 0x6b017d72u, 0xe0d23c02u, 0xb3061223u, 0x6551b6f6u}},
+    {{0xd53c5c9du, 0x97091dcbu, 0xac0a177bu, 0xf17624b6u, 0x2cfe2dffu, 0xb0f13975u, 0x6c7a574eu, 0xc1a35c0au},  /* 17G */
+     {0x93e79987u, 0x227d3146u, 0xe89cb80eu, 0x0575bf30u, 0x0d1883bbu, 0x2f4e247fu, 0x3274c3d0u, 0xebd51226u}},
+    {{0xa5659ae8u, 0xfea912bau, 0x25e1a16eu, 0x68363abau, 0x752c41acu, 0xb8842277u, 0x2897c3fcu, 0xfe545c28u},  /* 19G */
+     {0xdc4c696bu, 0x2d36e9e7u, 0xfba977c5u, 0x5806244au, 0xe39508c1u, 0x85665e9bu, 0x6d12597bu, 0xf720ee25u}},
+    {{0xc135b208u, 0x562e4cecu, 0x4783f47du, 0x74e1b265u, 0x5a3f3b30u, 0x6d2a506cu, 0xc16762fcu, 0xecead9f4u},  /* 21G */
+     {0xe286e5b9u, 0xf29dd4b2u, 0x83bb3c61u, 0x1b0fadc0u, 0x7fac29a4u, 0x7a75023eu, 0xc9477fa3u, 0xc086d5f1u}},
+    {{0x2de45068u, 0xf4f87653u, 0x9e2e1f6eu, 0x37c7a7e8u, 0xa3584069u, 0xd0825fa2u, 0x1727bf42u, 0xaf2cea7cu},  /* 23G */
+     {0x9e4785a9u, 0x0360a4fbu, 0x27299f4au, 0xe5fda49cu, 0x71ac2f71u, 0x48068e13u, 0x9077666fu, 0x83d0687bu}},
+    {{0xd837879fu, 0xa4a319acu, 0xed6b67b0u, 0x6fc1b49eu, 0x32f1f3afu, 0xe3959933u, 0x65432a2eu, 0x966742ebu},  /* 25G */
+     {0xb4966228u, 0x4b8dc9feu, 0x43f43950u, 0x96cc6312u, 0xc9b731eeu, 0x12068859u, 0x56f79968u, 0x7b948dc3u}},
+    {{0x97e2feb4u, 0x042c2af4u, 0xaebf7313u, 0xd36a42d7u, 0x084ffdd7u, 0x49d2c9ebu, 0x2ef7c76au, 0x9f8aa54bu},  /* 27G */
+     {0x09895e70u, 0x9200b7bau, 0xddb7fb58u, 0x3bd0c66fu, 0x78eb4cbbu, 0x2d97d108u, 0xd84bde31u, 0x2d431068u}},
+    {{0xcb66e132u, 0x5e5db46au, 0x0d925880u, 0xf1be963au, 0x0317b9e2u, 0x944a7027u, 0x48603d48u, 0xe266f959u},  /* 29G */
+     {0x5c208899u, 0x98db6673u, 0xa2fb18a3u, 0x90472447u, 0x777c619fu, 0x8a966939u, 0x2a3be21bu, 0x3798142au}},
+    {{0x6755ff89u, 0xe2f73c69u, 0x473017e6u, 0xdd3cf7e7u, 0x3cf7600du, 0x8ef5689du, 0xb1fc87b4u, 0x948dc4f8u},  /* 31G */
+     {0x4ea53299u, 0xd9e9fe81u, 0x98eb6028u, 0x2d921ca2u, 0x0c9803fcu, 0xfaecedfdu, 0x4d7b4745u, 0xf38ae891u}},
 #endif
 #if G_W >= 7
-    {{0xcb2cd793u, 0x65c100f3u, 0x3aa872fdu, 0xa03b0a53u, 0x89d9d34eu, 0xfa9aa25bu, 0xfcd81356u, 0x9807d699u},  /* 33G */
-     {0x79634af4u, 0x2f6bf924u, 0x6c587853u, 0xffe630b9u, 0x1d091b2fu, 0x86a01a4du, 0xcab11bf2u, 0xc2a59cdcu}},
-    {{0x33bb291au, 0xa12d3890u, 0x92af9700u, 0x94e8e1feu, 0x326c48cau, 0x8ffa3ad7u, 0x9ed27d16u, 0xd58d4a58u},  /* 35G */
-     {0xf586b9d5u, 0xa5b0c9c6u, 0x3b034979u, 0x67271c16u, 0x2dc7fef6u, 0x76ea9263u, 0x02726b85u, 0xd45514d1u}},
-    {{0x502b3348u, 0x73a92894u, 0x246bfd44u, 0xe0d21379u, 0x11a826aau, 0xd6b09786u, 0x6ddb817du, 0x419a6a64u},  /* 37G */
-     {0xb09214b2u, 0xdb1d6c81u, 0xf3dee1e2u, 0x13c6d072u, 0x954c2fd5u, 0x545c9fb1u, 0x1102f584u, 0x332544cfu}},
-    {{0xfb2776c4u, 0xa0c199ddu, 0xd2d138d4u, 0x547b942du, 0xa179046eu, 0x42014976u, 0xc3996d4du, 0x22a682f7u},  /* 39G */
-     {0xcbaa285du, 0x5347f649u, 0x0265b068u, 0x979dcc31u, 0x5a54356cu, 0xb918c983u, 0x102223eeu, 0x4f4606b0u}},
-    {{0x995d2fa2u, 0x3a7de694u, 0xd4175a59u, 0x6067c5c3u, 0xe6cfe8aau, 0x1cf258d2u, 0x40dee065u, 0x67a6bec2u},  /* 41G */
-     {0x441feed5u, 0x49c24ce1u, 0x209aca6cu, 0x1542c7eeu, 0x464d4499u, 0x6c249b49u, 0x22d13158u, 0xde692b70u}},
-    {{0x9b82d28du, 0x7544dc12u, 0xd009b30fu, 0x8f4bc4c6u, 0x1d8f4b49u, 0xd0423086u, 0x6f1ff104u, 0x986ae250u},  /* 43G */
-     {0x1bb07e97u, 0x25110c44u, 0x9c189f25u, 0xd86fc628u, 0x7d3c7b61u, 0xe328a4d9u, 0xa6460e0au, 0x003cccc0u}},
-    {{0xfae0ba03u, 0x79c78080u, 0xdd29d6d9u, 0x0f5f609eu, 0xdff0672eu, 0x3ecd0f5du, 0x70bde99bu, 0xa891d066u},  /* 45G */
-     {0x166934aeu, 0xefc3edc8u, 0xfeb0f2ccu, 0x1c6b38f0u, 0x033c1ce7u, 0x419a88c4u, 0x2cbfa1c1u, 0xb596cd92u}},
-    {{0x7b1c0d7cu, 0x51d68922u, 0x3e19066du, 0xdd5b3158u, 0x83071bbcu, 0x595361eau, 0x48958708u, 0x42c315ccu},  /* 47G */
-     {0xb2f9b1b9u, 0xd6c4a72bu, 0xeb87f164u, 0x74f1a1e1u, 0xbb7a7990u, 0x2914d1dfu, 0x571b9585u, 0x649a61ceu}},
-    {{0xa5674455u, 0x7d228ce6u, 0x758fd4fdu, 0x28fb7ea9u, 0x866e6c05u, 0xbb22b146u, 0x98068875u, 0xf785b0e0u},  /* 49G */
-     {0x10d62408u, 0xe7bc490cu, 0x5f3aa60au, 0x4b04b6fdu, 0x0d9f5b41u, 0xe15c767fu, 0x6080da6eu, 0x73fdb0bfu}},
-    {{0x018e22b1u, 0x044360f0u, 0xe81008ffu, 0x95f7eb56u, 0x3c1d68bcu, 0xaadee686u, 0x4d9de43eu, 0x672c4a51u},  /* 51G */
-     {0x91f37104u, 0x99353991u, 0x9704d941u, 0x13624658u, 0xace203f7u, 0x611de5a4u, 0x96a25bfeu, 0x548c7e91u}},
-    {{0x7449d036u, 0xf126ec9fu, 0x8de9b983u, 0x982b1ca7u, 0x54b88039u, 0x5a478022u, 0xc9d95245u, 0x6f01bd49u},  /* 53G */
-     {0x989e17dbu, 0x360233ddu, 0xc3749b08u, 0xa78551bfu, 0x608776ceu, 0x11a0f21au, 0xf1d5deabu, 0x1562080fu}},
-    {{0xdf6e60a0u, 0xdec1dff7u, 0x62c1eadau, 0xc2a595b7u, 0xfe7fea2cu, 0x7571a109u, 0xa068c926u, 0x079dba7bu},  /* 55G */
-     {0xb4824deau, 0xfb0da5aeu, 0x5751a397u, 0x83eb2df3u, 0x2a9588abu, 0x1d223f9du, 0x43d4d181u, 0xdc1e19b7u}},
-    {{0xd0f56077u, 0x8abd97b1u, 0x2d6c6bd8u, 0x289d406eu, 0xea907f86u, 0x126d45a8u, 0xbb4d2865u, 0xc116e30eu},  /* 57G */
-     {0xa410c206u, 0x313fd7fdu, 0x9e59c8c5u, 0x7d5bd5e8u, 0xb13b8765u, 0xb8b16d9bu, 0xc35b30c2u, 0xe9478823u}},
-    {{0x0faa4b45u, 0xa2b6ea0eu, 0x9e8dc8ecu, 0xe5094111u, 0xfca9bdf7u, 0x765b2784u, 0xfe0c6437u, 0x665f1a6fu},  /* 59G */
-     {0x2b7f4ccfu, 0x6e25a660u, 0x81e215bcu, 0x7dede5bfu, 0xf7eac37fu, 0x6e8cca29u, 0x9ffd18c2u, 0x490e2ca4u}},
-    {{0x0d32af0eu, 0x5939ac38u, 0x8b724fd5u, 0x3e7910a0u, 0x8d990001u, 0x2d3a6b3du, 0xedd3da9au, 0x059ccb19u},  /* 61G */
-     {0x97fe91d1u, 0x928e1e3cu, 0x3956cecdu, 0x1621f7a3u, 0x9345638eu, 0xda65281bu, 0xcad49159u, 0xbb6ad7ecu}},
-    {{0x5d8bdac1u, 0x32a29082u, 0x01a7cd38u, 0xdf53c8afu, 0x8acc7d8fu, 0x2a1f28a0u, 0x5bf5dc80u, 0x6a9501d8u},  /* 63G */
-     {0x5f1ef1a3u, 0x30aff53du, 0x697a6f35u, 0xf8461b5cu, 0x4a3c56a3u, 0x81c6c6e4u, 0x93473743u, 0xca640ad1u}},
+    {{0x0f664534u, 0x87151456u, 0x4b68f103u, 0x85ceae7cu, 0x65578ab9u, 0xac09c4aeu, 0xf044b10cu, 0x33ec6868u},  /* 33G */
+     {0x3a8ec1f1u, 0x6ac4832bu, 0x5847d5efu, 0x5509d128u, 0x763f1574u, 0xf909604fu, 0xc32f63c4u, 0xb16c4303u}},
+    {{0xdec67ef5u, 0xfd16847fu, 0x233e76b7u, 0x742ee464u, 0xefc2b4c8u, 0x0b8e4134u, 0x42a3e521u, 0xca640b86u},  /* 35G */
+     {0x8ceb6aa9u, 0x653a0190u, 0x547852d5u, 0x313c300cu, 0x6b237af7u, 0x24e4ab12u, 0x8bb47af8u, 0x2ba90162u}},
+    {{0x8cce08b5u, 0x00467bc5u, 0x7f178d55u, 0xb636458cu, 0xa677d806u, 0xc5748baeu, 0xdfa394ebu, 0x2763a387u},  /* 37G */
+     {0x7d3cebb6u, 0xa12b448au, 0x6f20d850u, 0xe7adda3eu, 0x1558462cu, 0xf63ebce5u, 0x620088a8u, 0x58b36143u}},
+    {{0xa059c142u, 0xa9d89488u, 0xff0b9346u, 0x6f5ae714u, 0x16fb3664u, 0x068f237du, 0x363186acu, 0x5853e4c4u},  /* 39G */
+     {0x63c52f98u, 0xe2d87d23u, 0x81828876u, 0x2ec4a766u, 0xe14e7b1cu, 0x47b864fau, 0x69192408u, 0x0c0bc0e5u}},
+    {{0x2ed22e91u, 0x624d6049u, 0x6f072822u, 0x6fdfe0b5u, 0x39ce2271u, 0xeeca1115u, 0xdb01614fu, 0x98100a4fu},  /* 41G */
+     {0xa35c628fu, 0xb6b0daa2u, 0xc87e9a47u, 0xb6f94d2eu, 0x1d57d9ceu, 0xc6773259u, 0x03884a7bu, 0xf70bfeecu}},
+    {{0x248a7d06u, 0x4ff23ffdu, 0x878873fau, 0x80c5bfb4u, 0x05745981u, 0xb7d9ad90u, 0x3db01994u, 0x179c85dbu},  /* 43G */
+     {0x61a6966cu, 0xba41b062u, 0xeadce5a8u, 0x4d82d052u, 0xa5e6a318u, 0x9e91cd3bu, 0x95b2dda0u, 0x47795f4fu}},
+    {{0xd5cd79bfu, 0x1ee426ccu, 0x946c6e18u, 0x0032940bu, 0x57477f58u, 0x1b1e8ae0u, 0x6d823278u, 0xe94f7d34u},  /* 45G */
+     {0x782ba21au, 0xc747cb96u, 0xf72b33a5u, 0xc5254469u, 0xc7f80c81u, 0x772ef6deu, 0x2cd9e6b5u, 0xd73acbfeu}},
+    {{0xcaa76097u, 0x283c7513u, 0x36c83906u, 0x0a624fa9u, 0x715af2c7u, 0x6b20afecu, 0xeba78bfdu, 0x4b969974u},  /* 47G */
+     {0xd921d60eu, 0x220755ccu, 0x7baeca13u, 0x9b944e10u, 0x5ded93d4u, 0x04819d51u, 0x6dddfd27u, 0x9bbff86eu}},
+    {{0x1ff6acd3u, 0x21950b42u, 0x53dc6909u, 0xffe70484u, 0x28766127u, 0xff4cd0b2u, 0x4fb7db2bu, 0xabdbe608u},  /* 49G */
+     {0x5e1109e8u, 0x837c9228u, 0xf4645b5au, 0x26147d27u, 0xf7818ed8u, 0x4d78f592u, 0xf247fa36u, 0xd394077eu}},
+    {{0x3b3f64c9u, 0x508cec1cu, 0x1e5edf3fu, 0xe20bc0bau, 0x2f4318d4u, 0xda1deb85u, 0x5c3fa443u, 0xd20ebe0du},  /* 51G */
+     {0x73241ea3u, 0x370b4ea7u, 0x5e1a5f65u, 0x61f1511cu, 0x82681c62u, 0x99a5e23du, 0xa2f54c2du, 0xd731e383u}},
+    {{0x546c4d8du, 0x97359638u, 0x92f24679u, 0x5f9c3fc4u, 0xa8c8acd9u, 0x912e8bedu, 0x306634b0u, 0xec3a318du},  /* 53G */
+     {0xc31cb264u, 0x80167f41u, 0x522113f2u, 0x3db82f6fu, 0xdcafe197u, 0xb155bcd2u, 0x43465283u, 0xfba1da59u}},
+    {{0xe7305683u, 0x258bbbf9u, 0x07ef5be6u, 0x31eea5bfu, 0x46c814c1u, 0x0deb0e4au, 0xa7b730ddu, 0x5cee8449u},  /* 55G */
+     {0xa0182bdeu, 0xeab495c5u, 0x9e27a6b4u, 0xee759f87u, 0x80e518cau, 0xc2cf6a68u, 0xf14cf3f4u, 0x25e8013fu}},
+    {{0x7acaca28u, 0x3ec832e7u, 0xc7385b29u, 0x1bfeea57u, 0xfd1eaf38u, 0x068212e3u, 0x6acf8cccu, 0xc1329830u},  /* 57G */
+     {0x2aac9e59u, 0xb909f2dbu, 0xb661782au, 0x5748060du, 0xc79b7a01u, 0xc5ab2632u, 0x00017626u, 0xda44c6c6u}},
+    {{0x5c46aa8eu, 0x69d44ed6u, 0xa8d063d1u, 0x2100d5d3u, 0xa2d17c36u, 0xcb9727eau, 0x8add53b7u, 0x4c2bab1bu},  /* 59G */
+     {0x15426704u, 0xa084e90cu, 0xa837ebeau, 0x778afcd3u, 0x7ce477f8u, 0x6651f701u, 0x46fb7a8bu, 0xa0624998u}},
+    {{0x7f4c04ccu, 0x3667eb1au, 0xa9404f84u, 0x59556621u, 0x7eceb50au, 0x71cdf653u, 0x9b8335fau, 0x994a44a6u},  /* 61G */
+     {0xdbeb9b69u, 0xd7faf819u, 0xeed4350du, 0x473c5680u, 0xda44bba2u, 0xb6658466u, 0x872bdbf3u, 0x0d1bc780u}},
+    {{0x9ff91fe5u, 0xb8d3d931u, 0xf0518eedu, 0x039c4800u, 0x9182cb26u, 0x95c37632u, 0x82fc568du, 0x0763a434u},  /* 63G */
+     {0x383e76bau, 0x707c04d5u, 0x824e8197u, 0xac98b930u, 0x91230de0u, 0x92bf7c8fu, 0x40959b70u, 0x90876a01u}},
 #endif
 };
 
-/* ---- multi-precision helpers ---- */
+/* ---- multi-precision helpers (n limbs, little-endian) ---- */
 
 static int is_zero(const fe a)
 {
@@ -154,57 +171,99 @@ static int is_zero(const fe a)
     return acc == 0;
 }
 
-static int is_one(const fe a)
+static int cmp_n(const uint32_t *a, const uint32_t *b, unsigned n)
 {
-    uint32_t acc = a[0] ^ 1u;
-    unsigned i;
-    for (i = 1; i < NLIMBS; i++)
-        acc |= a[i];
-    return acc == 0;
-}
-
-static int cmp(const fe a, const fe b)
-{
-    unsigned i = NLIMBS;
-    while (i-- > 0) {
-        if (a[i] != b[i])
-            return a[i] > b[i] ? 1 : -1;
+    while (n-- > 0) {
+        if (a[n] != b[n])
+            return a[n] > b[n] ? 1 : -1;
     }
     return 0;
 }
 
-static uint32_t add(fe r, const fe a, const fe b)
+/* r = a + b, returning the carry. On Thumb-1 the carries are 32-bit compares (GCC spills 64-bit
+ * temporaries to the stack there); elsewhere a 64-bit accumulator (ADDS/ADC). */
+static uint32_t add_n(uint32_t *r, const uint32_t *a, const uint32_t *b, unsigned n)
 {
-    uint64_t c = 0;
     unsigned i;
-    for (i = 0; i < NLIMBS; i++) {
+#if P256_M0
+    uint32_t c = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t x = a[i] + c, y = b[i];
+        c = x < c;
+        x += y;
+        c += x < y;
+        r[i] = x;
+    }
+    return c;
+#else
+    uint64_t c = 0;
+    for (i = 0; i < n; i++) {
         c += (uint64_t)a[i] + b[i];
         r[i] = (uint32_t)c;
         c >>= 32;
     }
     return (uint32_t)c;
+#endif
 }
 
-static uint32_t sub(fe r, const fe a, const fe b)
+/* r = a - b, returning the borrow (0 or 1). The 64-bit version relies on >> of a negative int64_t being
+ * arithmetic, as in GCC, Clang and every ARM compiler (so does fe_reduce). */
+static uint32_t sub_n(uint32_t *r, const uint32_t *a, const uint32_t *b, unsigned n)
 {
-    uint32_t borrow = 0;
     unsigned i;
-    for (i = 0; i < NLIMBS; i++) {
-        uint32_t ai = a[i], bi = b[i];
-        r[i] = ai - bi - borrow;
-        borrow = (ai < bi) | ((ai == bi) & borrow);
+#if P256_M0
+    uint32_t borrow = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t x = a[i], y = b[i], d = x - y;
+        uint32_t below = x < y;
+        r[i] = d - borrow;
+        borrow = below | (d < borrow);
     }
     return borrow;
+#else
+    int64_t c = 0;
+    for (i = 0; i < n; i++) {
+        c += (int64_t)a[i] - b[i];
+        r[i] = (uint32_t)c;
+        c >>= 32;
+    }
+    return (uint32_t)c & 1u;
+#endif
 }
 
-/* a >>= 1, shifting `top` (0 or 1) in at bit 255. */
-static void shr1(fe a, uint32_t top)
+#define cmp(a, b) cmp_n((a), (b), NLIMBS)
+#define add(r, a, b) add_n((r), (a), (b), NLIMBS)
+#define sub(r, a, b) sub_n((r), (a), (b), NLIMBS)
+
+/* a >>= sh (n limbs, 1 <= sh <= 31). */
+static void shr_n(uint32_t *a, unsigned n, unsigned sh)
 {
     unsigned i;
-    for (i = 0; i < NLIMBS - 1; i++)
-        a[i] = (a[i] >> 1) | (a[i + 1] << 31);
-    a[NLIMBS - 1] = (a[NLIMBS - 1] >> 1) | (top << 31);
+    for (i = 0; i + 1 < n; i++)
+        a[i] = (a[i] >> sh) | (a[i + 1] << (32 - sh));
+    a[n - 1] >>= sh;
 }
+
+/* a <<= sh (n limbs, 1 <= sh <= 31); returns the bits shifted out. */
+static uint32_t shl_n(uint32_t *a, unsigned n, unsigned sh)
+{
+    uint32_t out = a[n - 1] >> (32 - sh);
+    unsigned i;
+    for (i = n - 1; i > 0; i--)
+        a[i] = (a[i] << sh) | (a[i - 1] >> (32 - sh));
+    a[0] <<= sh;
+    return out;
+}
+
+/* Not inlined: GCC would expand every fixed-size memcpy of 32 or 64 bytes into register block moves. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void copy_n(uint32_t *r, const uint32_t *a, unsigned n)
+{
+    memcpy(r, a, n * sizeof *r);
+}
+#define fe_copy(r, a) copy_n((r), (a), NLIMBS)
 
 static void load_be(fe r, const uint8_t *b)
 {
@@ -215,7 +274,7 @@ static void load_be(fe r, const uint8_t *b)
     }
 }
 
-/* ---- modular add/sub for any modulus m (operands < m, results < m) ---- */
+/* ---- modular add and halving for an odd modulus m (operands < m, results < m) ---- */
 
 static void mod_add(fe r, const fe a, const fe b, const fe m)
 {
@@ -223,199 +282,229 @@ static void mod_add(fe r, const fe a, const fe b, const fe m)
         sub(r, r, m);
 }
 
-static void mod_sub(fe r, const fe a, const fe b, const fe m)
-{
-    if (sub(r, a, b))
-        add(r, r, m);
-}
-
-/* x = x / 2 mod m (m odd). */
+/* x = x / 2 mod m: (x + m) / 2 for odd x. */
 static void mod_half(fe x, const fe m)
 {
     uint32_t top = 0;
     if (x[0] & 1u)
         top = add(x, x, m);
-    shr1(x, top);
-}
-
-/* r = b / a mod m for an odd prime m, 0 < a < m, b < m: binary extended Euclid (Guide to Elliptic Curve
- * Cryptography, Hankerson/Menezes/Vanstone, algorithm 2.22 with x1 starting at b instead of 1). The
- * invariants x1 * a == b * u and x2 * a == b * v (mod m) hold throughout, and gcd(u, v) = 1 is kept, so
- * u or v reaches 1. Returns nonzero for a == 0 (no inverse; the loop would not end). */
-static int mod_div(fe r, const fe b, const fe a, const fe m)
-{
-    fe u, v, x1, x2;
-
-    if (is_zero(a))
-        return 1;
-    memcpy(u, a, sizeof u);
-    memcpy(v, m, sizeof v);
-    memcpy(x1, b, sizeof x1);
-    memset(x2, 0, sizeof x2);
-    while (!is_one(u) && !is_one(v)) {
-        while (!(u[0] & 1u)) {
-            shr1(u, 0);
-            mod_half(x1, m);
-        }
-        while (!(v[0] & 1u)) {
-            shr1(v, 0);
-            mod_half(x2, m);
-        }
-        if (cmp(u, v) >= 0) {
-            sub(u, u, v);
-            mod_sub(x1, x1, x2, m);
-        } else {
-            sub(v, v, u);
-            mod_sub(x2, x2, x1, m);
-        }
-    }
-    memcpy(r, is_one(u) ? x1 : x2, sizeof(fe));
-    return 0;
+    shr_n(x, NLIMBS, 1);
+    x[NLIMBS - 1] |= top << 31;
 }
 
 /* ---- limb products ---- */
 
-/* a * b + t + c as a 64-bit value; it cannot overflow ((2^32-1)^2 + 2 (2^32-1) = 2^64 - 1). Cortex-M4
- * does it in one UMAAL. Cortex-M0+ has only MULS (32x32->32) and GCC would call libgcc's 64x64
- * __aeabi_lmul, so there it is four 16x16 products, added in as 64-bit values (ADDS/ADCS). */
-static ALWAYS_INLINE uint64_t mac(uint32_t a, uint32_t b, uint32_t t, uint32_t c)
+/* a * b + t + c (which cannot overflow 64 bits: (2^32-1)^2 + 2 (2^32-1) = 2^64 - 1): the low word is
+ * returned, the high word stored in *hi. Cortex-M0+ has only MULS (32x32->32) and GCC would call libgcc's
+ * 64x64 __aeabi_lmul, so there it is four 16x16 products, summed in 16-bit lanes together with t and c:
+ * no carry has to be detected, and nothing needs more than 32 bits (lo < 3 * 2^16, mid < 6 * 2^16). */
+static ALWAYS_INLINE uint32_t mac32(uint32_t a, uint32_t b, uint32_t t, uint32_t c, uint32_t *hi)
 {
-#if defined(__ARM_ARCH_6M__) || defined(SPB_P256_MUL16)
+#if P256_M0
     uint32_t al = a & 0xffffu, ah = a >> 16, bl = b & 0xffffu, bh = b >> 16;
-    uint64_t r = ((uint64_t)(ah * bh) << 32 | (al * bl)) + t + c;
-    r += (uint64_t)(al * bh) << 16;
-    r += (uint64_t)(ah * bl) << 16;
-    return r;
+    uint32_t p0 = al * bl, m1 = al * bh, m2 = ah * bl, lo, mid;
+    lo = (p0 & 0xffffu) + (t & 0xffffu) + (c & 0xffffu);
+    mid = (p0 >> 16) + (m1 & 0xffffu) + (m2 & 0xffffu) + (t >> 16) + (c >> 16) + (lo >> 16);
+    *hi = ah * bh + (m1 >> 16) + (m2 >> 16) + (mid >> 16);
+    return (lo & 0xffffu) | (mid << 16);
 #else
-    return (uint64_t)a * b + t + c;
+    uint64_t x = (uint64_t)a * b + t + c;
+    *hi = (uint32_t)(x >> 32);
+    return (uint32_t)x;
 #endif
 }
 
-/* t = a * b (512 bits). Operand scanning: one row of 8 products per limb of b. */
-static void mul_256(uint32_t t[2 * NLIMBS], const fe a, const fe b)
+/* out[j] = in[j] + a[j] * b (j < n) as an n-limb number; returns the carry-out limb. out may equal in. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint32_t mac_row(uint32_t *out, const uint32_t *in, const uint32_t *a, unsigned n, uint32_t b)
+{
+    uint32_t c = 0;
+    unsigned j;
+    for (j = 0; j < n; j++)
+        out[j] = mac32(a[j], b, in[j], c, &c);
+    return c;
+}
+
+/* t = a * b (2n limbs) for n-limb a, b, n even. Operand scanning, two rows (limbs b[i], b[i+1]) per
+ * pass over a: each a[j] is loaded once for two products, and u carries word i+j+1 from one step to the
+ * next in a register. */
+static void mul_n(uint32_t *t, const uint32_t *a, const uint32_t *b, unsigned n)
 {
     unsigned i, j;
 
-    memset(t, 0, NLIMBS * sizeof t[0]);
-    for (i = 0; i < NLIMBS; i++) {
-        uint32_t c = 0, bi = b[i];
-        for (j = 0; j < NLIMBS; j++) {
-            uint64_t x = mac(a[j], bi, t[i + j], c);
-            t[i + j] = (uint32_t)x;
-            c = (uint32_t)(x >> 32);
+    for (i = 0; i < n; i += 2) {
+        uint32_t b0 = b[i], b1 = b[i + 1], c0 = 0, c1 = 0, *ti = t + i, u;
+        const uint32_t *src = i ? ti : ZERO; /* the words this pass adds to: none yet in the first */
+        ti[n] = 0;                            /* the one word the previous pass did not write */
+        u = src[0];
+        for (j = 0; j < n; j++) {
+            uint32_t x = a[j];
+            ti[j] = mac32(x, b0, u, c0, &c0);
+            u = mac32(x, b1, src[j + 1], c1, &c1);
         }
-        t[i + NLIMBS] = c;
+        ti[n] = u + c0;
+        ti[n + 1] = c1 + (ti[n] < c0);
     }
 }
 
-/* t = a^2 (512 bits): the 28 products a[i] a[j], i < j, doubled, plus the 8 squares. */
-static void sqr_256(uint32_t t[2 * NLIMBS], const fe a)
+#if P256_M0
+/* t = a * b (512 bits) by one level of Karatsuba: with a = a0 + a1 2^128 and b likewise,
+ * a b = z0 + (m - z0 - z2) 2^128 + z2 2^256 for z0 = a0 b0, z2 = a1 b1, m = (a0 + a1)(b0 + b1): 48 limb
+ * products instead of 64, which pays on Cortex-M0+ where one costs about 45 instructions (not on M3/M4,
+ * where it costs about 8 and the extra additions would not). */
+static void mul_256(uint32_t t[2 * NLIMBS], const fe a, const fe b)
 {
-    unsigned i, j;
-    uint32_t c;
+    uint32_t sa[NLIMBS / 2], sb[NLIMBS / 2], m[NLIMBS + 1], ca, cb, c;
+    unsigned i;
 
-    memset(t, 0, 2 * NLIMBS * sizeof t[0]);
-    for (i = 0; i < NLIMBS - 1; i++) {
-        uint32_t ai = a[i];
-        c = 0;
-        for (j = i + 1; j < NLIMBS; j++) {
-            uint64_t x = mac(a[j], ai, t[i + j], c);
-            t[i + j] = (uint32_t)x;
-            c = (uint32_t)(x >> 32);
-        }
-        t[i + NLIMBS] = c;
-    }
-    c = 0;
-    for (i = 0; i < 2 * NLIMBS; i++) {
-        uint32_t v = t[i];
-        t[i] = (v << 1) | c;
-        c = v >> 31;
-    }
+    mul_n(t, a, b, NLIMBS / 2);
+    mul_n(t + NLIMBS, a + NLIMBS / 2, b + NLIMBS / 2, NLIMBS / 2);
+    ca = add_n(sa, a, a + NLIMBS / 2, NLIMBS / 2);
+    cb = add_n(sb, b, b + NLIMBS / 2, NLIMBS / 2);
+    mul_n(m, sa, sb, NLIMBS / 2);
+    /* (sa + ca 2^128)(sb + cb 2^128) = sa sb + (ca sb + cb sa) 2^128 + ca cb 2^256; m < 2^258. */
+    m[NLIMBS] = ca & cb;
+    if (ca)
+        m[NLIMBS] += add_n(m + NLIMBS / 2, m + NLIMBS / 2, sb, NLIMBS / 2);
+    if (cb)
+        m[NLIMBS] += add_n(m + NLIMBS / 2, m + NLIMBS / 2, sa, NLIMBS / 2);
+    /* m -= z0 + z2, in one pass (the borrow is 0..2), leaving a0 b1 + a1 b0 < 2^257. */
     c = 0;
     for (i = 0; i < NLIMBS; i++) {
-        uint64_t x = mac(a[i], a[i], t[2 * i], c);
-        t[2 * i] = (uint32_t)x;
-        x = (x >> 32) + t[2 * i + 1];
-        t[2 * i + 1] = (uint32_t)x;
-        c = (uint32_t)(x >> 32);
+        uint32_t x = m[i], y = t[i], z = t[i + NLIMBS], d = x - y, e = d - z;
+        uint32_t borrow = (uint32_t)(x < y) + (uint32_t)(d < z);
+        m[i] = e - c;
+        c = borrow + (e < c);
+    }
+    m[NLIMBS] -= c;
+    c = add_n(t + NLIMBS / 2, t + NLIMBS / 2, m, NLIMBS + 1);
+    for (i = NLIMBS / 2 + NLIMBS + 1; c != 0; i++) { /* a b < 2^512: ends inside t */
+        t[i] += c;
+        c = t[i] < c;
+    }
+}
+#else
+#define mul_256(t, a, b) mul_n((t), (a), (b), NLIMBS)
+#endif
+
+/* t = a^2 (512 bits): the 28 products a[i] a[j] (i < j), doubled, plus the 8 squares a[i]^2. The
+ * products come in rows like mul_256's, two at a time: row i adds a[i+1..7] * a[i] at word 2i+1, row i+1
+ * adds a[i+2..7] * a[i+1] at word 2i+3, one word further along the same a[] (minus its first product). */
+static void sqr_256(uint32_t t[2 * NLIMBS], const fe a)
+{
+    unsigned i;
+    uint32_t c, bit, hi;
+
+    memset(t, 0, 2 * NLIMBS * sizeof t[0]);
+    for (i = 0; i < NLIMBS; i += 2) {
+        uint32_t b0 = a[i], b1 = a[i + 1], c0, c1 = 0, *ti = t + 2 * i + 1, u;
+        const uint32_t *x = a + i + 1, *end = a + NLIMBS;
+        *ti = mac32(*x++, b0, *ti, 0, &c0);
+        u = *++ti;
+        for (; x != end; x++, ti++) {
+            *ti = mac32(*x, b0, u, c0, &c0);
+            u = mac32(*x, b1, ti[1], c1, &c1);
+        }
+        ti[0] = u + c0;
+        ti[1] = c1 + (ti[0] < c0);
+    }
+    /* Double (two words at a time) and add a[i]^2 at word 2i; c <= 1 carries into the next pair. */
+    c = 0;
+    bit = 0;
+    for (i = 0; i < NLIMBS; i++) {
+        uint32_t lo = t[2 * i], h = t[2 * i + 1], x;
+        t[2 * i] = mac32(a[i], a[i], (lo << 1) | bit, c, &hi);
+        bit = h >> 31;
+        x = ((h << 1) | (lo >> 31)) + hi;
+        c = x < hi;
+        t[2 * i + 1] = x;
     }
 }
 
 /* ---- field arithmetic mod p ---- */
 
-#define fe_add(r, a, b) mod_add((r), (a), (b), P)
-#define fe_sub(r, a, b) mod_sub((r), (a), (b), P)
+#define fe_half(x) mod_half((x), P)
 
-/* r = c mod p for a 512-bit c (words c[0..15], little-endian), canonical. With (w7, ..., w0) naming a
- * 256-bit number by its words, FIPS 186-4 D.2.3 gives c == s1 + 2 s2 + 2 s3 + s4 + s5 - d1 - d2 - d3 - d4
- * (mod p) for
- *   s1 = (c7, c6, c5, c4, c3, c2, c1, c0)       s2 = (c15, c14, c13, c12, c11, 0, 0, 0)
- *   s3 = (0, c15, c14, c13, c12, 0, 0, 0)        s4 = (c15, c14, 0, 0, 0, c10, c9, c8)
- *   s5 = (c8, c13, c15, c14, c13, c11, c10, c9)  d1 = (c10, c8, 0, 0, 0, c13, c12, c11)
- *   d2 = (c11, c9, 0, 0, c15, c14, c13, c12)     d3 = (c12, 0, c10, c9, c8, c15, c14, c13)
- *   d4 = (c13, 0, c11, c10, c9, 0, c15, c14).
- * Summed per column with a signed 64-bit accumulator, that leaves r + k 2^256 with -5 <= k <= 7. Since
- * 2^256 == 2^224 - 2^192 - 2^96 + 1 (mod p), k is folded back in (at most twice: the first fold leaves
- * |k| <= 1 and the second cannot carry again), then one conditional subtraction of p. Relies on >> of a
- * negative int64_t being arithmetic, as in GCC, Clang and every ARM compiler. */
-static void fe_reduce(fe r, const uint32_t c[2 * NLIMBS])
+/* r = r + k (2^224 - 2^192 - 2^96 + 1) mod 2^256, returning the carry out (signed). As 2^256 == 2^224 -
+ * 2^192 - 2^96 + 1 (mod p), that turns r + k 2^256 into a congruent r + carry 2^256, with |carry| <= 1
+ * for |k| < 2^31. k = +1 also computes r - p and k = -1 r + p (mod 2^256). */
+static int32_t fe_fold(fe r, int32_t k)
 {
     int64_t acc;
-    int32_t k;
 
-    acc = (int64_t)c[0] + c[8] + c[9] - c[11] - c[12] - c[13] - c[14];
+    acc = (int64_t)r[0] + k;
     r[0] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[1] + c[9] + c[10] - c[12] - c[13] - c[14] - c[15];
+    acc = (acc >> 32) + r[1];
     r[1] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[2] + c[10] + c[11] - c[13] - c[14] - c[15];
+    acc = (acc >> 32) + r[2];
     r[2] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[3] + 2 * ((int64_t)c[11] + c[12]) + c[13] - c[15] - c[8] - c[9];
+    acc = (acc >> 32) + r[3] - k;
     r[3] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[4] + 2 * ((int64_t)c[12] + c[13]) + c[14] - c[9] - c[10];
+    acc = (acc >> 32) + r[4];
     r[4] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[5] + 2 * ((int64_t)c[13] + c[14]) + c[15] - c[10] - c[11];
+    acc = (acc >> 32) + r[5];
     r[5] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[6] + 3 * (int64_t)c[14] + 2 * (int64_t)c[15] + c[13] - c[8] - c[9];
+    acc = (acc >> 32) + r[6] - k;
     r[6] = (uint32_t)acc;
-    acc >>= 32;
-    acc += (int64_t)c[7] + 3 * (int64_t)c[15] + c[8] - c[10] - c[11] - c[12] - c[13];
+    acc = (acc >> 32) + r[7] + k;
     r[7] = (uint32_t)acc;
-    k = (int32_t)(acc >> 32);
+    return (int32_t)(acc >> 32);
+}
 
-    while (k != 0) {
-        acc = (int64_t)r[0] + k;
-        r[0] = (uint32_t)acc;
-        acc >>= 32;
-        acc += r[1];
-        r[1] = (uint32_t)acc;
-        acc >>= 32;
-        acc += r[2];
-        r[2] = (uint32_t)acc;
-        acc >>= 32;
-        acc += (int64_t)r[3] - k;
-        r[3] = (uint32_t)acc;
-        acc >>= 32;
-        acc += r[4];
-        r[4] = (uint32_t)acc;
-        acc >>= 32;
-        acc += r[5];
-        r[5] = (uint32_t)acc;
-        acc >>= 32;
-        acc += (int64_t)r[6] - k;
-        r[6] = (uint32_t)acc;
-        acc >>= 32;
-        acc += (int64_t)r[7] + k;
-        r[7] = (uint32_t)acc;
-        k = (int32_t)(acc >> 32);
-    }
-    if (cmp(r, P) >= 0)
-        sub(r, r, P);
+/* r = c / 2^256 mod p for c < p 2^256 (words c[0..15]), canonical: Montgomery reduction, for which p
+ * is special. As p == -1 (mod 2^32), the multiple of p that clears word i is q_i p with q_i = the word
+ * itself, and p = 2^256 - 2^224 + 2^192 + 2^96 - 1 makes q_i p contribute -q_i at word i, +q_i at words
+ * i+3, i+6, i+8 and -q_i at word i+7: no multiplications. Column k then sums
+ *   c_k + q_(k-3) + q_(k-6) - q_(k-7) + q_(k-8)   (only the q_j with 0 <= j <= 7)
+ * plus the carry; for k < 8 its low word is q_k (the column becomes 0), for k >= 8 it is word k-8 of
+ * the result. The result, (c + q p) / 2^256, is below 2p: one conditional subtraction. */
+static void fe_reduce(fe r, const uint32_t c[2 * NLIMBS])
+{
+    uint32_t q0 = c[0], q1 = c[1], q2 = c[2], q3, q4, q5, q6, q7;
+    int64_t acc;
+
+    acc = (int64_t)c[3] + q0;
+    q3 = (uint32_t)acc;
+    acc = (acc >> 32) + c[4] + q1;
+    q4 = (uint32_t)acc;
+    acc = (acc >> 32) + c[5] + q2;
+    q5 = (uint32_t)acc;
+    acc = (acc >> 32) + c[6] + q3 + q0;
+    q6 = (uint32_t)acc;
+    acc = (acc >> 32) + c[7] + q4 + q1 - q0;
+    q7 = (uint32_t)acc;
+    acc = (acc >> 32) + c[8] + q5 + q2 - q1 + q0;
+    r[0] = (uint32_t)acc;
+    acc = (acc >> 32) + c[9] + q6 + q3 - q2 + q1;
+    r[1] = (uint32_t)acc;
+    acc = (acc >> 32) + c[10] + q7 + q4 - q3 + q2;
+    r[2] = (uint32_t)acc;
+    acc = (acc >> 32) + c[11] + q5 - q4 + q3;
+    r[3] = (uint32_t)acc;
+    acc = (acc >> 32) + c[12] + q6 - q5 + q4;
+    r[4] = (uint32_t)acc;
+    acc = (acc >> 32) + c[13] + q7 - q6 + q5;
+    r[5] = (uint32_t)acc;
+    acc = (acc >> 32) + c[14] - q7 + q6;
+    r[6] = (uint32_t)acc;
+    acc = (acc >> 32) + c[15] + q7;
+    r[7] = (uint32_t)acc;
+    if ((acc >> 32) != 0 || (r[7] == 0xffffffffu && cmp(r, P) >= 0)) /* p's top limb is all ones */
+        fe_fold(r, 1); /* r - p (mod 2^256) */
+}
+
+static void fe_add(fe r, const fe a, const fe b)
+{
+    if (add(r, a, b) || (r[7] == 0xffffffffu && cmp(r, P) >= 0))
+        fe_fold(r, 1); /* r - p: the carry out cancels the one of the addition, if any */
+}
+
+static void fe_sub(fe r, const fe a, const fe b)
+{
+    if (sub(r, a, b))
+        fe_fold(r, -1); /* r + p: the carry out cancels the borrow */
 }
 
 static void fe_mul(fe r, const fe a, const fe b)
@@ -432,7 +521,7 @@ static void fe_sqr(fe r, const fe a)
     fe_reduce(r, t);
 }
 
-/* ---- scalars mod n ---- */
+/* ---- scalars mod n, inversion ---- */
 
 /* r = a * b / 2^256 mod n (Montgomery reduction of the full product); a, b < n. r may alias a or b. */
 static void mont_mul_n(fe r, const fe a, const fe b)
@@ -443,13 +532,8 @@ static void mont_mul_n(fe r, const fe a, const fe b)
     mul_256(t, a, b);
     t[2 * NLIMBS] = 0;
     for (i = 0; i < NLIMBS; i++) {
-        /* Add q * n * 2^(32 i), q chosen so that word i becomes zero. */
-        uint32_t q = t[i] * N0INV, c = 0;
-        for (j = 0; j < NLIMBS; j++) {
-            uint64_t x = mac(q, N[j], t[i + j], c);
-            t[i + j] = (uint32_t)x;
-            c = (uint32_t)(x >> 32);
-        }
+        /* Add q * n * 2^(32 i), q chosen so that word i becomes zero, and carry upwards. */
+        uint32_t c = mac_row(t + i, t + i, N, NLIMBS, t[i] * N0INV);
         for (j = i + NLIMBS; c != 0 && j <= 2 * NLIMBS; j++) {
             t[j] += c;
             c = t[j] < c;
@@ -458,39 +542,123 @@ static void mont_mul_n(fe r, const fe a, const fe b)
     /* (a b + q n) / 2^256 < 2n: one conditional subtraction. */
     if (t[2 * NLIMBS] || cmp(t + NLIMBS, N) >= 0)
         sub(t + NLIMBS, t + NLIMBS, N);
-    memcpy(r, t + NLIMBS, sizeof(fe));
+    fe_copy(r, t + NLIMBS);
 }
 
-/* Width-w NAF of k < n: digits d_i, odd with |d_i| < 2^(w-1) or zero, sum d_i 2^i = k. Stores only the
- * nonzero ones, lowest position first, each as pos + 512 * d. Returns how many. k - d stays below
- * 2^256 (k < n and |d| < 2^(w-1)), but a spare limb costs nothing. */
+/* x = x / 2^j mod m (1 <= j <= 32, x < m) by a Montgomery step: x + q m is divisible by 2^j for
+ * q = x * m0inv mod 2^j, m0inv = -m^-1 mod 2^32, and as q < 2^j, (x + q m) / 2^j < (m + (2^j - 1) m) / 2^j
+ * = m: already reduced. */
+static void mont_shift(fe x, unsigned j, const fe m, uint32_t m0inv)
+{
+    uint32_t t[NLIMBS + 1], q = x[0] * m0inv;
+    unsigned i;
+
+    if (j < 32)
+        q &= (1u << j) - 1u;
+    t[NLIMBS] = mac_row(t, x, m, NLIMBS, q);
+    for (i = 0; i < NLIMBS; i++)
+        x[i] = j == 32 ? t[i + 1] : (t[i] >> j) | (t[i + 1] << (32 - j));
+}
+
+/* Trailing zero bits of x != 0, at most 31 (no __builtin_ctz: it is a libgcc call on Cortex-M0+). */
+static unsigned tz31(uint32_t x)
+{
+    unsigned n = 0;
+    while (!(x & 1u) && n < 31) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+}
+
+/* r = a^-1 * 2^e mod m (e = 0 or 256) for an odd prime m and 0 < a < m; nonzero return for a == 0.
+ *
+ * Phase 1 is Kaliski's almost Montgomery inverse (B. Kaliski, "The Montgomery inverse and its
+ * applications", IEEE Trans. Computers 44(8), 1995), a binary GCD of u = m and v = a. It keeps x1, x2
+ * (here x[1], x[0]) with a x1 == -u 2^k, a x2 == v 2^k (mod m) and m = u x2 + v x1, so both stay <= m
+ * and only ever double or add, with no reduction. It ends with u = v = 1 after k steps, where
+ * a^-1 2^(k+1) == -2 x1 and 256 <= k + 1 <= 512 (the bit length of m and twice it). Runs of zero bits
+ * are shifted out at once, and u, v (x1, x2) are processed on their `len` (`xlen`) low limbs, which
+ * drop (grow) as they shrink (grow). Phase 2 divides by 2^(k + 1 - e) with Montgomery steps of up to 32
+ * bits. */
+static int mod_inv(fe r, const fe a, const fe m, uint32_t m0inv, unsigned e)
+{
+    fe uv[2], x[2]; /* uv = {u, v}; x = {x2, x1}: x[i] doubles when uv[i] halves */
+    unsigned len = NLIMBS, xlen = 1, k = 0, sh, i;
+    uint32_t top;
+    int c;
+
+    if (is_zero(a))
+        return 1;
+    fe_copy(uv[0], m);
+    fe_copy(uv[1], a);
+    fe_copy(x[0], ONE);
+    memset(x[1], 0, sizeof(fe));
+    for (;;) {
+        if (!(uv[0][0] & 1u) || !(uv[1][0] & 1u)) {
+            i = uv[0][0] & 1u; /* the even one */
+            sh = tz31(uv[i][0]);
+            shr_n(uv[i], len, sh);
+            top = shl_n(x[i], xlen, sh);
+        } else {
+            c = cmp_n(uv[0], uv[1], len);
+            if (c == 0)
+                break; /* u == v == 1: u and v stay coprime */
+            i = c < 0; /* the larger one */
+            sub_n(uv[i], uv[i], uv[i ^ 1], len);
+            sh = 1;
+            shr_n(uv[i], len, 1);
+            if (add_n(x[i ^ 1], x[i ^ 1], x[i], xlen) && xlen < NLIMBS)
+                x[i ^ 1][xlen++] = 1; /* x[i][xlen] is 0 */
+            top = shl_n(x[i], xlen, 1);
+            while (len > 1 && (uv[0][len - 1] | uv[1][len - 1]) == 0)
+                len--;
+        }
+        /* x1, x2 <= m < 2^256, so xlen < 8 whenever bits come out at the top (checked anyway). */
+        if (top && xlen < NLIMBS)
+            x[i][xlen++] = top;
+        k += sh;
+    }
+    mod_add(x[1], x[1], x[1], m); /* the last step: v = 0, x1 = 2 x1 (x1 < m, so reduce once) */
+    sub(x[1], m, x[1]);           /* a^-1 2^(k+1) */
+    if (k + 1 < e)
+        return 1; /* cannot happen (k + 1 >= 256), but the loop below must not run ~2^32 times */
+    for (k = k + 1 - e; k > 0; k -= sh) {
+        sh = k > 32 ? 32 : k;
+        mont_shift(x[1], sh, m, m0inv);
+    }
+    fe_copy(r, x[1]);
+    return 0;
+}
+
+/* Width-w NAF of k < n: digits d_i, odd with |d_i| < 2^(w-1), or zero, with sum d_i 2^i = k (the usual
+ * right-to-left recoding). Stores only the nonzero digits, lowest position first, each as pos + 512 d;
+ * returns how many. t = (k - digits so far) / 2^pos, in 9 limbs: runs of zeros are shifted out at once,
+ * and after a digit (t - d is then divisible by 2^w) the next w - 1 digits are zero. */
 static int wnaf(int16_t *out, const fe k, unsigned w)
 {
     uint32_t t[NLIMBS + 1];
-    int n = 0;
-    unsigned pos, i;
+    unsigned pos = 0, sh;
+    int n = 0, d;
 
-    memcpy(t, k, sizeof(fe));
+    fe_copy(t, k);
     t[NLIMBS] = 0;
-    for (pos = 0; pos <= 256; pos++) {
-        if (t[0] & 1u) {
-            int d = (int)(t[0] & ((1u << w) - 1u));
-            if (d >= (1 << (w - 1)))
+    while (pos <= 256) {
+        sh = tz31(t[0]); /* 31 once t is 0, until pos passes 256 */
+        if (sh == 0) {
+            d = (int)(t[0] & ((1u << w) - 1u));
+            if (d >= 1 << (w - 1))
                 d -= 1 << w;
-            if (d > 0) {
-                t[0] -= (uint32_t)d; /* clears the low w bits, no borrow */
-            } else {
-                uint32_t c = (uint32_t)-d;
-                for (i = 0; i <= NLIMBS && c != 0; i++) {
-                    t[i] += c;
-                    c = t[i] < c;
-                }
-            }
             out[n++] = (int16_t)((int)pos + 512 * d);
+            /* t -= d: for d > 0 that clears the low w bits; for d < 0 it adds -d, with a carry. */
+            t[0] -= (uint32_t)d;
+            if (d < 0 && t[0] < (uint32_t)-d) /* carry out of limb 0 */
+                for (sh = 1; sh <= NLIMBS && ++t[sh] == 0; sh++)
+                    ;
+            sh = w;
         }
-        for (i = 0; i < NLIMBS; i++)
-            t[i] = (t[i] >> 1) | (t[i + 1] << 31);
-        t[NLIMBS] >>= 1;
+        shr_n(t, NLIMBS + 1, sh);
+        pos += sh;
     }
     return n;
 }
@@ -500,37 +668,41 @@ static int wnaf(int16_t *out, const fe k, unsigned w)
 
 /* ---- curve arithmetic (y^2 = x^3 - 3x + b) ---- */
 
-/* r = 2a (dbl-2001-b with Z3 = 2 Y Z: 4M + 4S). r may alias a. The point at infinity (Z == 0) stays
- * there (Z3 = 2 Y Z = 0); a point with Y == 0 would too, and P-256 (prime order) has none. */
+/* r = 2a in Jacobian coordinates for a = -3 (4M + 4S; Guide to Elliptic Curve Cryptography, algorithm
+ * 3.21): with A = 3 (X - Z^2)(X + Z^2), B = 4 X Y^2: X3 = A^2 - 2B, Z3 = 2 Y Z, Y3 = A (B - X3) - 8 Y^4.
+ * r may alias a. The point at infinity (Z == 0) stays there (Z3 = 2 Y Z = 0); a point with Y == 0
+ * would too, and P-256 (prime order) has none. */
 static void pt_dbl(jac_point *r, const jac_point *a)
 {
-    fe delta, gamma, beta, alpha, t;
+    fe t1, t2, t3, y;
 
-    fe_sqr(delta, a->z);
-    fe_sqr(gamma, a->y);
-    fe_mul(beta, a->x, gamma);
-    fe_sub(t, a->x, delta);
-    fe_add(alpha, a->x, delta);
-    fe_mul(alpha, alpha, t);
-    fe_add(t, alpha, alpha);
-    fe_add(alpha, alpha, t); /* 3 (X - Z^2)(X + Z^2) */
+    fe_sqr(t1, a->z);
+    fe_sub(t2, a->x, t1);
+    fe_add(t1, a->x, t1);
+    fe_mul(t2, t2, t1);
+    fe_add(t1, t2, t2);
+    fe_add(t2, t2, t1);        /* A */
+    fe_add(y, a->y, a->y);     /* 2Y */
+    fe_mul(r->z, y, a->z);     /* Z3 = 2YZ */
+    fe_sqr(y, y);              /* 4Y^2 */
+    fe_mul(t3, y, a->x);       /* B */
+    fe_sqr(y, y);              /* 16Y^4 */
+    fe_half(y);                /* 8Y^4 */
+    fe_sqr(t1, t2);
+    fe_sub(t1, t1, t3);
+    fe_sub(r->x, t1, t3);      /* X3 = A^2 - 2B */
+    fe_sub(t3, t3, r->x);
+    fe_mul(t3, t3, t2);
+    fe_sub(r->y, t3, y);       /* Y3 = A (B - X3) - 8Y^4 */
+}
 
-    fe_mul(r->z, a->y, a->z);
-    fe_add(r->z, r->z, r->z);
-
-    fe_add(beta, beta, beta);
-    fe_add(beta, beta, beta); /* 4 beta */
-    fe_sqr(t, alpha);
-    fe_sub(t, t, beta);
-    fe_sub(r->x, t, beta);
-
-    fe_sub(beta, beta, r->x);
-    fe_mul(beta, beta, alpha);
-    fe_sqr(gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma); /* 8 gamma^2 */
-    fe_sub(r->y, beta, gamma);
+/* r = b, or -b when neg, as a Jacobian point (Z = 1). */
+static void to_jac(jac_point *r, const aff_point *b, int neg)
+{
+    copy_n(r->x, b->x, 2 * NLIMBS); /* x and y */
+    fe_copy(r->z, ONE_M);
+    if (neg)
+        sub(r->y, P, r->y); /* y != 0 on P-256 */
 }
 
 /* r = a + b, or a - b when neg, for affine b (8M + 3S). r may alias a. Returns 1, leaving r alone,
@@ -541,19 +713,15 @@ static int pt_madd(jac_point *r, const jac_point *a, const aff_point *b, int neg
     fe z1z1, h, rr, t, v;
 
     if (is_zero(a->z)) {
-        memcpy(r->x, b->x, sizeof(fe));
-        memcpy(r->y, b->y, sizeof(fe));
-        memcpy(r->z, ONE, sizeof(fe));
-        if (neg)
-            sub(r->y, P, r->y); /* y != 0 on P-256 */
+        to_jac(r, b, neg);
         return 0;
     }
     fe_sqr(z1z1, a->z);
     fe_mul(h, b->x, z1z1);   /* U2 = x2 Z1^2 */
     fe_mul(t, a->z, z1z1);
     fe_mul(rr, b->y, t);     /* S2 = y2 Z1^3 */
-    if (neg && !is_zero(rr))
-        sub(rr, P, rr);
+    if (neg)
+        fe_sub(rr, ZERO, rr);
     fe_sub(h, h, a->x);      /* H = U2 - X1 */
     fe_sub(rr, rr, a->y);    /* R = S2 - Y1 */
     if (is_zero(h)) {
@@ -603,58 +771,58 @@ static int on_curve(const aff_point *q)
     return cmp(lhs, rhs) == 0;
 }
 
-/* t[k] = (2k + 1) Q, affine, from t[0] = Q (valid, affine). s, z and pre are scratch. The odd multiples
- * come from adding Q over and over to 2Q (mixed additions only), each Z is kept in z[], and one
- * inversion of their product (Montgomery's trick) makes them all affine. Returns nonzero if a Z is
- * zero, which a point of prime order n cannot give. */
-static int q_table(aff_point t[Q_ENTRIES], jac_point *s, fe z[Q_ENTRIES - 1], fe pre[Q_ENTRIES - 1])
+/* t[k] = (2k + 1) Q, affine, from t[0] = Q (valid, affine); s and z are scratch. The odd multiples come
+ * from adding Q to 2Q over and over (mixed additions only); their Z coordinates are kept in z[] and made
+ * 1 with a single inversion: 1/z[k] = (1 / prod z) * prod_{j != k} z[j]. Returns nonzero on an
+ * exceptional addition or a zero Z, which a point of prime order n cannot give. */
+static int q_table(aff_point t[Q_ENTRIES], jac_point *s, fe z[Q_ENTRIES + 1])
 {
-    fe inv;
-    int k;
+    fe *inv = &z[Q_ENTRIES - 1], *zi = &z[Q_ENTRIES];
+    int k, j;
 
-    memcpy(s->x, t[0].x, sizeof(fe));
-    memcpy(s->y, t[0].y, sizeof(fe));
-    memcpy(s->z, ONE, sizeof(fe));
+    to_jac(s, &t[0], 0);
     pt_dbl(s, s);
+    fe_copy(*inv, ONE_M);
     for (k = 1; k < Q_ENTRIES; k++) {
-        if (k > 1 && pt_madd(s, s, &t[0], 0)) /* 2k Q */
-            pt_dbl(s, s);
-        if (pt_madd(s, s, &t[0], 0)) /* (2k + 1) Q */
-            pt_dbl(s, s);
-        memcpy(t[k].x, s->x, sizeof(fe));
-        memcpy(t[k].y, s->y, sizeof(fe));
-        memcpy(z[k - 1], s->z, sizeof(fe));
-        if (k == 1)
-            memcpy(pre[0], s->z, sizeof(fe));
-        else
-            fe_mul(pre[k - 1], pre[k - 2], s->z);
+        for (j = k > 1 ? 0 : 1; j < 2; j++) /* 2k Q (but 2Q is there already), then (2k + 1) Q */
+            if (pt_madd(s, s, &t[0], 0))
+                return 1;                    /* s == Q: cannot happen for small multiples */
+        copy_n(t[k].x, s->x, 2 * NLIMBS); /* x and y */
+        fe_copy(z[k - 1], s->z);
+        fe_mul(*inv, *inv, s->z);
     }
-    if (mod_div(inv, ONE, pre[Q_ENTRIES - 2], P))
+    /* inv = (prod z R)^-1 2^256 = 1 / prod z, then into the Montgomery domain. */
+    if (mod_inv(*inv, *inv, P, P0INV, 256))
         return 1;
-    for (k = Q_ENTRIES - 1; k >= 1; k--) {
-        /* inv = 1 / (z[0] ... z[k-1]); its Z^-1 is inv * pre[k-2] (or inv itself for k == 1). */
-        fe *zi = &pre[k - 1], *zz = &z[k - 1];
-        if (k > 1) {
-            fe_mul(*zi, inv, pre[k - 2]);
-            fe_mul(inv, inv, *zz);
-        } else {
-            memcpy(*zi, inv, sizeof(fe));
-        }
-        fe_sqr(*zz, *zi);
-        fe_mul(t[k].x, t[k].x, *zz);
-        fe_mul(*zz, *zz, *zi);
-        fe_mul(t[k].y, t[k].y, *zz);
+    fe_mul(*inv, *inv, R2);
+    for (k = 1; k < Q_ENTRIES; k++) {
+        fe_copy(*zi, *inv);
+        for (j = 1; j < Q_ENTRIES; j++)
+            if (j != k)
+                fe_mul(*zi, *zi, z[j - 1]);
+        fe_sqr(s->z, *zi);
+        fe_mul(t[k].x, t[k].x, s->z);
+        fe_mul(s->z, s->z, *zi);
+        fe_mul(t[k].y, t[k].y, s->z);
     }
     return 0;
 }
 
-/* x(pt) == r, tested as r * Z^2 == X (r < p). */
+/* x(pt) == r, tested as r * Z^2 == X (r < p), in the Montgomery domain. */
 static int x_matches(const fe r, const jac_point *pt)
 {
-    fe t;
+    fe t, rm;
+    fe_mul(rm, r, R2);
     fe_sqr(t, pt->z);
-    fe_mul(t, t, r);
+    fe_mul(t, t, rm);
     return cmp(t, pt->x) == 0;
+}
+
+/* Loads a 32-byte big-endian number and returns whether it is below `bound`. */
+static int load_below(fe r, const uint8_t *b, const fe bound)
+{
+    load_be(r, b);
+    return cmp(r, bound) < 0;
 }
 
 int spb_p256_verify(const uint8_t public_key[64], const uint8_t digest[32], const uint8_t signature[64])
@@ -663,62 +831,60 @@ int spb_p256_verify(const uint8_t public_key[64], const uint8_t digest[32], cons
     aff_point qtab[Q_ENTRIES];
     jac_point acc;
     union {
-        struct {
-            fe z[Q_ENTRIES - 1], pre[Q_ENTRIES - 1];
-        } build;
-        struct {
-            int16_t g[NAF_MAX(G_W)], q[NAF_MAX(Q_W)];
-        } naf;
+        fe z[Q_ENTRIES + 1]; /* q_table's */
+        int16_t naf[NAF_MAX(G_W) + NAF_MAX(Q_W)];
     } scratch;
-    int ng, nq, gi, qi, i;
+    struct {
+        const int16_t *naf; /* wNAF entries, lowest position first */
+        int next;           /* index of the highest one not yet added */
+        const aff_point *table;
+    } in[2];
+    int i, k;
 
     memset(&acc, 0, sizeof acc);
     memset(&scratch, 0, sizeof scratch);
 
-    load_be(r, signature);
-    load_be(s, signature + 32);
-    if (is_zero(r) || is_zero(s) || cmp(r, N) >= 0 || cmp(s, N) >= 0)
+    if (!load_below(r, signature, N) || !load_below(s, signature + 32, N) || is_zero(r) || is_zero(s))
         return 1;
 
     /* Public key: canonical coordinates on y^2 = x^3 - 3x + b. The all-zero encoding some libraries use
      * for infinity fails the equation (b != 0), so needs no special case. */
-    load_be(qtab[0].x, public_key);
-    load_be(qtab[0].y, public_key + 32);
-    if (cmp(qtab[0].x, P) >= 0 || cmp(qtab[0].y, P) >= 0)
+    if (!load_below(qtab[0].x, public_key, P) || !load_below(qtab[0].y, public_key + 32, P))
         return 2;
+    fe_mul(qtab[0].x, qtab[0].x, R2); /* into the Montgomery domain */
+    fe_mul(qtab[0].y, qtab[0].y, R2);
     if (!on_curve(&qtab[0]))
         return 3;
-    if (q_table(qtab, &acc, scratch.build.z, scratch.build.pre))
+    if (q_table(qtab, &acc, scratch.z))
         return 6;
 
-    /* u1 = e / s, u2 = r / s (mod n): w = 2^256 / s, then Montgomery products with w drop the 2^256.
+    /* u1 = e / s, u2 = r / s (mod n): w = 2^256 / s, so that Montgomery products with w drop the 2^256.
      * The digest is reduced once (e < 2^256 < 2n). */
-    if (mod_div(s, R_MOD_N, s, N))
+    if (mod_inv(s, s, N, N0INV, 256))
         return 1;
-    load_be(u1, digest);
-    if (cmp(u1, N) >= 0)
+    if (!load_below(u1, digest, N))
         sub(u1, u1, N);
     mont_mul_n(u1, u1, s);
     mont_mul_n(u2, r, s);
 
-    ng = wnaf(scratch.naf.g, u1, G_W);
-    nq = wnaf(scratch.naf.q, u2, Q_W);
-    gi = ng - 1;
-    qi = nq - 1;
+    /* u1 G + u2 Q, left to right over both wNAFs at once. */
+    in[0].naf = scratch.naf;
+    in[0].next = wnaf(scratch.naf, u1, G_W) - 1;
+    in[0].table = G_TABLE;
+    in[1].naf = scratch.naf + NAF_MAX(G_W);
+    in[1].next = wnaf(scratch.naf + NAF_MAX(G_W), u2, Q_W) - 1;
+    in[1].table = qtab;
     i = -1;
-    if (gi >= 0)
-        i = NAF_POS(scratch.naf.g[gi]);
-    if (qi >= 0 && NAF_POS(scratch.naf.q[qi]) > i)
-        i = NAF_POS(scratch.naf.q[qi]);
-
+    for (k = 0; k < 2; k++)
+        if (in[k].next >= 0 && NAF_POS(in[k].naf[in[k].next]) > i)
+            i = NAF_POS(in[k].naf[in[k].next]);
     memset(&acc, 0, sizeof acc); /* the point at infinity */
     for (; i >= 0; i--) {
         if (!is_zero(acc.z))
             pt_dbl(&acc, &acc);
-        if (gi >= 0 && NAF_POS(scratch.naf.g[gi]) == i)
-            add_digit(&acc, G_TABLE, scratch.naf.g[gi--]);
-        if (qi >= 0 && NAF_POS(scratch.naf.q[qi]) == i)
-            add_digit(&acc, qtab, scratch.naf.q[qi--]);
+        for (k = 0; k < 2; k++)
+            if (in[k].next >= 0 && NAF_POS(in[k].naf[in[k].next]) == i)
+                add_digit(&acc, in[k].table, in[k].naf[in[k].next--]);
     }
     if (is_zero(acc.z))
         return 4;
@@ -736,10 +902,17 @@ int spb_p256_verify(const uint8_t public_key[64], const uint8_t digest[32], cons
 void spb_p256_test_fe_mul(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) { fe_mul(r, a, b); }
 void spb_p256_test_fe_sqr(uint32_t r[8], const uint32_t a[8]) { fe_sqr(r, a); }
 void spb_p256_test_fe_reduce(uint32_t r[8], const uint32_t c[16]) { fe_reduce(r, c); }
-int spb_p256_test_mod_div(uint32_t r[8], const uint32_t b[8], const uint32_t a[8], int mod_n)
+int spb_p256_test_mod_inv(uint32_t r[8], const uint32_t a[8], int mod_n, unsigned e)
 {
-    return mod_div(r, b, a, mod_n ? N : P);
+    return mod_inv(r, a, mod_n ? N : P, mod_n ? N0INV : P0INV, e);
 }
 void spb_p256_test_mont_mul_n(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) { mont_mul_n(r, a, b); }
+void spb_p256_test_fe_add(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) { fe_add(r, a, b); }
+void spb_p256_test_fe_sub(uint32_t r[8], const uint32_t a[8], const uint32_t b[8]) { fe_sub(r, a, b); }
+void spb_p256_test_pt_dbl(uint32_t r[24], const uint32_t a[24]) { pt_dbl((jac_point *)r, (const jac_point *)a); }
+int spb_p256_test_pt_madd(uint32_t r[24], const uint32_t a[24], const uint32_t b[16], int neg)
+{
+    return pt_madd((jac_point *)r, (const jac_point *)a, (const aff_point *)b, neg);
+}
 int spb_p256_test_wnaf(int16_t *out, const uint32_t k[8], unsigned w) { return wnaf(out, k, w); }
 #endif
