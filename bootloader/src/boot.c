@@ -36,13 +36,13 @@ static void describe_slot1(const slot1_state_t *s)
     log_line("Verify slot 1 header.");
     switch (s->header) {
     case IMAGE_OK:
-        log_line("Slot 1 has firmware header: version %V, size %u.", s->h.version, s->h.size);
         if (s->done) {
             log_line("Slot 1 is installed.");
-        } else if (s->ready) {
-            log_line("Slot 1 is ready.");
-        } else {
+        } else if (!s->ready) {
             log_line("Slot 1 is not marked for install.");
+        } else {
+            log_line("Slot 1 has firmware header: version %V, size %u.", s->h.version, s->h.size);
+            log_line("Slot 1 is ready.");
         }
         break;
     case IMAGE_NO_HEADER:
@@ -60,11 +60,9 @@ uint32_t boot_run(void)
     slot0_state_t s0;
 
     banner();
+    install_read_slot1(&s1);
     if (SPB_SLOT1_SIZE != 0u) {
-        install_read_slot1(&s1);
         describe_slot1(&s1);
-    } else {
-        s1.header = IMAGE_NO_HEADER;
     }
     log_line("Verify slot 0.");
     bool valid = install_check_slot0(&s0, true);

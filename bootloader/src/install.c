@@ -29,12 +29,26 @@ static void copy_progress(uint32_t done, uint32_t total)
 
 void install_read_slot1(slot1_state_t *s)
 {
+    uint8_t raw[IMAGE_HEADER_SIZE];
     memset(s, 0, sizeof *s);
-    s->header = image_read_header(SLOT1, &s->h);
-    if (s->header == IMAGE_OK) {
-        s->ready = slot_marker_is_set(SLOT_MARK_READY);
-        s->approved = slot_marker_is_set(SLOT_MARK_APPROVED);
-        s->done = slot_marker_is_set(SLOT_MARK_DONE);
+    if (SPB_SLOT1_SIZE == 0u) {
+        s->header = IMAGE_NO_HEADER;
+        return;
+    }
+    if (port_flash_read(SPB_SLOT1_ADDR, raw, sizeof raw) != 0) {
+        s->header = IMAGE_READ_ERROR;
+        return;
+    }
+    s->header = image_header_parse(&s->h, raw);
+    if (s->header != IMAGE_OK) {
+        return;
+    }
+    s->ready = slot_marker_is_set(SLOT_MARK_READY);
+    s->approved = slot_marker_is_set(SLOT_MARK_APPROVED);
+    s->done = slot_marker_is_set(SLOT_MARK_DONE);
+    if (s->ready && !s->done) {
+        s->header = image_header_check(&s->h, raw, IMAGE_PROTOCOL_FULL);
+        s->checked = true;
     }
 }
 
@@ -133,7 +147,7 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
 {
     image_header_t *h = &s1->h;
 
-    if (s1->header != IMAGE_OK || !s1->ready || s1->done) {
+    if (s1->header != IMAGE_OK || !s1->checked || !s1->ready || s1->done) {
         return false;
     }
     log_line("Check for update.");

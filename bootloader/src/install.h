@@ -11,9 +11,10 @@
 #include "image.h"
 
 typedef struct {
-    image_result_t header;  /* result of reading and checking the header */
+    image_result_t header;  /* result of reading the header; of checking it too when `checked` */
     image_header_t h;
     bool ready, approved, done;
+    bool checked;           /* the header was authenticated (only when READY is set and DONE is not) */
 } slot1_state_t;
 
 typedef struct {
@@ -23,6 +24,9 @@ typedef struct {
     image_header_t h;
 } slot0_state_t;
 
+/* Reads SLOT1's header and markers. The header is authenticated only when the markers ask for an install
+ * (READY set, DONE clear): otherwise there is nothing to do with it, whatever it says, and every boot
+ * after an update would pay two signature verifications for nothing. */
 void install_read_slot1(slot1_state_t *s);
 
 /* Checks SLOT0 with the boot log's messages; valid when header, ready copies and image all pass. */
