@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from support.ec_ref import B, G, N, P, ec_add, ec_mul
 from support.cbuild import CACHE, REPO, build
 
 SEED = 0x5B0071
@@ -29,11 +30,6 @@ CRYPTO = REPO / "bootloader" / "src" / "crypto"
 SOURCES = ["sha256.c", "aes128.c", "p256.c"]
 
 # P-256 domain parameters (FIPS 186-4 D.1.2.3), for building edge cases in Python.
-P = 2**256 - 2**224 + 2**192 + 2**96 - 1
-N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
-G = (0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
-     0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
 CURVE = ec.SECP256R1()
 ECDSA_PREHASHED = ec.ECDSA(Prehashed(hashes.SHA256()))
 ECDSA_DETERMINISTIC = ec.ECDSA(Prehashed(hashes.SHA256()), deterministic_signing=True)
@@ -418,31 +414,6 @@ def test_ecdsa_edge_cases(p256lib, case):
     assert c_verify(p256lib, pk, digest, sig) == want, f"{name}: pk={pk.hex()} digest={digest.hex()} sig={sig.hex()}"
 
 
-# Affine P-256 arithmetic (test-only, slow is fine) to build signatures for paths random tests never hit.
-def _ec_add(p1, p2):
-    if p1 is None:
-        return p2
-    if p2 is None:
-        return p1
-    if p1[0] == p2[0] and (p1[1] + p2[1]) % P == 0:
-        return None
-    if p1 == p2:
-        lam = (3 * p1[0] * p1[0] - 3) * pow(2 * p1[1], -1, P) % P
-    else:
-        lam = (p2[1] - p1[1]) * pow(p2[0] - p1[0], -1, P) % P
-    x3 = (lam * lam - p1[0] - p2[0]) % P
-    return x3, (lam * (p1[0] - x3) - p1[1]) % P
-
-
-def _ec_mul(k, pt):
-    acc = None
-    for bit in bin(k)[2:]:
-        acc = _ec_add(acc, acc)
-        if bit == "1":
-            acc = _ec_add(acc, pt)
-    return acc
-
-
 def test_ecdsa_rejects_noncanonical_key_that_openssl_reduces(p256lib):
     """x + p names the same point as x and OpenSSL accepts it; we require canonical coordinates.
     Needs a point with x < 2^256 - p, whose private key nobody knows, so the signature is forged the
@@ -456,7 +427,7 @@ def test_ecdsa_rejects_noncanonical_key_that_openssl_reduces(p256lib):
             break
         x += 1
     a, b = rng.randrange(1, N), rng.randrange(1, N)
-    big_r = _ec_add(_ec_mul(a, G), _ec_mul(b, (x, y)))
+    big_r = ec_add(ec_mul(a, G), ec_mul(b, (x, y)))
     r = big_r[0] % N
     s = r * pow(b, -1, N) % N
     digest, sig = i2b(a * s % N), i2b(r) + i2b(s)
@@ -488,9 +459,9 @@ def test_ecdsa_x_coordinate_above_n(p256lib):
         digest = rng.randbytes(32)
         w = pow(s, -1, N)
         u1, u2 = int.from_bytes(digest, "big") * w % N, r * w % N
-        neg_u1g = _ec_mul(u1, G)
+        neg_u1g = ec_mul(u1, G)
         neg_u1g = (neg_u1g[0], P - neg_u1g[1])
-        q = _ec_mul(pow(u2, -1, N), _ec_add((x, y), neg_u1g))
+        q = ec_mul(pow(u2, -1, N), ec_add((x, y), neg_u1g))
         pk, sig = i2b(q[0]) + i2b(q[1]), i2b(r) + i2b(s)
         where = f"seed={SEED + 9:#x} case={case} pk={pk.hex()} digest={digest.hex()} sig={sig.hex()}"
         assert ref_verify(pk, digest, sig), where
@@ -508,7 +479,7 @@ def test_ecdsa_invalid_curve_point_rejected(p256lib):
         q = (rng.randrange(P), rng.randrange(P))
         assert (q[1] ** 2 - q[0] ** 3 + 3 * q[0] - B) % P != 0
         u2 = rng.randrange(1, N)
-        big_r = _ec_mul(u2, q)
+        big_r = ec_mul(u2, q)
         r = big_r[0] % N
         s = r * pow(u2, -1, N) % N
         pk, sig = i2b(q[0]) + i2b(q[1]), i2b(r) + i2b(s)
@@ -535,8 +506,8 @@ def _forge(d: int, u1: int, u2: int):
     """(pk, digest, sig) of a signature by Q = d G for which verification computes exactly these u1 and
     u2 (u2 != 0): R = u1 G + u2 Q, r = x(R) mod n, s = r / u2, e = u1 s. None if R is the point at
     infinity or r = 0."""
-    q = _ec_mul(d, G)
-    big_r = _ec_add(_ec_mul(u1, G) if u1 else None, _ec_mul(u2, q))
+    q = ec_mul(d, G)
+    big_r = ec_add(ec_mul(u1, G) if u1 else None, ec_mul(u2, q))
     if big_r is None or big_r[0] % N == 0:
         return None
     r = big_r[0] % N
@@ -581,7 +552,7 @@ def test_ecdsa_forged_exceptional_paths(p256lib, case):
     forged = _forge(d, u1, u2)
     if forged is None:
         # R is the point at infinity: any (r, s) must be rejected; build r, s from u2 with r = 1.
-        q = _ec_mul(d, G)
+        q = ec_mul(d, G)
         r = 1
         s = r * pow(u2, -1, N) % N
         pk, digest, sig = i2b(q[0]) + i2b(q[1]), i2b(u1 * s % N), i2b(r) + i2b(s)
@@ -623,7 +594,7 @@ def test_ecdsa_g_table_matches_generator():
     # And the generator itself: entry k is (2k + 1) G, times 2^256 mod p (the Montgomery domain).
     rinv = pow(2**256, -1, P)
     for k, (x, y) in enumerate(gen.odd_multiples(1 << (gen.MAX_W - 2))):
-        assert (x, y) == _ec_mul(2 * k + 1, G)
+        assert (x, y) == ec_mul(2 * k + 1, G)
         assert (y * y - x * x * x + 3 * x - B) % P == 0
     nums = [int(v, 16) for v in re.findall(r"0x([0-9a-f]{8})u", text[start:end])]
     x0 = sum(nums[i] << (32 * i) for i in range(8)) * rinv % P

@@ -16,16 +16,12 @@ import subprocess
 
 import pytest
 
+from support.ec_ref import G, N, P, ec_add, ec_mul
 from support.cbuild import CACHE, REPO, build
 
 SEED = 0x5B0072
 CRYPTO = REPO / "bootloader" / "src" / "crypto"
 
-P = 2**256 - 2**224 + 2**192 + 2**96 - 1
-N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
-G = (0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
-     0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5)
 R = 2**256
 RINV = pow(R, -1, P)
 
@@ -143,30 +139,6 @@ def test_wnaf(p256, w):
 
 
 # ---- point formulas, against affine arithmetic
-
-def ec_add(p1, p2):
-    if p1 is None:
-        return p2
-    if p2 is None:
-        return p1
-    if p1[0] == p2[0] and (p1[1] + p2[1]) % P == 0:
-        return None
-    if p1 == p2:
-        lam = (3 * p1[0] * p1[0] - 3) * pow(2 * p1[1], -1, P) % P
-    else:
-        lam = (p2[1] - p1[1]) * pow(p2[0] - p1[0], -1, P) % P
-    x3 = (lam * lam - p1[0] - p2[0]) % P
-    return x3, (lam * (p1[0] - x3) - p1[1]) % P
-
-
-def ec_mul(k, pt):
-    acc = None
-    for bit in bin(k)[2:]:
-        acc = ec_add(acc, acc)
-        if bit == "1":
-            acc = ec_add(acc, pt)
-    return acc
-
 
 def jacobian(pt, z):
     """Montgomery-domain Jacobian coordinates of an affine point (None: infinity) with the given Z."""

@@ -280,3 +280,22 @@ def test_exception_entry_and_return_preserve_the_interrupted_context():
     assert reg(m, 6) == 46
     assert reg(m, 7) == int.from_bytes(code[4:8], "little")
     assert m.core.ipsr == 0 and not m.core.active
+
+
+def test_pll_configuration_is_frozen_while_the_pll_runs():
+    """RM0394 6.4.4: PLLCFGR "can be written only when the PLL is disabled" - the write is ignored."""
+    m = run("NUCLEO-L452RE", """
+    ldr r0, =0x40021000
+    ldr r1, =0x01002811     @ PLLSRC MSI, M = 2, N = 40 (VCO 80 MHz), PLLREN
+    str r1, [r0, #0x0C]
+    ldr r1, [r0]
+    movs r2, #1
+    lsls r2, r2, #24
+    orrs r1, r1, r2
+    str r1, [r0]            @ PLLON
+    ldr r1, =0x01003011     @ N = 48: refused while the PLL runs
+    str r1, [r0, #0x0C]
+    ldr r3, [r0, #0x0C]
+""")
+    assert reg(m, 3) == 0x01002811
+    assert any("PLL fields written while the PLL is on" in v for v in m.violations)

@@ -61,23 +61,16 @@ def run_download(fw, phase, images, label):
     counted[label] = 2 * len(phase.trace)
 
 
+@pytest.mark.parametrize("kind", ["sfb", "sfbp"])
 @pytest.mark.parametrize("board_name", BOARDS)
-def test_download_cut_at_every_operation(board_name):
-    """Cuts while the application streams a .sfb: SLOT0 is never touched; the old image runs until READY
-    landed (a torn READY counts as set, and then the verified image installs)."""
+def test_download_cut_at_every_operation(board_name, kind):
+    """Cuts while the application streams a .sfb (or a .sfbp, which the bootloader's engine turns into
+    SLOT1's image): SLOT0 is never touched; the old image runs until READY landed (a torn READY counts
+    as set, and then the verified image installs)."""
     fw = firmware(board_name)
     images = tiny(fw)
-    phase = record_download(fw, sfb_for(fw, images))
-    run_download(fw, phase, images, f"{board_name} download")
-
-
-@pytest.mark.parametrize("board_name", BOARDS)
-def test_patch_download_cut_at_every_operation(board_name):
-    """Cuts while the application streams a .sfbp that the bootloader's engine turns into SLOT1's image."""
-    fw = firmware(board_name)
-    images = tiny(fw)
-    phase = record_download(fw, sfbp_for(fw, images))
-    run_download(fw, phase, images, f"{board_name} patch download")
+    phase = record_download(fw, sfb_for(fw, images) if kind == "sfb" else sfbp_for(fw, images))
+    run_download(fw, phase, images, f"{board_name} {kind} download")
 
 
 @pytest.mark.parametrize("board_name", BOARDS)

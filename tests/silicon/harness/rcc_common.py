@@ -50,8 +50,10 @@ class Oscillator:
 
 
 class RccBase(Registers):
-    """Subclasses define `layout`, `oscillators` (attached to the CR register), the clock tree
-    (`sysclk_hz()`, `hclk_hz()`, `pclk_hz(bus)`) and `check_tree()`."""
+    """Subclasses define `layout`, the oscillators (attached to the CR register) in the order of the
+    system clock switch SW (`sources`; `hse` and `pll` among them), the PLL configuration register and
+    the bits of it that are frozen while the PLL runs (`pll_config`), the clock tree (`sysclk_hz()`,
+    `hclk_hz()`, `pclk_hz(bus)`), `_pll_valid()` and `check_tree()`."""
 
     name = "RCC"
     cr_name = "CR"
@@ -59,9 +61,15 @@ class RccBase(Registers):
     sws_shift = 2
     #: (register name, bit) of the bus clock enable of each gated peripheral, by peripheral name.
     gates: dict = {}
+    #: (register, mask of the PLL fields, manual section): "can be written only when the PLL is disabled"
+    pll_config: tuple = ("PLLCFGR", 0xFFFFFFFF, "")
 
-    def __init__(self, base: int, oscillators, pwr=None, flash=None):
+    def __init__(self, base: int, oscillators, sources, hse_hz=None, pwr=None, flash=None):
         self.oscillators = oscillators
+        self.sources = tuple(sources)  # index = SW value
+        self.hse_hz = hse_hz
+        self.hse = next(o for o in oscillators if o.name == "HSE")
+        self.pll = next(o for o in oscillators if o.name == "PLL")
         self.pwr = pwr
         self.flash = flash
         self.sws = 0
@@ -99,6 +107,13 @@ class RccBase(Registers):
         return v
 
     def on_write(self, name: str, old: int, new: int, written: int) -> None:
+        reg, mask, where = self.pll_config
+        if name == reg and self.regs["CR"] >> 24 & 1 and (old ^ new) & mask:
+            self.regs[name] = new = (new & ~mask) | (old & mask)
+            self.violation(f"RCC_{reg} PLL fields written while the PLL is on: ignored ({where})")
+        if name == "CR" and (old ^ new) & (1 << 16) and new & (1 << 16) and self.hse_hz is None:
+            self.violation("HSE enabled on a board without a high-speed external clock: HSERDY never sets")
+            self.hse.locks = False
         if "RSTR" in name:
             for peripheral, target in self.reset_targets.items():
                 reg, bit = self.reset_bit(peripheral)
@@ -112,16 +127,14 @@ class RccBase(Registers):
                     self.regs[name] |= 1 << osc.on_bit
                     continue
                 osc.written(old, new)
-            self.cr_written(old, self.regs[name])
+            if new >> 24 & 1 and not old >> 24 & 1:
+                self.pll.locks = self._pll_valid(report=True)
         elif name == self.cfgr_name:
             self._switch()
             self.check_tree("CFGR write")
 
-    def cr_written(self, old: int, new: int) -> None:
-        """Hook for subclasses (PLL lock check)."""
-
     def source_in_use(self, osc: Oscillator) -> bool:
-        return False
+        return self.sws < len(self.sources) and self.sources[self.sws] is osc
 
     def _switch(self) -> None:
         sw = self.regs[self.cfgr_name] & 3
@@ -132,6 +145,9 @@ class RccBase(Registers):
             self.check_tree("system clock switch")
 
     def source_ready(self, sw: int) -> bool:
+        return sw < len(self.sources) and self.sources[sw].ready()
+
+    def _pll_valid(self, report: bool) -> bool:
         raise NotImplementedError
 
     def switched(self, sysclk_before: float) -> None:

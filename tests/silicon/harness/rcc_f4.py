@@ -70,6 +70,7 @@ class RccF4(RccBase):
         0x88: ("PLLSAICFGR", 0x24003000, 0x7F007FC0),
         0x8C: ("DCKCFGR", 0x00000000, 0x01F31F1F),
     }
+    pll_config = ("PLLCFGR", 0xFFFFFFFF, "RM0090 6.3.2")
     gates = {
         **{f"GPIO{chr(65 + i)}": ("AHB1ENR", i) for i in range(11)},
         "QUADSPI": ("AHB3ENR", 1),
@@ -87,37 +88,14 @@ class RccF4(RccBase):
                 "UART8": 1}
 
     def __init__(self, *, hse_hz=None, sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6, pwr=None, flash=None):
-        self.hse_hz = hse_hz
         self.sysclk_max, self.apb1_max, self.apb2_max = sysclk_max, apb1_max, apb2_max
         oscillators = [
             Oscillator("HSI", 0, 1, 16e6, ready_at_reset=True),
             Oscillator("HSE", 16, 17, hse_hz),
             Oscillator("PLL", 24, 25, None),
         ]
-        self.hsi, self.hse, self.pll = oscillators
-        super().__init__(0x40023800, oscillators, pwr, flash)
-
-    def on_write(self, name: str, old: int, new: int, written: int) -> None:
-        if name == "PLLCFGR" and self.regs["CR"] >> 24 & 1:
-            self.regs[name] = old
-            self.violation("RCC_PLLCFGR written while the PLL is on: ignored (RM0090 6.3.2)")
-            return
-        if name == "CR" and (old ^ new) & (1 << 16) and new & (1 << 16) and self.hse_hz is None:
-            self.violation("HSE enabled on a board without a high-speed external clock: HSERDY never sets")
-            self.hse.locks = False
-        super().on_write(name, old, new, written)
-
-    def cr_written(self, old: int, new: int) -> None:
-        if new >> 24 & 1 and not old >> 24 & 1:
-            self.pll.locks = self._pll_valid(report=True)
-
-    def source_in_use(self, osc) -> bool:
-        return {0: self.hsi, 1: self.hse, 2: self.pll}.get(self.sws) is osc
-
-    def source_ready(self, sw: int) -> bool:
-        if sw == 3:
-            return False  # SW = 11 is "not allowed"
-        return (self.hsi, self.hse, self.pll)[sw].ready()
+        self.hsi = oscillators[0]
+        super().__init__(0x40023800, oscillators, oscillators, hse_hz, pwr, flash)  # SW = 11: not allowed
 
     def pll_input_hz(self) -> float:
         cfg = self.regs["PLLCFGR"]

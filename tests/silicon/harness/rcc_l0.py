@@ -82,6 +82,7 @@ class RccL0(RccBase):
         0x4C: ("CCIPR", 0x00000000, 0x000C3C3F),
         0x50: ("CSR", 0x0C000000, 0x01C7FF00),
     }
+    pll_config = ("CFGR", 0x00FF0000, "RM0367 7.3.3")
     gates = {
         "GPIOA": ("IOPENR", 0), "GPIOB": ("IOPENR", 1), "GPIOC": ("IOPENR", 2), "GPIOD": ("IOPENR", 3),
         "GPIOE": ("IOPENR", 4), "GPIOH": ("IOPENR", 7),
@@ -95,35 +96,14 @@ class RccL0(RccBase):
     uart_bus = {"USART1": 2, "USART2": 1, "LPUART1": 1, "USART4": 1, "USART5": 1}
 
     def __init__(self, *, hse_hz=None, pwr=None, flash=None):
-        self.hse_hz = hse_hz
         oscillators = [
             Oscillator("HSI16", 0, 2, 16e6),
             Oscillator("MSI", 8, 9, None, ready_at_reset=True),
             Oscillator("HSE", 16, 17, hse_hz),
             Oscillator("PLL", 24, 25, None),
         ]
-        self.hsi, self.msi, self.hse, self.pll = oscillators
-        super().__init__(0x40021000, oscillators, pwr, flash)
-
-    def on_write(self, name: str, old: int, new: int, written: int) -> None:
-        if name == "CFGR" and self.regs["CR"] >> 24 & 1 and (old ^ new) & 0x00FF0000:
-            self.regs[name] = (new & ~0x00FF0000) | (old & 0x00FF0000)
-            self.violation("RCC_CFGR PLL fields written while the PLL is on: ignored (RM0367 7.3.3)")
-            new = self.regs[name]
-        if name == "CR" and (old ^ new) & (1 << 16) and new & (1 << 16) and self.hse_hz is None:
-            self.violation("HSE enabled on a board without a high-speed external clock: HSERDY never sets")
-            self.hse.locks = False
-        super().on_write(name, old, new, written)
-
-    def cr_written(self, old: int, new: int) -> None:
-        if new >> 24 & 1 and not old >> 24 & 1:
-            self.pll.locks = self._pll_valid(report=True)
-
-    def source_in_use(self, osc) -> bool:
-        return {0: self.msi, 1: self.hsi, 2: self.hse, 3: self.pll}[self.sws] is osc
-
-    def source_ready(self, sw: int) -> bool:
-        return (self.msi, self.hsi, self.hse, self.pll)[sw].ready()
+        self.hsi, self.msi, hse, pll = oscillators
+        super().__init__(0x40021000, oscillators, (self.msi, self.hsi, hse, pll), hse_hz, pwr, flash)
 
     def msi_hz(self) -> float:
         return MSI_RANGES_HZ[self.regs["ICSCR"] >> 13 & 7]

@@ -106,6 +106,7 @@ class RccL4(RccBase):
         0x98: ("CRRCR", 0x00000000, 0x00000001),
         0x9C: ("CCIPR2", 0x00000000, 0x001FFFFF),  # L4+ (OSPISEL, DSI, ...); reserved on L4
     }
+    pll_config = ("PLLCFGR", 0xFFFFFFFF, "RM0394 6.4.4")
     gates = {
         **{f"GPIO{chr(65 + i)}": ("AHB2ENR", i) for i in range(9)},
         "OCTOSPIM": ("AHB2ENR", 20),
@@ -124,37 +125,17 @@ class RccL4(RccBase):
 
     def __init__(self, *, plus: bool, hse_hz=None, pwr=None, flash=None):
         self.plus = plus
-        self.hse_hz = hse_hz
         oscillators = [
             Oscillator("MSI", 0, 1, None, ready_at_reset=True),
             Oscillator("HSI16", 8, 10, 16e6),
             Oscillator("HSE", 16, 17, hse_hz),
             Oscillator("PLL", 24, 25, None),
         ]
-        self.msi, self.hsi, self.hse, self.pll = oscillators
-        super().__init__(0x40021000, oscillators, pwr, flash)
-
-    # -- writes ------------------------------------------------------------------------------------------
-    def on_write(self, name: str, old: int, new: int, written: int) -> None:
-        if name == "PLLCFGR" and self.regs["CR"] >> 24 & 1:
-            self.regs[name] = old
-            self.violation("RCC_PLLCFGR written while the PLL is on: ignored (RM0394 6.4.4)")
-            return
-        if name == "CR" and (old ^ new) & (1 << 16) and new & (1 << 16) and self.hse_hz is None:
-            self.violation("HSE enabled on a board without a high-speed external clock: HSERDY never sets")
-            self.hse.locks = False
-        super().on_write(name, old, new, written)
-
-    def cr_written(self, old: int, new: int) -> None:
-        if new >> 24 & 1 and not old >> 24 & 1:
-            self.pll.locks = self._pll_valid(report=True)
-
-    def source_in_use(self, osc) -> bool:
-        return {0: self.msi, 1: self.hsi, 2: self.hse, 3: self.pll}[self.sws] is osc
+        self.msi, self.hsi = oscillators[:2]
+        super().__init__(0x40021000, oscillators, oscillators, hse_hz, pwr, flash)
 
     def source_ready(self, sw: int) -> bool:
-        return (self.msi, self.hsi, self.hse, self.pll)[sw].ready() and \
-            (sw != 3 or self.regs["PLLCFGR"] >> 24 & 1)
+        return super().source_ready(sw) and (sw != 3 or bool(self.regs["PLLCFGR"] >> 24 & 1))  # PLLREN
 
     # -- clock tree ----------------------------------------------------------------------------------------
     def msi_hz(self) -> float:
