@@ -6,6 +6,8 @@ power-cut point of every scenario instead of the default selection (see test_pow
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 
 import pytest
@@ -30,3 +32,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def exhaustive(request):
     return request.config.getoption("--silicon-exhaustive")
+
+
+
+def record_cuts(label: str, count: int) -> None:
+    """Power cuts a test exercised; tests/conftest.py sums them over every pytest-xdist worker and prints
+    them at the end of the run."""
+    from conftest import CUT_COUNTS
+    CUT_COUNTS.mkdir(parents=True, exist_ok=True)
+    path = CUT_COUNTS / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[label] = data.get(label, 0) + count
+    path.write_text(json.dumps(data))

@@ -19,17 +19,10 @@ from . import powercut
 from .harness.machine import Machine
 from .harness.power import MODES
 from .powercut import Images, boot_and_check, cut_state, record_boot, record_download, sfb_for, sfbp_for, tiny
+from .conftest import record_cuts
 from .support import V1, V2, firmware
 
 BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
-counted: dict = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report():
-    yield
-    for key, value in sorted(counted.items()):
-        print(f"\npower cuts exercised: {key}: {value}")
 
 
 def points(n: int, sample: int = 0, seed: int = 0) -> list:
@@ -58,7 +51,7 @@ def run_download(fw, phase, images, label):
             which = boot_and_check(fw, state, images, f"{label} cut {mode} {describe(phase, k)}", seed=k)
             if k < ready or (k == ready and mode == "before"):
                 assert which == "old", f"{label}: a cut before READY ({describe(phase, k)}) installed the image"
-    counted[label] = 2 * len(phase.trace)
+    record_cuts(label, 2 * len(phase.trace))
 
 
 @pytest.mark.parametrize("kind", ["sfb", "sfbp"])
@@ -86,7 +79,7 @@ def test_install_cut_at_every_operation(board_name):
             state = cut_state(fw, install, k, mode, seed=k)
             boot_and_check(fw, state, images, f"{board_name} install cut {mode} {describe(install, k)}",
                            must_be_new=True, seed=k)
-    counted[f"{board_name} install"] = 2 * len(install.trace)
+    record_cuts(f"{board_name} install", 2 * len(install.trace))
 
 
 @pytest.mark.parametrize("board_name", BOARDS)
@@ -105,7 +98,7 @@ def test_second_cut_during_recovery(board_name, exhaustive):
             boot_and_check(fw, state, images, f"{board_name} cut {describe(install, k)} then {describe(recovery, j)}",
                            must_be_new=True, seed=j)
             total += 1
-    counted[f"{board_name} double"] = total
+    record_cuts(f"{board_name} double", total)
 
 
 @pytest.mark.parametrize("board_name", BOARDS)
@@ -127,7 +120,7 @@ def test_full_size_update_cuts(board_name, exhaustive):
         boot_and_check(fw, cut_state(fw, install, k, "torn", seed=k), images,
                        f"{board_name} install cut {describe(install, k)}", must_be_new=True, seed=k)
         total += 1
-    counted[f"{board_name} full-size (sampled)" if sample else f"{board_name} full-size"] = total
+    record_cuts(f"{board_name} full-size" + (" (sampled)" if sample else ""), total)
 
 
 @pytest.mark.parametrize("board_name", BOARDS)
