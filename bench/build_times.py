@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Full build and no-op rebuild times of the example (default board unless --board), median of N runs.
 
 Each full build starts from an empty BUILD_DIR (keys are kept, as for a developer); each no-op rebuild
@@ -6,6 +7,7 @@ runs `scons` again on the finished tree and must report that nothing was built.
 
 Usage: .venv/bin/python bench/build_times.py [--board NUCLEO-L452RE] [--runs 5] [-j 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +41,9 @@ def main():
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "site_scons"))
     import warnings
+
     from spb.keys import DevKeyWarning, generate_keys
+
     with tempfile.TemporaryDirectory() as tmp:
         build = Path(tmp) / "build"
         with warnings.catch_warnings():
@@ -51,8 +55,11 @@ def main():
             shutil.rmtree(build, ignore_errors=True)
             full.append(scons(*common)[0])
             elapsed, out = scons(*common)
-            built = [line for line in out.splitlines() if line[:8].strip() in
-                     ("CC", "LINK", "GEN", "SIGN", "IMAGE", "COMBINE", "SIZE", "OBJCOPY")]
+            built = [
+                line
+                for line in out.splitlines()
+                if line[:8].strip() in ("CC", "LINK", "GEN", "SIGN", "IMAGE", "COMBINE", "SIZE", "OBJCOPY")
+            ]
             if built:
                 sys.exit(f"no-op rebuild ran actions: {built}")
             noop.append(elapsed)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Guest instructions per ECDSA P-256 verify and per SHA-256 byte, on Cortex-M3, M4 and M0(+), under QEMU.
 
 Builds bench/crypto_icount/main.c with the bootloader's crypto sources (bootloader/src/crypto, or --src)
@@ -27,6 +28,7 @@ git revision instead of the working tree, e.g. --rev 9074924 for the code before
 Usage: .venv/bin/python bench/crypto_icount.py [--cores m3,m4,m0] [--opt -Os] [--src DIR | --rev REV]
                                                [--ops] [--sizes] [--cflags FLAGS] [--json FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,32 +86,75 @@ def vectors_h() -> str:
         digests.append(digest)
         sigs.append(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
     msg = bytes((k * 7 + 3) & 0xFF for k in range(SHA_MSG_LEN))
-    out = [f"#define NVEC {NVEC}", f"#define SHA_MSG_LEN {SHA_MSG_LEN}",
-           f"static const uint8_t msg[SHA_MSG_LEN] = {c_bytes(msg)};",  # in flash: the micro:bit has 16 KiB RAM
-           f"static const uint8_t SHA_DIGEST[32] = {c_bytes(hashlib.sha256(msg).digest())};",
-           f"static const uint8_t SHA_DIGEST_U[32] = {c_bytes(hashlib.sha256(msg[1:]).digest())};"]
+    out = [
+        f"#define NVEC {NVEC}",
+        f"#define SHA_MSG_LEN {SHA_MSG_LEN}",
+        f"static const uint8_t msg[SHA_MSG_LEN] = {c_bytes(msg)};",  # in flash: the micro:bit has 16 KiB RAM
+        f"static const uint8_t SHA_DIGEST[32] = {c_bytes(hashlib.sha256(msg).digest())};",
+        f"static const uint8_t SHA_DIGEST_U[32] = {c_bytes(hashlib.sha256(msg[1:]).digest())};",
+    ]
     for name, items in (("PK", pks), ("DIGEST", digests), ("SIG", sigs)):
         out.append(f"static const uint8_t {name}[NVEC][{len(items[0])}] = {{" + ",".join(map(c_bytes, items)) + "};")
     return "\n".join(out) + "\n"
 
 
 def build(core: str, src: Path, opt: str, tmp: Path, defines=(), cflags=()) -> Path:
-    machine, cpu, fo, fs, ro, rs = CORES[core]
+    _machine, cpu, fo, fs, ro, rs = CORES[core]
     (tmp / "link.ld").write_text(LINK.format(fo=fo, fs=fs, ro=ro, rs=rs))
     elf = tmp / f"bench-{core}.elf"
-    cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", opt, "-std=c99", "-g",
-           "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra", "-nostartfiles", "--specs=nano.specs", *[f"-D{d}" for d in defines], *cflags,
-           f"-I{src}", f"-I{tmp}", "-T", str(tmp / "link.ld"), "-Wl,--gc-sections", "-o", str(elf),
-           str(HERE / "main.c"), *[str(src / f) for f in ("p256.c", "sha256.c")]]
+    cmd = [
+        "arm-none-eabi-gcc",
+        f"-mcpu={cpu}",
+        "-mthumb",
+        "-mfloat-abi=soft",
+        opt,
+        "-std=c99",
+        "-g",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-Wall",
+        "-Wextra",
+        "-nostartfiles",
+        "--specs=nano.specs",
+        *[f"-D{d}" for d in defines],
+        *cflags,
+        f"-I{src}",
+        f"-I{tmp}",
+        "-T",
+        str(tmp / "link.ld"),
+        "-Wl,--gc-sections",
+        "-o",
+        str(elf),
+        str(HERE / "main.c"),
+        *[str(src / f) for f in ("p256.c", "sha256.c")],
+    ]
     subprocess.run(cmd, check=True)
     return elf
 
 
 def run(core: str, elf: Path) -> dict:
     machine = CORES[core][0]
-    res = subprocess.run(["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
-                          "-icount", "shift=0,sleep=off", "-semihosting-config", "enable=on,target=native",
-                          "-kernel", str(elf)], capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [
+            "qemu-system-arm",
+            "-M",
+            machine,
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+            "-icount",
+            "shift=0,sleep=off",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-kernel",
+            str(elf),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     text = res.stdout + res.stderr
     if res.returncode != 0 or "done" not in text:
         raise RuntimeError(f"{core}: QEMU exit {res.returncode}\n{text}")
@@ -122,11 +167,21 @@ def run(core: str, elf: Path) -> dict:
         raise RuntimeError(f"{core}: wrong results {bad}\n{text}")
     verify = [t * per_tick for t in vals["verify_ticks"]]
     sha_n, sha_0, sha_u = (vals[k][0] * per_tick for k in ("sha_n_ticks", "sha_0_ticks", "sha_u_ticks"))
-    ops = {k[3:].replace("_x100", "").replace("_x10", ""): v[0] * per_tick / (100 if k.endswith("x100") else 10)
-           for k, v in vals.items() if k.startswith("op_")}
-    return {"ops": ops, "instr_per_tick": per_tick, "verify_mean": sum(verify) / len(verify), "verify_min": min(verify),
-            "verify_max": max(verify), "sha_per_byte": (sha_n - sha_0) / SHA_MSG_LEN,
-            "sha_per_byte_unaligned": (sha_u - sha_0) / (SHA_MSG_LEN - 1), "sha_empty": sha_0}
+    ops = {
+        k[3:].replace("_x100", "").replace("_x10", ""): v[0] * per_tick / (100 if k.endswith("x100") else 10)
+        for k, v in vals.items()
+        if k.startswith("op_")
+    }
+    return {
+        "ops": ops,
+        "instr_per_tick": per_tick,
+        "verify_mean": sum(verify) / len(verify),
+        "verify_min": min(verify),
+        "verify_max": max(verify),
+        "sha_per_byte": (sha_n - sha_0) / SHA_MSG_LEN,
+        "sha_per_byte_unaligned": (sha_u - sha_0) / (SHA_MSG_LEN - 1),
+        "sha_empty": sha_0,
+    }
 
 
 SOURCES = ("p256.c", "p256.h", "sha256.c", "sha256.h")
@@ -138,11 +193,30 @@ def sizes(src: Path, tmp: Path, cflags=()) -> dict:
     for cpu in ("cortex-m0plus", "cortex-m4"):
         for name in ("p256.c", "sha256.c"):
             obj = tmp / f"{cpu}-{name}.o"
-            subprocess.run(["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
-                            "-ffunction-sections", "-fdata-sections", *cflags, f"-I{src}", "-c", str(src / name),
-                            "-o", str(obj)], check=True)
-            text = subprocess.run(["arm-none-eabi-size", "-B", str(obj)], capture_output=True, text=True,
-                                  check=True).stdout.splitlines()[1].split()
+            subprocess.run(
+                [
+                    "arm-none-eabi-gcc",
+                    f"-mcpu={cpu}",
+                    "-mthumb",
+                    "-mfloat-abi=soft",
+                    "-Os",
+                    "-std=c99",
+                    "-ffunction-sections",
+                    "-fdata-sections",
+                    *cflags,
+                    f"-I{src}",
+                    "-c",
+                    str(src / name),
+                    "-o",
+                    str(obj),
+                ],
+                check=True,
+            )
+            text = (
+                subprocess.run(["arm-none-eabi-size", "-B", str(obj)], capture_output=True, text=True, check=True)
+                .stdout.splitlines()[1]
+                .split()
+            )
             out[f"{cpu} {name}"] = int(text[0]) + int(text[1])
     return out
 
@@ -156,9 +230,12 @@ def main():
     parser.add_argument("--sizes", action="store_true", help="also print the flash of p256.c and sha256.c")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--cflags", default="", help="extra compiler flags, e.g. -DSPB_P256_G_WINDOW=5")
-    parser.add_argument("--ops", action="store_true",
-                        help="also count single operations (field multiply, square, ...) through p256.c's "
-                             "SPB_P256_TESTING entry points")
+    parser.add_argument(
+        "--ops",
+        action="store_true",
+        help="also count single operations (field multiply, square, ...) through p256.c's "
+        "SPB_P256_TESTING entry points",
+    )
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,8 +246,13 @@ def main():
             src = tmp / "src"
             src.mkdir()
             for name in SOURCES:
-                text = subprocess.run(["git", "show", f"{args.rev}:bootloader/src/crypto/{name}"], cwd=REPO,
-                                      capture_output=True, text=True, check=True).stdout
+                text = subprocess.run(
+                    ["git", "show", f"{args.rev}:bootloader/src/crypto/{name}"],
+                    cwd=REPO,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
                 (src / name).write_text(text)
         if args.ops and "SPB_P256_TESTING" not in (src / "p256.c").read_text():
             parser.error("--ops needs a p256.c with the SPB_P256_TESTING entry points")
@@ -181,11 +263,14 @@ def main():
             defines = ["SPB_P256_TESTING"] if args.ops else []
             elf = build(core, src, args.opt, tmp, defines, args.cflags.split())
             r = results[core] = run(core, elf)
-            print(f"{core} ({CORES[core][0]}, -mcpu={CORES[core][1]}, {args.opt}): "
-                  f"P-256 verify {r['verify_mean'] / 1e6:.3f} M instructions "
-                  f"(min {r['verify_min'] / 1e6:.3f}, max {r['verify_max'] / 1e6:.3f}); "
-                  f"SHA-256 {r['sha_per_byte']:.1f} instructions/byte ({r['sha_per_byte_unaligned']:.1f} unaligned), "
-                  f"{r['sha_empty']:.0f} for an empty message", flush=True)
+            print(
+                f"{core} ({CORES[core][0]}, -mcpu={CORES[core][1]}, {args.opt}): "
+                f"P-256 verify {r['verify_mean'] / 1e6:.3f} M instructions "
+                f"(min {r['verify_min'] / 1e6:.3f}, max {r['verify_max'] / 1e6:.3f}); "
+                f"SHA-256 {r['sha_per_byte']:.1f} instructions/byte ({r['sha_per_byte_unaligned']:.1f} unaligned), "
+                f"{r['sha_empty']:.0f} for an empty message",
+                flush=True,
+            )
             if r["ops"]:
                 print("    " + ", ".join(f"{k} {v:.0f}" for k, v in r["ops"].items()), flush=True)
     if args.json:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Measure how many guest instructions the real bootloader needs to verify a 128 KiB image.
 
 Builds the bootloader for EMU-MPS2-AN385 (Cortex-M3) with throw-away keys, writes a 128 KiB random image
@@ -15,6 +16,7 @@ A second run puts a newer image in SLOT1 and times "Verify slot 1 signature." ->
 
 Usage: .venv/bin/python bench/emulator_verify.py [--size 131072]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,7 +84,9 @@ def main():
         print(f"  header check (SHA-256 + ECDSA P-256 verify x2): {header_ms:6d} M instructions")
         print(f"  SLOT0 verify (SHA-256 of {kib} KiB):            {hash_ms:6d} M instructions")
         print(f"  SLOT1 verify (AES-CBC decrypt + SHA-256):       {dec_ms:6d} M instructions")
-        print(f"  at 80 MHz, 1 instruction/cycle: SLOT0 {hash_ms / 80 * 1000:.0f} ms, SLOT1 {dec_ms / 80 * 1000:.0f} ms")
+        print(
+            f"  at 80 MHz, 1 instruction/cycle: SLOT0 {hash_ms / 80 * 1000:.0f} ms, SLOT1 {dec_ms / 80 * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Delta-patch sizes and creation times: spb's patch encodings against bsdiff4, detools and hdiffpatch
 on real Cortex-M firmware pairs.
 
@@ -51,6 +52,7 @@ Usage:
                                         [--repeat N]
   --quick: NUCLEO-L452RE only, pairs small and large.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,9 +117,11 @@ class Pair:
 # --------------------------------------------------------------------------------------------------
 # Building the firmware pairs
 
+
 def ensure_keys(directory: Path) -> Path:
     if not (directory / "signing_key.pem").exists():
         from spb.keys import DevKeyWarning, generate_keys
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DevKeyWarning)
             generate_keys(directory, development=True)
@@ -129,8 +133,19 @@ def build(board: str, keys: Path) -> Path:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "site_scons"), env.get("PYTHONPATH", "")])
     env.pop("SCONSFLAGS", None)
-    cmd = [sys.executable, "-m", "SCons", "-j2", "-Q", "-C", str(FWPAIRS), f"BOARD={board}", f"BUILD_DIR={out}",
-           f"KEYS={keys}", "VERSION=1.4.0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "SCons",
+        "-j2",
+        "-Q",
+        "-C",
+        str(FWPAIRS),
+        f"BOARD={board}",
+        f"BUILD_DIR={out}",
+        f"KEYS={keys}",
+        "VERSION=1.4.0",
+    ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"building the bench firmware for {board} failed:\n{result.stdout}\n{result.stderr}")
@@ -149,10 +164,11 @@ def size_line(out: Path, variant: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # Tools: each returns (patch, verified)
 
+
 def timed(function, repeat):
     best = None
     value = None
-    for i in range(repeat):
+    for _i in range(repeat):
         start = time.perf_counter()
         value = function()
         elapsed = time.perf_counter() - start
@@ -166,8 +182,11 @@ def load_peers():
     peers, missing = {}, []
     try:
         import bsdiff4
-        peers["bsdiff4"] = (lambda old, new, board: bsdiff4.diff(old, new),
-                            lambda old, patch, new, board: bsdiff4.patch(old, patch) == new)
+
+        peers["bsdiff4"] = (
+            lambda old, new, board: bsdiff4.diff(old, new),
+            lambda old, patch, new, board: bsdiff4.patch(old, patch) == new,
+        )
     except ImportError:
         missing.append("bsdiff4")
     try:
@@ -179,9 +198,11 @@ def load_peers():
                 if patch_type == "in-place":
                     kwargs = {"memory_size": detools_memory_size(board), "segment_size": DETOOLS_SEGMENT}
                 out = io.BytesIO()
-                detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression=compression,
-                                     patch_type=patch_type, **kwargs)
+                detools.create_patch(
+                    io.BytesIO(old), io.BytesIO(new), out, compression=compression, patch_type=patch_type, **kwargs
+                )
                 return out.getvalue()
+
             return create
 
         def dt_apply_sequential(old, patch, new, board):
@@ -206,8 +227,11 @@ def load_peers():
 
         def hd_create(compression):
             def create(old, new, board):
-                config = hdiffpatch.TuzConfig(dict_size=4096, literal_line=True) if compression == "tuz" else compression
+                config = (
+                    hdiffpatch.TuzConfig(dict_size=4096, literal_line=True) if compression == "tuz" else compression
+                )
                 return hdiffpatch.diff_lite(old, new, compression=config, validate=False)
+
             return create
 
         def hd_apply(old, patch, new, board):
@@ -226,6 +250,7 @@ _BOARDS = {}
 def board_info(name):
     if name not in _BOARDS:
         from spb.board import find_board, load_board
+
         _BOARDS[name] = load_board(find_board(name, REPO / "boards"))
     return _BOARDS[name]
 
@@ -243,8 +268,10 @@ def load_ours():
         return None, f"{type(exc).__name__}: {exc}"
     tools = {}
     for encoding in OURS:
-        tools[encoding] = (lambda old, new, board, e=encoding: make_patch(old, new, encoding=e),
-                           lambda old, patch, new, board, e=encoding: apply_patch(old, patch, e) == new)
+        tools[encoding] = (
+            lambda old, new, board, e=encoding: make_patch(old, new, encoding=e),
+            lambda old, patch, new, board, e=encoding: apply_patch(old, patch, e) == new,
+        )
     return tools, None
 
 
@@ -269,6 +296,7 @@ def run_tool(pair: Pair, tool: str, create, verify, repeat: int, fits):
 # --------------------------------------------------------------------------------------------------
 # Report
 
+
 def fmt_size(r: Result | None) -> str:
     if r is None:
         return "-"
@@ -284,9 +312,12 @@ def best(results, only_fitting):
 
 def table(headers, rows, right_from=1):
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+
     def line(cells):
-        return "  ".join(str(c).ljust(w) if i < right_from else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(
+            str(c).ljust(w) if i < right_from else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        )
+
     out = [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     return "\n".join(out)
@@ -305,8 +336,12 @@ def report(pairs, peer_names, our_names):
         for p in pairs:
             peers = [p.results[t] for t in peer_names if t in p.results]
             b_all, b_fit = best(peers, False), best(peers, True)
-            row = [p.board, p.name, f"{b_all.tool} {b_all.size}" if b_all else "-",
-                   f"{b_fit.tool} {b_fit.size}" if b_fit else "-"]
+            row = [
+                p.board,
+                p.name,
+                f"{b_all.tool} {b_all.size}" if b_all else "-",
+                f"{b_fit.tool} {b_fit.size}" if b_fit else "-",
+            ]
             for t in our_names:
                 r = p.results.get(t)
                 for ref in (b_all, b_fit):
@@ -320,8 +355,13 @@ def report(pairs, peer_names, our_names):
 
     rows = []
     for p in pairs:
-        rows.append([p.board, p.name] + [f"{p.results[t].create_s * 1000:.0f}" if t in p.results
-                                          and p.results[t].create_s is not None else "-" for t in tools])
+        rows.append(
+            [p.board, p.name]
+            + [
+                f"{p.results[t].create_s * 1000:.0f}" if t in p.results and p.results[t].create_s is not None else "-"
+                for t in tools
+            ]
+        )
     print("\nCreation time in ms (wall, one core, best of --repeat)")
     print(table(["board", "pair"] + tools, rows, right_from=2))
 
@@ -332,8 +372,9 @@ def report(pairs, peer_names, our_names):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="one board (NUCLEO-L452RE), pairs small and large")
     parser.add_argument("--boards", help=f"comma-separated board names (default {','.join(DEFAULT_BOARDS)})")
     parser.add_argument("--pairs", help=f"comma-separated pairs out of {','.join(PAIRS)}")
@@ -352,8 +393,10 @@ def main():
 
     peers, missing = load_peers()
     if missing:
-        print(f"peers not installed, skipped: {', '.join(missing)} "
-              f"(.venv/bin/python -m pip install bsdiff4 detools hdiffpatch)")
+        print(
+            f"peers not installed, skipped: {', '.join(missing)} "
+            f"(.venv/bin/python -m pip install bsdiff4 detools hdiffpatch)"
+        )
     ours, why_not = load_ours()
     if ours is None:
         print(f"spb.patch is not importable ({why_not}): our rows are skipped")

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Instructions from reset to the jump into the application, per board, on the silicon harness.
 
 For every STM32 board: the board's real bootloader (built by `scons` with throw-away keys into
@@ -12,6 +13,7 @@ derive from the port's clock set-up (the run's time base is one instruction per 
 
 Usage: .venv/bin/python bench/silicon_boot.py [--boards B ...] [--size BYTES] [--json FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,11 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "site_scons"), str(REPO / "tests")]
 
+from silicon.harness.machine import Machine  # noqa: E402
+from silicon.support import tiny_image  # noqa: E402
 from spb import image  # noqa: E402
 from spb.board import load_board  # noqa: E402
 from support.scons_project import make_keys, scons  # noqa: E402
-from silicon.harness.machine import Machine  # noqa: E402
-from silicon.support import tiny_image  # noqa: E402
 
 BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
 OUT = REPO / "build" / "bench" / "silicon"
@@ -38,6 +40,7 @@ def build(board_name: str):
     if not (keys_dir / "signing_key.pem").exists():
         make_keys(keys_dir)
     from spb.keys import load_keys
+
     keys = load_keys(keys_dir)
     build_dir = OUT / board_name
     scons(REPO, f"BOARD={board_name}", f"BUILD_DIR={build_dir}", f"KEYS={keys_dir}", "VERSION=1.0.0", "-Q")
@@ -64,7 +67,7 @@ def measure(board_name: str, size: int) -> dict:
         if slot1:  # the state every update leaves: SLOT1 holds the installed image with READY..DONE
             sfb = bytearray(image.build_sfb(plain, 0x01000000, keys, board.vector_size))
             for offset in (0x80, 0xA0, 0xC0):
-                sfb[offset:offset + 32] = sfb[0x40:0x60]
+                sfb[offset : offset + 32] = sfb[0x40:0x60]
             m.load(board.slot1.address, bytes(sfb))
         m.power_on()
         m.count_instructions = True
@@ -72,9 +75,12 @@ def measure(board_name: str, size: int) -> dict:
         r = m.run()
         if r.reason != "app":
             raise SystemExit(f"{board_name} {label}: {r.reason} {r.detail}\n{m.console_text()[-800:]}")
-        results[label] = {"instructions": r.instructions, "cycles": r.cycles,
-                          "seconds_at_sysclk": r.cycles / board.clock.sysclk_hz,
-                          "host_seconds": round(time.perf_counter() - started, 2)}
+        results[label] = {
+            "instructions": r.instructions,
+            "cycles": r.cycles,
+            "seconds_at_sysclk": r.cycles / board.clock.sysclk_hz,
+            "host_seconds": round(time.perf_counter() - started, 2),
+        }
         if m.violations:
             raise SystemExit(f"{board_name}: model violations: {m.violations[:3]}")
     return results
@@ -90,8 +96,10 @@ def main():
     print(f"{'board':16} {'cpu':14} {'image':>8} {'reset->app (SLOT1 empty)':>26} {'(SLOT1 installed)':>18}")
     for r in rows:
         e, i = r["slot1 empty"], r["slot1 installed"]
-        print(f"{r['board']:16} {r['cpu']:14} {r['image']:8} {e['instructions']:>20,} instr "
-              f"{i['instructions']:>14,} instr   ({e['seconds_at_sysclk'] * 1e3:.0f} ms at SYSCLK)")
+        print(
+            f"{r['board']:16} {r['cpu']:14} {r['image']:8} {e['instructions']:>20,} instr "
+            f"{i['instructions']:>14,} instr   ({e['seconds_at_sysclk'] * 1e3:.0f} ms at SYSCLK)"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Worst-case stack of the bootloader's entry points, from GCC's call graph (-fcallgraph-info=su).
 
 Cross-compiles the bootloader core, crypto and the board's port with the build's optimisation, reads the
@@ -8,6 +9,7 @@ cannot size (dynamic frames) or calls through pointers are reported; the core ha
 
 Usage: .venv/bin/python bench/stack_usage.py [--board NUCLEO-L452RE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,13 +25,22 @@ sys.path.insert(0, str(REPO / "site_scons"))
 
 NODE = re.compile(r'node: \{ title: "([^"]+)" label: "([^"]*)"')
 EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
-ENTRIES = ["main", "SE_PATCH_Init", "SE_PATCH_Data", "SE_PATCH_InstallAtNextReset", "SE_PATCH_Abort",
-           "SE_PATCH_Poll", "SE_APP_GetActiveFwInfo", "SE_APP_GetBootVer"]
+ENTRIES = [
+    "main",
+    "SE_PATCH_Init",
+    "SE_PATCH_Data",
+    "SE_PATCH_InstallAtNextReset",
+    "SE_PATCH_Abort",
+    "SE_PATCH_Poll",
+    "SE_APP_GetActiveFwInfo",
+    "SE_APP_GetBootVer",
+]
 
 
 def main():
     from spb.board import load_board
     from spb.board_header import render
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--board", default="NUCLEO-L452RE")
     args = parser.parse_args()
@@ -38,14 +49,37 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "spb_board.h").write_text(render(board))
-        includes = [tmp, root / "include", root / "src", root / "src/crypto", root / "port", root / "port/common",
-                    root / "port" / board.family]
-        sources = [*sorted((root / "src").glob("*.c")), *sorted((root / "src/crypto").glob("*.c")),
-                   *sorted((root / "port/common").glob("*.c")), *sorted((root / "port" / board.family).glob("*.c"))]
+        includes = [
+            tmp,
+            root / "include",
+            root / "src",
+            root / "src/crypto",
+            root / "port",
+            root / "port/common",
+            root / "port" / board.family,
+        ]
+        sources = [
+            *sorted((root / "src").glob("*.c")),
+            *sorted((root / "src/crypto").glob("*.c")),
+            *sorted((root / "port/common").glob("*.c")),
+            *sorted((root / "port" / board.family).glob("*.c")),
+        ]
         for src in sources:
-            cmd = ["arm-none-eabi-gcc", *board.boot_flags(), "-Os", "-ffunction-sections", "-std=gnu11",
-                   "-DSPB_BOOTLOADER_BUILD", '-DSPB_BOOT_VERSION_STR="v0"', *[f"-I{i}" for i in includes],
-                   "-fcallgraph-info=su", "-c", str(src), "-o", str(tmp / (src.stem + ".o"))]
+            cmd = [
+                "arm-none-eabi-gcc",
+                *board.boot_flags(),
+                "-Os",
+                "-ffunction-sections",
+                "-std=gnu11",
+                "-DSPB_BOOTLOADER_BUILD",
+                '-DSPB_BOOT_VERSION_STR="v0"',
+                *[f"-I{i}" for i in includes],
+                "-fcallgraph-info=su",
+                "-c",
+                str(src),
+                "-o",
+                str(tmp / (src.stem + ".o")),
+            ]
             subprocess.run(cmd, check=True, cwd=tmp)
         frames, calls, names = {}, {}, {}
         for ci in tmp.glob("*.ci"):
@@ -65,7 +99,7 @@ def main():
     def resolve(title):
         return title if title in frames else names.get(title.split(":")[-1], title)
 
-    @lru_cache(maxsize=None)
+    @cache
     def worst(title):
         title = resolve(title)
         own = frames.get(title, (0, "unknown"))[0]

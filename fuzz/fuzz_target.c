@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target over the real bootloader core and the host flash simulator.
  * The first input byte picks the mode, the second seeds the chunking:

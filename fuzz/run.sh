@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build and run the libFuzzer target (not part of ./test). Needs clang (Debian: apt install clang).
 #   fuzz/run.sh [seconds per run, default 120] [extra libFuzzer flags...]
 set -euo pipefail

@@ -1,4 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
 """Board files (docs/boards.md) and the generated header spb_board.h (docs/porting.md)."""
+
 import copy
 import re
 import shutil
@@ -46,9 +48,18 @@ def to_toml(data):
 
 
 BASE = {
-    "name": "TEST-BOARD", "family": "stm32l4", "cpu": "cortex-m4", "fpu": "fpv4-sp-d16", "vector_size": 0x200,
-    "flash": {"base": 0x08000000, "size": 0x80000, "write_size": 8, "erased_value": 0xFF,
-              "sectors": [{"size": 0x800, "count": 256}]},
+    "name": "TEST-BOARD",
+    "family": "stm32l4",
+    "cpu": "cortex-m4",
+    "fpu": "fpv4-sp-d16",
+    "vector_size": 0x200,
+    "flash": {
+        "base": 0x08000000,
+        "size": 0x80000,
+        "write_size": 8,
+        "erased_value": 0xFF,
+        "sectors": [{"size": 0x800, "count": 256}],
+    },
     "ram": {"base": 0x20000000, "size": 0x28000},
     "bootloader": {"size": 0x10000, "ram_reserved": 0x1400},
     "slot0": {"address": 0x08010000, "size": 0x20000},
@@ -60,21 +71,42 @@ BASE = {
 
 MULTISEG = {
     **copy.deepcopy(BASE),
-    "flash": {"base": 0x08000000, "size": 0x200000, "write_size": 8, "erased_value": 0xFF,
-              "sectors": [{"size": 0x1000, "count": 512}]},
+    "flash": {
+        "base": 0x08000000,
+        "size": 0x200000,
+        "write_size": 8,
+        "erased_value": 0xFF,
+        "sectors": [{"size": 0x1000, "count": 512}],
+    },
     "bootloader": {"size": 0x15000, "ram_reserved": 0x1400},
     "slot0": {"address": 0x08015000, "size": 0x1EB000, "external": {"address": 0x90000000, "size": 0x400000}},
     "slot1": {"address": 0x90400000, "size": 0x5EB000},
-    "external_flash": {"base": 0x90000000, "size": 0x4000000, "sector_size": 0x1000, "write_size": 2,
-                       "kind": "ospi", "chip": "MX25LM51245G"},
+    "external_flash": {
+        "base": 0x90000000,
+        "size": 0x4000000,
+        "sector_size": 0x1000,
+        "write_size": 2,
+        "kind": "ospi",
+        "chip": "MX25LM51245G",
+    },
 }
 
 OSPI = copy.deepcopy(MULTISEG)
-OSPI["external_flash"].update({
-    "instance": "OCTOSPI1", "port": 2, "clock_divider": 2,
-    "pins": {"clk": {"pin": "PI6", "af": 5}, "ncs": {"pin": "PG12", "af": 5}, "io0": {"pin": "PI11", "af": 5},
-             "io1": {"pin": "PI10", "af": 5}, "io2": {"pin": "PI9", "af": 5}, "io3": {"pin": "PH8", "af": 5}},
-})
+OSPI["external_flash"].update(
+    {
+        "instance": "OCTOSPI1",
+        "port": 2,
+        "clock_divider": 2,
+        "pins": {
+            "clk": {"pin": "PI6", "af": 5},
+            "ncs": {"pin": "PG12", "af": 5},
+            "io0": {"pin": "PI11", "af": 5},
+            "io1": {"pin": "PI10", "af": 5},
+            "io2": {"pin": "PI9", "af": 5},
+            "io3": {"pin": "PH8", "af": 5},
+        },
+    }
+)
 
 
 def write_board(tmp_path, data, name=None):
@@ -100,7 +132,6 @@ def mutate(base, changes):
         else:
             table[last] = value
     return data
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,8 +163,14 @@ def f429():
 
 
 def test_f429_geometry_and_helpers(f429):
-    assert f429.flash.sector_groups == ((0x08000000, 0x4000, 4), (0x08010000, 0x10000, 1), (0x08020000, 0x20000, 7),
-                                        (0x08100000, 0x4000, 4), (0x08110000, 0x10000, 1), (0x08120000, 0x20000, 7))
+    assert f429.flash.sector_groups == (
+        (0x08000000, 0x4000, 4),
+        (0x08010000, 0x10000, 1),
+        (0x08020000, 0x20000, 7),
+        (0x08100000, 0x4000, 4),
+        (0x08110000, 0x10000, 1),
+        (0x08120000, 0x20000, 7),
+    )
     assert len(f429.flash.sectors) == 24 and f429.flash.bank2_base == 0x08100000
     assert f429.sector_at(0x08000000) == Sector(0x08000000, 0x4000)
     assert f429.sector_at(0x0801FFFF) == Sector(0x08010000, 0x10000)
@@ -143,11 +180,19 @@ def test_f429_geometry_and_helpers(f429):
     assert f429.sectors_in(0x08020000, 0x40000) == (Sector(0x08020000, 0x20000), Sector(0x08040000, 0x20000))
     assert f429.sectors_in(0x0800C000, 0x8000) == (Sector(0x0800C000, 0x4000), Sector(0x08010000, 0x10000))
     assert f429.sectors_in(0x08000000, 0) == ()
-    assert (f429.slot0.address, f429.slot0.size, f429.slot1.address, f429.slot1.size) == \
-        (0x08020000, 0x40000, 0x08060000, 0x40000)
+    assert (f429.slot0.address, f429.slot0.size, f429.slot1.address, f429.slot1.size) == (
+        0x08020000,
+        0x40000,
+        0x08060000,
+        0x40000,
+    )
     assert not f429.single_slot and f429.slot0.external is None
-    assert (f429.clock.source, f429.clock.hse_hz, f429.clock.hse_bypass, f429.clock.sysclk_hz) == \
-        ("HSE", 8_000_000, True, 168_000_000)
+    assert (f429.clock.source, f429.clock.hse_hz, f429.clock.hse_bypass, f429.clock.sysclk_hz) == (
+        "HSE",
+        8_000_000,
+        True,
+        168_000_000,
+    )
     assert (f429.uart.instance, f429.uart.tx_pin, f429.uart.tx_af, f429.uart.rx_pin) == ("USART3", "PD8", 7, "PD9")
     assert f429.button.active == "high"
     assert f429.flags() == ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
@@ -237,20 +282,30 @@ int check(void)
 def _static_asserts(board):
     """Static assertions tying the header's macros to the loaded board (all in C)."""
     checks = {
-        "SPB_FLASH_BASE": board.flash.base, "SPB_FLASH_SIZE": board.flash.size,
-        "SPB_FLASH_WRITE_SIZE": board.flash.write_size, "SPB_FLASH_ERASED_VALUE": board.flash.erased_value,
-        "SPB_BOOT_BASE": board.bootloader.base, "SPB_BOOT_SIZE": board.bootloader.size,
-        "SPB_VECTOR_SIZE": board.vector_size, "SPB_SLOT0_ADDR": board.slot0.address,
-        "SPB_SLOT0_SIZE": board.slot0.size, "SPB_SLOT1_SIZE": board.slot1.size if board.slot1 else 0,
-        "SPB_RAM_BASE": board.ram.base, "SPB_RAM_SIZE": board.ram.size,
-        "SPB_BOOT_RAM_SIZE": board.bootloader.ram_reserved, "SPB_APP_RAM_BASE": board.app_ram_base,
-        "SPB_SYSCLK_HZ": board.clock.sysclk_hz, "SPB_UART_BAUD": board.uart.baud,
+        "SPB_FLASH_BASE": board.flash.base,
+        "SPB_FLASH_SIZE": board.flash.size,
+        "SPB_FLASH_WRITE_SIZE": board.flash.write_size,
+        "SPB_FLASH_ERASED_VALUE": board.flash.erased_value,
+        "SPB_BOOT_BASE": board.bootloader.base,
+        "SPB_BOOT_SIZE": board.bootloader.size,
+        "SPB_VECTOR_SIZE": board.vector_size,
+        "SPB_SLOT0_ADDR": board.slot0.address,
+        "SPB_SLOT0_SIZE": board.slot0.size,
+        "SPB_SLOT1_SIZE": board.slot1.size if board.slot1 else 0,
+        "SPB_RAM_BASE": board.ram.base,
+        "SPB_RAM_SIZE": board.ram.size,
+        "SPB_BOOT_RAM_SIZE": board.bootloader.ram_reserved,
+        "SPB_APP_RAM_BASE": board.app_ram_base,
+        "SPB_SYSCLK_HZ": board.clock.sysclk_hz,
+        "SPB_UART_BAUD": board.uart.baud,
         "SPB_UART_INSTANCE": int(re.search(r"\d+$", board.uart.instance).group()),
     }
     out = [f'_Static_assert({macro} == {value:#x}u, "{macro}");' for macro, value in checks.items()]
-    out.append("_Static_assert(SPB_APP_RAM_BASE == SPB_RAM_BASE + SPB_BOOT_RAM_SIZE, \"app ram\");")
-    out.append(f"#if !defined(SPB_FAMILY_{board.family.upper()}) || !SPB_FAMILY_{board.family.upper()}\n"
-               f"#error family flag\n#endif")
+    out.append('_Static_assert(SPB_APP_RAM_BASE == SPB_RAM_BASE + SPB_BOOT_RAM_SIZE, "app ram");')
+    out.append(
+        f"#if !defined(SPB_FAMILY_{board.family.upper()}) || !SPB_FAMILY_{board.family.upper()}\n"
+        f"#error family flag\n#endif"
+    )
     cpu = board.cpu.upper().replace("-", "_")
     out.append(f"#if !defined(SPB_CPU_{cpu})\n#error cpu flag\n#endif")
     out.append(f"#if !defined(SPB_CLOCK_SOURCE_{board.clock.source})\n#error clock flag\n#endif")
@@ -260,9 +315,9 @@ def _static_asserts(board):
     else:
         out.append("#ifdef SPB_BUTTON_PRESENT\n#error no button\n#endif")
     if board.external_flash:
-        out.append(f"_Static_assert(SPB_EXT_FLASH_BASE == {board.external_flash.base:#x}u, \"ext\");")
+        out.append(f'_Static_assert(SPB_EXT_FLASH_BASE == {board.external_flash.base:#x}u, "ext");')
     if board.slot0.external:
-        out.append(f"_Static_assert(SPB_SLOT0_EXT_ADDR == {board.slot0.external.address:#x}u, \"seg\");")
+        out.append(f'_Static_assert(SPB_SLOT0_EXT_ADDR == {board.slot0.external.address:#x}u, "seg");')
     else:
         out.append("#ifdef SPB_SLOT0_EXT_ADDR\n#error no external segment\n#endif")
     return "\n".join(out)
@@ -327,21 +382,53 @@ def test_header_values_nucleo_f429zi(tmp_path, f429):
     out = subprocess.run([str(tmp_path / "print")], capture_output=True, text=True, check=True).stdout
     values = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("SPB_"))
     expected = {
-        "SPB_FLASH_BASE": 0x08000000, "SPB_FLASH_SIZE": 0x200000, "SPB_FLASH_WRITE_SIZE": 4,
-        "SPB_FLASH_ERASED_VALUE": 0xFF, "SPB_FLASH_SECTOR_GROUP_COUNT": 6, "SPB_FLASH_SECTOR_COUNT": 24,
-        "SPB_FLASH_BANK2_BASE": 0x08100000, "SPB_BOOT_BASE": 0x08000000, "SPB_BOOT_SIZE": 0x20000,
-        "SPB_VECTOR_SIZE": 0x200, "SPB_SLOT0_ADDR": 0x08020000, "SPB_SLOT0_SIZE": 0x40000,
-        "SPB_SLOT1_ADDR": 0x08060000, "SPB_SLOT1_SIZE": 0x40000, "SPB_RAM_BASE": 0x20000000,
-        "SPB_RAM_SIZE": 0x30000, "SPB_BOOT_RAM_SIZE": 0x1400, "SPB_APP_RAM_BASE": 0x20001400,
-        "SPB_SYSCLK_HZ": 168_000_000, "SPB_HSE_HZ": 8_000_000, "SPB_HSE_BYPASS": 1, "SPB_CLOCK_SOURCE_HSE": 1,
-        "SPB_FAMILY_STM32F4": 1, "SPB_CPU_CORTEX_M4": 1, "SPB_FPU_PRESENT": 1,
-        "SPB_UART_INSTANCE": 3, "SPB_UART_BAUD": 115200, "SPB_UART_TX_PORT": 3, "SPB_UART_TX_PIN": 8,
-        "SPB_UART_TX_AF": 7, "SPB_UART_RX_PORT": 3, "SPB_UART_RX_PIN": 9, "SPB_UART_RX_AF": 7,
-        "SPB_BUTTON_PRESENT": 1, "SPB_BUTTON_PORT": 2, "SPB_BUTTON_PIN": 13, "SPB_BUTTON_ACTIVE_LOW": 0,
+        "SPB_FLASH_BASE": 0x08000000,
+        "SPB_FLASH_SIZE": 0x200000,
+        "SPB_FLASH_WRITE_SIZE": 4,
+        "SPB_FLASH_ERASED_VALUE": 0xFF,
+        "SPB_FLASH_SECTOR_GROUP_COUNT": 6,
+        "SPB_FLASH_SECTOR_COUNT": 24,
+        "SPB_FLASH_BANK2_BASE": 0x08100000,
+        "SPB_BOOT_BASE": 0x08000000,
+        "SPB_BOOT_SIZE": 0x20000,
+        "SPB_VECTOR_SIZE": 0x200,
+        "SPB_SLOT0_ADDR": 0x08020000,
+        "SPB_SLOT0_SIZE": 0x40000,
+        "SPB_SLOT1_ADDR": 0x08060000,
+        "SPB_SLOT1_SIZE": 0x40000,
+        "SPB_RAM_BASE": 0x20000000,
+        "SPB_RAM_SIZE": 0x30000,
+        "SPB_BOOT_RAM_SIZE": 0x1400,
+        "SPB_APP_RAM_BASE": 0x20001400,
+        "SPB_SYSCLK_HZ": 168_000_000,
+        "SPB_HSE_HZ": 8_000_000,
+        "SPB_HSE_BYPASS": 1,
+        "SPB_CLOCK_SOURCE_HSE": 1,
+        "SPB_FAMILY_STM32F4": 1,
+        "SPB_CPU_CORTEX_M4": 1,
+        "SPB_FPU_PRESENT": 1,
+        "SPB_UART_INSTANCE": 3,
+        "SPB_UART_BAUD": 115200,
+        "SPB_UART_TX_PORT": 3,
+        "SPB_UART_TX_PIN": 8,
+        "SPB_UART_TX_AF": 7,
+        "SPB_UART_RX_PORT": 3,
+        "SPB_UART_RX_PIN": 9,
+        "SPB_UART_RX_AF": 7,
+        "SPB_BUTTON_PRESENT": 1,
+        "SPB_BUTTON_PORT": 2,
+        "SPB_BUTTON_PIN": 13,
+        "SPB_BUTTON_ACTIVE_LOW": 0,
     }
     assert {k: int(v) for k, v in values.items()} == expected
-    assert re.findall(r"group=(.*)", out) == ["8000000,4000,4", "8010000,10000,1", "8020000,20000,7",
-                                              "8100000,4000,4", "8110000,10000,1", "8120000,20000,7"]
+    assert re.findall(r"group=(.*)", out) == [
+        "8000000,4000,4",
+        "8010000,10000,1",
+        "8020000,20000,7",
+        "8100000,4000,4",
+        "8110000,10000,1",
+        "8120000,20000,7",
+    ]
     assert "name=NUCLEO-F429ZI family=stm32f4 uart=USART3" in out
     assert "unexpected flag" not in out
 
@@ -376,66 +463,144 @@ BAD = [
     ("type-float", BASE, {"clock.sysclk_hz": 80e6}, "clock.sysclk_hz", r"must be an integer, not a float"),
     ("type-int-for-str", BASE, {"family": 4}, "family", r"must be a string"),
     ("type-table", BASE, {"ram": 5}, "ram", r"must be a table"),
-    ("type-bool", BASE, {"clock.source": "HSE", "clock.hse_hz": 8_000_000, "clock.hse_bypass": 1},
-     "clock.hse_bypass", r"must be true or false"),
+    (
+        "type-bool",
+        BASE,
+        {"clock.source": "HSE", "clock.hse_hz": 8_000_000, "clock.hse_bypass": 1},
+        "clock.hse_bypass",
+        r"must be true or false",
+    ),
     ("negative", BASE, {"ram.base": -8}, "ram.base", r"out of range"),
     ("unknown-family", BASE, {"family": "stm32h7"}, "family", r"unknown family 'stm32h7' \(allowed: .*stm32l4"),
     ("unknown-cpu", BASE, {"cpu": "cortex-m7"}, "cpu", r"unknown cpu 'cortex-m7'"),
-    ("cpu-not-in-family", BASE, {"cpu": "cortex-m0plus", "fpu": DELETE}, "cpu",
-     r"'cortex-m0plus' does not belong to family stm32l4"),
-    ("fpu-on-m0", mutate(BASE, {"family": "stm32l0", "cpu": "cortex-m0plus", "fpu": DELETE}),
-     {"fpu": "fpv4-sp-d16"}, "fpu", r"'fpv4-sp-d16' is not available on cortex-m0plus"),
-    ("sectors-sum", BASE, {"flash.sectors": [{"size": 0x800, "count": 255}]}, "flash.sectors",
-     r"add up to 0x7f800 bytes but flash.size is 0x80000"),
+    (
+        "cpu-not-in-family",
+        BASE,
+        {"cpu": "cortex-m0plus", "fpu": DELETE},
+        "cpu",
+        r"'cortex-m0plus' does not belong to family stm32l4",
+    ),
+    (
+        "fpu-on-m0",
+        mutate(BASE, {"family": "stm32l0", "cpu": "cortex-m0plus", "fpu": DELETE}),
+        {"fpu": "fpv4-sp-d16"},
+        "fpu",
+        r"'fpv4-sp-d16' is not available on cortex-m0plus",
+    ),
+    (
+        "sectors-sum",
+        BASE,
+        {"flash.sectors": [{"size": 0x800, "count": 255}]},
+        "flash.sectors",
+        r"add up to 0x7f800 bytes but flash.size is 0x80000",
+    ),
     ("sectors-empty", BASE, {"flash.sectors": []}, "flash.sectors", r"non-empty array"),
-    ("sector-typo", BASE, {"flash.sectors": [{"size": 0x800, "cnt": 256}]}, "flash.sectors[0].cnt",
-     r"unknown key"),
-    ("sector-count-zero", BASE, {"flash.sectors": [{"size": 0x800, "count": 0}]}, "flash.sectors[0].count",
-     r"out of range"),
-    ("boot-overlaps-slot0", BASE, {"slot0.address": 0x08008000, "slot0.size": 0x28000}, "slot0.address",
-     r"SLOT0 \[0x08008000, 0x08030000\) overlaps bootloader \[0x08000000, 0x08010000\)"),
+    ("sector-typo", BASE, {"flash.sectors": [{"size": 0x800, "cnt": 256}]}, "flash.sectors[0].cnt", r"unknown key"),
+    (
+        "sector-count-zero",
+        BASE,
+        {"flash.sectors": [{"size": 0x800, "count": 0}]},
+        "flash.sectors[0].count",
+        r"out of range",
+    ),
+    (
+        "boot-overlaps-slot0",
+        BASE,
+        {"slot0.address": 0x08008000, "slot0.size": 0x28000},
+        "slot0.address",
+        r"SLOT0 \[0x08008000, 0x08030000\) overlaps bootloader \[0x08000000, 0x08010000\)",
+    ),
     ("slot1-overlaps-slot0", BASE, {"slot1.address": 0x08020000}, "slot1.address", r"SLOT1 .* overlaps SLOT0"),
     ("slot-past-end", BASE, {"slot1.address": 0x08070000}, "slot1.size", r"runs past the end of flash at 0x08080000"),
     ("slot-before-base", BASE, {"slot0.address": 0x07FF0000}, "slot0.address", r"SLOT0 at 0x07FF0000 is outside flash"),
     ("slot-outside", BASE, {"slot1.address": 0x09000000}, "slot1.address", r"is outside flash"),
     ("boot-past-end", BASE, {"bootloader.size": 0x100000}, "bootloader.size", r"runs past the end of flash"),
     ("boot-unaligned", BASE, {"bootloader.size": 0x10400}, "bootloader.size", r"must end on a sector boundary"),
-    ("slot-start-unaligned", BASE, {"slot1.address": 0x08030400, "slot1.size": 0x20000 - 0x400}, "slot1.address",
-     r"inside the erase sector \[0x08030000, 0x08030800\): a slot must start at a sector start"),
+    (
+        "slot-start-unaligned",
+        BASE,
+        {"slot1.address": 0x08030400, "slot1.size": 0x20000 - 0x400},
+        "slot1.address",
+        r"inside the erase sector \[0x08030000, 0x08030800\): a slot must start at a sector start",
+    ),
     ("slot-end-unaligned", BASE, {"slot1.size": 0x20400}, "slot1.size", r"a slot must end at a sector end"),
-    ("slot0-vector-align", BASE, {"vector_size": 0x1000, "slot0.address": 0x08010800, "slot0.size": 0x1F800},
-     "slot0.address", r"multiple of vector_size"),
+    (
+        "slot0-vector-align",
+        BASE,
+        {"vector_size": 0x1000, "slot0.address": 0x08010800, "slot0.size": 0x1F800},
+        "slot0.address",
+        r"multiple of vector_size",
+    ),
     ("slot1-too-small", BASE, {"slot1.size": 0x10000}, "slot1.size", r"smaller than SLOT0"),
     ("vector-not-pow2", BASE, {"vector_size": 0x300}, "vector_size", r"power of two >= 0x200"),
     ("vector-too-small", BASE, {"vector_size": 0x100}, "vector_size", r"power of two >= 0x200"),
     ("write-size", BASE, {"flash.write_size": 2}, "flash.write_size", r"2 is not a supported programming unit"),
     ("write-size-64", BASE, {"flash.write_size": 64}, "flash.write_size", r"allowed: 4, 8, 16, 32"),
     ("erased-value", BASE, {"flash.erased_value": 0x7F}, "flash.erased_value", r"0xFF or 0x00"),
-    ("ram-reserved-too-big", BASE, {"bootloader.ram_reserved": 0x30000}, "bootloader.ram_reserved",
-     r"smaller than RAM"),
-    ("ram-reserved-unaligned", BASE, {"bootloader.ram_reserved": 0x1404}, "bootloader.ram_reserved",
-     r"multiple of 8"),
-    ("ext-segment-outside", MULTISEG, {"slot0.external.size": 0x5000000}, "slot0.external",
-     r"segment \[0x90000000, 0x95000000\) is outside external_flash"),
-    ("ext-segment-no-ext-flash", BASE, {"slot0.external": {"address": 0x90000000, "size": 0x1000}},
-     "slot0.external", r"needs an \[external_flash\] table"),
-    ("ext-segment-unaligned", MULTISEG, {"slot0.external.size": 0x3FF800}, "slot0.external.size",
-     r"not a multiple of the external flash sector size"),
-    ("ext-slot1-past-end", MULTISEG, {"slot1.address": 0x93C00000}, "slot1.size",
-     r"runs past the end of external flash"),
-    ("ext-overlap", MULTISEG, {"slot1.address": 0x90200000}, "slot1.address",
-     r"SLOT1 .* overlaps SLOT0 external segment"),
+    (
+        "ram-reserved-too-big",
+        BASE,
+        {"bootloader.ram_reserved": 0x30000},
+        "bootloader.ram_reserved",
+        r"smaller than RAM",
+    ),
+    ("ram-reserved-unaligned", BASE, {"bootloader.ram_reserved": 0x1404}, "bootloader.ram_reserved", r"multiple of 8"),
+    (
+        "ext-segment-outside",
+        MULTISEG,
+        {"slot0.external.size": 0x5000000},
+        "slot0.external",
+        r"segment \[0x90000000, 0x95000000\) is outside external_flash",
+    ),
+    (
+        "ext-segment-no-ext-flash",
+        BASE,
+        {"slot0.external": {"address": 0x90000000, "size": 0x1000}},
+        "slot0.external",
+        r"needs an \[external_flash\] table",
+    ),
+    (
+        "ext-segment-unaligned",
+        MULTISEG,
+        {"slot0.external.size": 0x3FF800},
+        "slot0.external.size",
+        r"not a multiple of the external flash sector size",
+    ),
+    (
+        "ext-slot1-past-end",
+        MULTISEG,
+        {"slot1.address": 0x93C00000},
+        "slot1.size",
+        r"runs past the end of external flash",
+    ),
+    (
+        "ext-overlap",
+        MULTISEG,
+        {"slot1.address": 0x90200000},
+        "slot1.address",
+        r"SLOT1 .* overlaps SLOT0 external segment",
+    ),
     ("ext-kind", MULTISEG, {"external_flash.kind": "emmc"}, "external_flash.kind", r"unknown external flash kind"),
     ("uart-pin", BASE, {"uart.tx": {"pin": "A2", "af": 7}}, "uart.tx.pin", r"'A2' is not a GPIO pin like \"PA2\""),
     ("uart-pin-16", BASE, {"uart.rx": {"pin": "PA16", "af": 7}}, "uart.rx.pin", r"not a GPIO pin"),
     ("uart-af", BASE, {"uart.rx": {"pin": "PA3", "af": 16}}, "uart.rx.af", r"out of range"),
     ("uart-instance", BASE, {"uart.instance": "SPI1"}, "uart.instance", r"'SPI1' is not a UART instance"),
-    ("uart-kind-family", mutate(BASE, {"family": "stm32f4", "clock.source": "HSI"}), {"uart.instance": "LPUART1"},
-     "uart.instance", r"LPUART peripherals are not supported on family stm32f4"),
+    (
+        "uart-kind-family",
+        mutate(BASE, {"family": "stm32f4", "clock.source": "HSI"}),
+        {"uart.instance": "LPUART1"},
+        "uart.instance",
+        r"LPUART peripherals are not supported on family stm32f4",
+    ),
     ("uart-missing-pins", BASE, {"uart.tx": DELETE}, "uart.tx", r"missing"),
     ("button-pin", BASE, {"button.pin": "PC99"}, "button.pin", r"not a GPIO pin"),
-    ("button-polarity", BASE, {"button.active": "falling"}, "button.active",
-     r"unknown button polarity 'falling' \(allowed: low, high\)"),
+    (
+        "button-polarity",
+        BASE,
+        {"button.active": "falling"},
+        "button.active",
+        r"unknown button polarity 'falling' \(allowed: low, high\)",
+    ),
     ("clock-source", BASE, {"clock.source": "PLL"}, "clock.source", r"unknown clock source 'PLL'"),
     ("clock-source-family", BASE, {"clock.source": "EXT"}, "clock.source", r"not supported on family stm32l4"),
     ("hse-without-hz", BASE, {"clock.source": "HSE"}, "clock.hse_hz", r"required when source = \"HSE\""),
@@ -444,14 +609,24 @@ BAD = [
     ("bad-name", BASE, {"name": "my board"}, "name", r"not a valid board name"),
     ("mcu-family", BASE, {"mcu": "STM32F429ZIT6"}, "mcu", r"not a stm32l4 part"),
     ("mcu-bad", BASE, {"mcu": "L452 RE"}, "mcu", r"not a part number"),
-    ("ospi-window", OSPI, {"external_flash.instance": "OCTOSPI2"}, "external_flash.base",
-     r"not the memory-mapped window of OCTOSPI2"),
+    (
+        "ospi-window",
+        OSPI,
+        {"external_flash.instance": "OCTOSPI2"},
+        "external_flash.base",
+        r"not the memory-mapped window of OCTOSPI2",
+    ),
     ("ospi-pins-missing", OSPI, {"external_flash.pins": DELETE}, "external_flash.pins", r"missing"),
     ("ospi-pin-missing", OSPI, {"external_flash.pins.clk": DELETE}, "external_flash.pins.clk", r"missing"),
     ("ospi-port", OSPI, {"external_flash.port": 3}, "external_flash.port", r"out of range"),
     ("ospi-kind", OSPI, {"external_flash.kind": "qspi"}, "external_flash.instance", r'only with kind = "ospi"'),
-    ("ospi-pin-af", OSPI, {"external_flash.pins.ncs": {"pin": "PG12", "af": 16}}, "external_flash.pins.ncs.af",
-     r"out of range"),
+    (
+        "ospi-pin-af",
+        OSPI,
+        {"external_flash.pins.ncs": {"pin": "PG12", "af": 16}},
+        "external_flash.pins.ncs.af",
+        r"out of range",
+    ),
 ]
 
 

@@ -1,8 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 """The `spb` command line: the same operations as the builders, with clear errors and exit codes."""
+
 import subprocess
 import sys
-
-import pytest
 
 from spb import cli, image
 from support.scons_project import REPO
@@ -11,8 +11,12 @@ BOARD = "NUCLEO-L452RE"
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "spb.cli", *args], capture_output=True, text=True,
-                           env={"PYTHONPATH": str(REPO / "site_scons"), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "spb.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO / "site_scons"), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_keygen_sign_inspect_verify(tmp_path, capsys):
@@ -23,8 +27,9 @@ def test_keygen_sign_inspect_verify(tmp_path, capsys):
     plain = tmp_path / "app.bin"
     plain.write_bytes(bytes(range(256)) * 8)
     out = tmp_path / "app.sfb"
-    assert cli.main(["sign", str(plain), "--board", BOARD, "--keys", str(keys), "--version", "2.3.4",
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(["sign", str(plain), "--board", BOARD, "--keys", str(keys), "--version", "2.3.4", "-o", str(out)]) == 0
+    )
     header = image.Header.unpack(out.read_bytes())
     assert header.version == 0x02000304 and header.size == 2048
     capsys.readouterr()
@@ -49,8 +54,9 @@ def test_errors_name_the_file(tmp_path):
     result = run("inspect", str(junk))
     assert result.returncode == 2 and "junk.sfb" in result.stderr and "magic" in result.stderr
     (tmp_path / "x.bin").write_bytes(bytes(32))
-    result = run("sign", str(tmp_path / "x.bin"), "--board", BOARD, "--keys", str(tmp_path / "nokeys"),
-                 "--version", "1.0.0")
+    result = run(
+        "sign", str(tmp_path / "x.bin"), "--board", BOARD, "--keys", str(tmp_path / "nokeys"), "--version", "1.0.0"
+    )
     assert result.returncode == 2 and "nokeys" in result.stderr
     odd = tmp_path / "odd.bin"
     odd.write_bytes(bytes(20))
@@ -73,6 +79,7 @@ def test_linker_and_board_check(tmp_path, capsys):
 
 def test_version_from_git(tmp_path, capsys):
     from support.scons_project import git
+
     git(tmp_path, "init", "-q")
     (tmp_path / "f").write_text("x")
     git(tmp_path, "add", "f")

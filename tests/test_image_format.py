@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
 """The .sfb container and the signed header: known answers for the layout, and independent
 verification with `cryptography` alone (no spb code on the checking side)."""
+
 import hashlib
 import struct
 
@@ -41,12 +43,18 @@ def independent_verify(sfb: bytes, public_key: bytes, aes_key: bytes, vector_siz
 
 
 def test_header_layout_known_answer():
-    h = image.Header(protocol=1, iv=bytes(range(16)), version=0x01020003, size=0x1230,
-                     tag=bytes([0xAA]) * 32, segoff=0x8D50, signature=bytes([0x55]) * 64)
+    h = image.Header(
+        protocol=1,
+        iv=bytes(range(16)),
+        version=0x01020003,
+        size=0x1230,
+        tag=bytes([0xAA]) * 32,
+        segoff=0x8D50,
+        signature=bytes([0x55]) * 64,
+    )
     packed = h.pack()
     assert len(packed) == 128
-    assert packed[:64].hex() == (
-        "5355" "0100" "000102030405060708090a0b0c0d0e0f" "03000201" "30120000" + "aa" * 32 + "508d0000")
+    assert packed[:64].hex() == ("53550100000102030405060708090a0b0c0d0e0f0300020130120000" + "aa" * 32 + "508d0000")
     assert packed[64:] == bytes([0x55]) * 64
     assert image.Header.unpack(packed) == h
 
@@ -66,9 +74,15 @@ def test_deterministic_signature_and_iv_known_answer(fixed_keys):
     # Same inputs, same bytes: RFC 6979 signature and HMAC-derived IV.
     assert sfb == image.build_sfb(plain, 0x01040001, fixed_keys, 0x200)
     header = image.Header.unpack(sfb)
-    expected_iv = __import__("hmac").new(
-        FIXED_AES, b"SPB-IV" + struct.pack("<II32sI", 0x01040001, 1024, hashlib.sha256(plain).digest(), 0),
-        hashlib.sha256).digest()[:16]
+    expected_iv = (
+        __import__("hmac")
+        .new(
+            FIXED_AES,
+            b"SPB-IV" + struct.pack("<II32sI", 0x01040001, 1024, hashlib.sha256(plain).digest(), 0),
+            hashlib.sha256,
+        )
+        .digest()[:16]
+    )
     assert header.iv == expected_iv
     independent_verify(sfb, fixed_keys.public_key, FIXED_AES, 0x200)
     # A different version gives a different IV (never reuse an IV for two headers).
@@ -80,6 +94,7 @@ def test_deterministic_signature_and_iv_known_answer(fixed_keys):
 @pytest.mark.parametrize("vector_size", [0x200, 0x400])
 def test_round_trip_independent(dev_keys, size, vector_size):
     import os
+
     plain = os.urandom(size)
     sfb = image.build_sfb(plain, 0x02000105, dev_keys, vector_size, segoff=0)
     fields = independent_verify(sfb, dev_keys.public_key, dev_keys.aes_key, vector_size)
@@ -98,6 +113,7 @@ def test_rejects_bad_plaintext(dev_keys):
 
 def test_verify_reports_each_problem(dev_keys, tmp_path):
     import os
+
     plain = os.urandom(512)
     good = image.build_sfb(plain, 0x01000000, dev_keys, 0x200)
     # Header bit flips: every one breaks the signature (or the magic).
@@ -125,7 +141,9 @@ def test_verify_reports_each_problem(dev_keys, tmp_path):
 
 def test_wrong_key_rejected(dev_keys, tmp_path):
     import warnings
+
     from spb.keys import DevKeyWarning, generate_keys
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DevKeyWarning)
         other = generate_keys(tmp_path / "other")
@@ -155,18 +173,26 @@ def test_signer_protocol_is_pluggable(dev_keys):
 def test_pem_round_trip(tmp_path):
     private = ec.generate_private_key(ec.SECP256R1())
     pem = tmp_path / "k.pem"
-    pem.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    pem.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     signer = PemSigner.from_file(pem)
-    assert signer.public_key_bytes() == private.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)[1:]
+    assert (
+        signer.public_key_bytes()
+        == private.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)[
+            1:
+        ]
+    )
     rsa_like = tmp_path / "bad.pem"
     rsa_like.write_text("not a key")
-    with pytest.raises(SpbError, match="bad.pem"):
+    with pytest.raises(SpbError, match=r"bad\.pem"):
         PemSigner.from_file(rsa_like)
     p384 = ec.generate_private_key(ec.SECP384R1())
     pem384 = tmp_path / "p384.pem"
-    pem384.write_bytes(p384.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    pem384.write_bytes(
+        p384.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     with pytest.raises(SpbError, match="P-256"):
         PemSigner.from_file(pem384)

@@ -1,14 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
 """Delta patches on the host: both encodings round-trip on generated and edge-case pairs, the .sfbp
 container is what docs/formats.md says (checked with `cryptography` alone), and the CLI makes, checks
 and applies patches with clear errors."""
+
 from __future__ import annotations
 
 import hashlib
 import random
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from spb import cli, compact, image, jojo, patch
@@ -28,20 +30,26 @@ def _mutated(rng, old, edits):
         elif kind == 1:
             new[at:at] = rng.randbytes(rng.randrange(1, 64))
         elif kind == 2:
-            del new[at:at + rng.randrange(1, 64)]
+            del new[at : at + rng.randrange(1, 64)]
         else:
             src = rng.randrange(len(new) + 1)
-            new[at:at] = new[src:src + rng.randrange(1, 200)]     # moved/duplicated code
+            new[at:at] = new[src : src + rng.randrange(1, 200)]  # moved/duplicated code
     return bytes(new)
 
 
 def _pairs():
     rng = random.Random(2024)
     pairs = [
-        (b"", b""), (b"", b"\x00"), (b"\x00", b""), (b"\x01", b"\x02"), (b"\xa7", b"\xa7\xa7"),
-        (b"\xa7" * 300, b"\xa7\xa3\xa6" * 100), (bytes(5000), bytes(5001)), (b"\xff" * 4096, b"\xff" * 4096),
-        (rng.randbytes(777), rng.randbytes(777)),        # totally different
-        (rng.randbytes(100), rng.randbytes(70000)),      # lengths with multi-byte length encodings
+        (b"", b""),
+        (b"", b"\x00"),
+        (b"\x00", b""),
+        (b"\x01", b"\x02"),
+        (b"\xa7", b"\xa7\xa7"),
+        (b"\xa7" * 300, b"\xa7\xa3\xa6" * 100),
+        (bytes(5000), bytes(5001)),
+        (b"\xff" * 4096, b"\xff" * 4096),
+        (rng.randbytes(777), rng.randbytes(777)),  # totally different
+        (rng.randbytes(100), rng.randbytes(70000)),  # lengths with multi-byte length encodings
     ]
     for size in (1, 15, 16, 17, 255, 1000, 4097, 40000):
         old = rng.randbytes(size)
@@ -74,14 +82,16 @@ def test_jojo_opcode_stream_known_answers():
     EQL 29, and the length forms."""
     old = bytes(36194) + b"1" + bytes(29)
     new = bytes(36194) + b"2" + bytes(29)
-    assert jojo.encode(old, new) == bytes.fromhex("A7A3FD8D62" "A7A632" "A7A31C")
+    assert jojo.encode(old, new) == bytes.fromhex("A7A3FD8D62A7A632A7A31C")
     assert jojo.apply(old, bytes.fromhex("A7A3FD8D62A7A632A7A31C")) == new
     assert jojo._length(1) == b"\x00" and jojo._length(252) == b"\xfb"
     assert jojo._length(253) == b"\xfc\x00" and jojo._length(508) == b"\xfc\xff"
     assert jojo._length(509) == b"\xfd\x01\xfd" and jojo._length(123246) == b"\xfe\x00\x01\xe1\x6e"
     # Literal escapes: A7 A7 is one A7; A7 + non-opcode is two literals; DEL and BKT move the source.
-    assert jojo.apply(b"abcdef", b"\xa7\xa5\xa7\xa7\xa7\x10\xa7\xa4\x01\xa7\xa3\x01\xa7\xa2\x02\xa7\xa3\x02") == \
-        b"\xa7\xa7\x10cdbcd"  # INS; DEL 2; EQL 2 (cd); BKT 3; EQL 3 (bcd)
+    assert (
+        jojo.apply(b"abcdef", b"\xa7\xa5\xa7\xa7\xa7\x10\xa7\xa4\x01\xa7\xa3\x01\xa7\xa2\x02\xa7\xa3\x02")
+        == b"\xa7\xa7\x10cdbcd"
+    )  # INS; DEL 2; EQL 2 (cd); BKT 3; EQL 3 (bcd)
 
 
 def test_compact_rejects_what_would_overrun():
@@ -96,8 +106,9 @@ def test_compact_rejects_what_would_overrun():
 
 
 def _verify_sig(keys, header_bytes):
-    public = ec.EllipticCurvePublicNumbers(int.from_bytes(keys.public_key[:32], "big"),
-                                           int.from_bytes(keys.public_key[32:], "big"), ec.SECP256R1()).public_key()
+    public = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(keys.public_key[:32], "big"), int.from_bytes(keys.public_key[32:], "big"), ec.SECP256R1()
+    ).public_key()
     r, s = int.from_bytes(header_bytes[64:96], "big"), int.from_bytes(header_bytes[96:128], "big")
     public.verify(utils.encode_dss_signature(r, s), header_bytes[:64], ec.ECDSA(hashes.SHA256()))
 
@@ -111,20 +122,20 @@ def test_sfbp_layout_checked_with_cryptography_alone(dev_keys, encoding):
     data = patch.build_sfbp(old, V1, new, V2, dev_keys, encoding=encoding)
     ph, to = Header.unpack(data), Header.unpack(data[HEADER_SIZE:])
     _verify_sig(dev_keys, data[:HEADER_SIZE])
-    _verify_sig(dev_keys, data[HEADER_SIZE:2 * HEADER_SIZE])
+    _verify_sig(dev_keys, data[HEADER_SIZE : 2 * HEADER_SIZE])
     assert ph.magic == b"SU" and ph.protocol == patch.ENCODINGS[encoding] and ph.version == V1 and ph.segoff == 0
     assert ph.tag == hashlib.sha256(old).digest()
     # The TO header is byte-identical to the .sfb's header (deterministic signature and IV).
     sfb = image.build_sfb(new, V2, dev_keys, 0x200)
-    assert data[HEADER_SIZE:2 * HEADER_SIZE] == sfb[:HEADER_SIZE]
+    assert data[HEADER_SIZE : 2 * HEADER_SIZE] == sfb[:HEADER_SIZE]
     assert to.protocol == 1 and to.version == V2 and to.size == len(new)
     assert len(data) == 2 * HEADER_SIZE + ph.size + (-ph.size % 16)
     # compat reuses the TO IV as the original does; compact has its own IV.
     assert (ph.iv == to.iv) == (encoding == "compat")
     dec = Cipher(algorithms.AES(dev_keys.aes_key), modes.CBC(ph.iv)).decryptor()
-    plain = dec.update(data[2 * HEADER_SIZE:]) + dec.finalize()
-    assert plain[ph.size:] == bytes(len(plain) - ph.size)
-    assert patch.apply_patch(old, plain[:ph.size], encoding) == new
+    plain = dec.update(data[2 * HEADER_SIZE :]) + dec.finalize()
+    assert plain[ph.size :] == bytes(len(plain) - ph.size)
+    assert patch.apply_patch(old, plain[: ph.size], encoding) == new
     assert hashlib.sha256(new).digest() == to.tag
     # Same inputs, same bytes.
     assert patch.build_sfbp(old, V1, new, V2, dev_keys, encoding=encoding) == data
@@ -158,8 +169,10 @@ def test_cli_patch_apply_verify(dev_keys, tmp_path, capsys):
     keys = str(dev_keys.directory)
     out = tmp_path / "p.sfbp"
     # From .sfb files: versions come from their headers.
-    assert cli.main(["patch", str(tmp_path / "old.sfb"), str(tmp_path / "new.sfb"), "--keys", keys, "-q",
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(["patch", str(tmp_path / "old.sfb"), str(tmp_path / "new.sfb"), "--keys", keys, "-q", "-o", str(out)])
+        == 0
+    )
     assert cli.main(["verify", str(out), "--keys", keys, "--from", str(tmp_path / "old.sfb")]) == 0
     assert cli.main(["apply", str(tmp_path / "old.bin"), str(out), "--keys", keys, "-o", str(tmp_path / "n.bin")]) == 0
     assert (tmp_path / "n.bin").read_bytes() == new
@@ -167,16 +180,18 @@ def test_cli_patch_apply_verify(dev_keys, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "patch, compact encoding" in text and "target header" in text
     # A .bin without a version is refused with the file and the flag to use.
-    assert cli.main(["patch", str(tmp_path / "old.bin"), str(tmp_path / "new.sfb"), "--keys", keys,
-                     "-o", str(out)]) == 2
+    assert (
+        cli.main(["patch", str(tmp_path / "old.bin"), str(tmp_path / "new.sfb"), "--keys", keys, "-o", str(out)]) == 2
+    )
     assert "old.bin: no version: give --from-version" in capsys.readouterr().err
     # Applying to the wrong FROM image fails cleanly and writes nothing.
     assert cli.main(["apply", str(tmp_path / "new.sfb"), str(out), "--keys", keys, "-o", str(tmp_path / "x.bin")]) == 2
     assert "does not match the patch header tag" in capsys.readouterr().err
     assert not (tmp_path / "x.bin").exists()
     # Not newer.
-    assert cli.main(["patch", str(tmp_path / "new.sfb"), str(tmp_path / "old.sfb"), "--keys", keys,
-                     "-o", str(out)]) == 2
+    assert (
+        cli.main(["patch", str(tmp_path / "new.sfb"), str(tmp_path / "old.sfb"), "--keys", keys, "-o", str(out)]) == 2
+    )
     assert "not newer" in capsys.readouterr().err
 
 
@@ -187,20 +202,21 @@ def test_cli_patch_of_a_16_mib_multisegment_image(dev_keys, tmp_path, capsys):
     rng = random.Random(16)
     block = rng.randbytes(1 << 16)
     old = bytearray()
-    for k in range(256):                               # 16 MiB of varied, partly repeating content
-        old += block[k * 97 % 4096:] + block[:k * 97 % 4096]
+    for k in range(256):  # 16 MiB of varied, partly repeating content
+        old += block[k * 97 % 4096 :] + block[: k * 97 % 4096]
     new = bytearray(old)
     for _ in range(300):
         at = rng.randrange(len(new))
-        new[at:at + 4] = rng.randbytes(4)
-    new[5_000_000:5_000_000] = rng.randbytes(4096)      # code inserted: everything after moves
+        new[at : at + 4] = rng.randbytes(4)
+    new[5_000_000:5_000_000] = rng.randbytes(4096)  # code inserted: everything after moves
     del new[-4096:]
     segoff = 1 << 20
     (tmp_path / "old.sfb").write_bytes(image.build_sfb(bytes(old), V1, dev_keys, 0x200, segoff))
     (tmp_path / "new.sfb").write_bytes(image.build_sfb(bytes(new), V2, dev_keys, 0x200, segoff))
     keys, out = str(dev_keys.directory), tmp_path / "big.sfbp"
-    assert cli.main(["patch", str(tmp_path / "old.sfb"), str(tmp_path / "new.sfb"), "--keys", keys,
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(["patch", str(tmp_path / "old.sfb"), str(tmp_path / "new.sfb"), "--keys", keys, "-o", str(out)]) == 0
+    )
     captured = capsys.readouterr()
     assert "diff [" in captured.err and "100%" in captured.err
     data = out.read_bytes()

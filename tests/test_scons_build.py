@@ -1,16 +1,17 @@
+# SPDX-License-Identifier: Apache-2.0
 """SCons behaviour on real builds with the real cross compiler: the repository's default build and a
 temporary user project (its own git repository, SConstruct and board file)."""
+
 import re
 import struct
-from pathlib import Path
 
 import pytest
 from intelhex import IntelHex
+from test_image_format import independent_verify
 
 from spb import image
 from spb.board import load_board
 from support.scons_project import REPO, changed, git, make_keys, scons, snapshot, user_project
-from test_image_format import independent_verify
 
 DEFAULT_BOARD = REPO / "boards" / "NUCLEO-L452RE.toml"
 
@@ -27,9 +28,20 @@ def default_build(tmp_path_factory):
 
 def test_default_build_outputs(default_build):
     out, _keys, result = default_build
-    for name in ("bootloader.elf", "bootloader.bin", "bootloader.hex", "bootloader.map", "hello.elf", "hello.bin",
-                 "hello.map", "hello.sfb", "hello_combined.hex", "hello_combined.bin", "bootloader.size.txt",
-                 "hello.size.txt"):
+    for name in (
+        "bootloader.elf",
+        "bootloader.bin",
+        "bootloader.hex",
+        "bootloader.map",
+        "hello.elf",
+        "hello.bin",
+        "hello.map",
+        "hello.sfb",
+        "hello_combined.hex",
+        "hello_combined.bin",
+        "bootloader.size.txt",
+        "hello.size.txt",
+    ):
         assert (out / name).is_file(), name
     # The size report is printed with bars for both images.
     assert re.search(r"BOOT_FLASH\s+\[=* *\]", result.stdout)
@@ -66,8 +78,8 @@ def test_combined_image(default_build):
     assert ih.tobinstr(start=board.app_vector_address, size=len(plain)) == plain
     assert header.size == len(plain) and header.version == 0x01000203
     binary = (out / "hello_combined.bin").read_bytes()
-    assert binary[:len(boot)] == boot
-    gap = binary[len(boot):board.slot0.address - board.flash.base]
+    assert binary[: len(boot)] == boot
+    gap = binary[len(boot) : board.slot0.address - board.flash.base]
     assert gap and set(gap) == {0xFF}
     assert len(binary) == board.app_vector_address - board.flash.base + len(plain)
 
@@ -75,8 +87,11 @@ def test_combined_image(default_build):
 def test_bootloader_fits_budget(default_build):
     out, _, _ = default_build
     from spb import sizereport
+
     board = load_board(DEFAULT_BOARD)
-    usage = {u.region.name: u.used for u in sizereport.measure(out / "bootloader.elf", sizereport.bootloader_regions(board))}
+    usage = {
+        u.region.name: u.used for u in sizereport.measure(out / "bootloader.elf", sizereport.bootloader_regions(board))
+    }
     assert usage["BOOT_FLASH"] <= 32 * 1024
     assert usage["BOOT_RAM"] <= 5 * 1024
 
@@ -125,8 +140,18 @@ def test_new_tag_resigns_only_what_depends_on_the_version(project):
     scons(root, *args)
     touched = changed(before, snapshot(root / "build"))
     build = "NUCLEO-L452RE/"
-    must = {build + p for p in ("gen/spb_version.h", "app/main.o", "app.elf", "app.bin", "app.sfb",
-                                "app_combined.hex", "app_combined.bin")}
+    must = {
+        build + p
+        for p in (
+            "gen/spb_version.h",
+            "app/main.o",
+            "app.elf",
+            "app.bin",
+            "app.sfb",
+            "app_combined.hex",
+            "app_combined.bin",
+        )
+    }
     assert must <= set(touched), touched
     # Nothing of the bootloader, nor objects that do not include the version header.
     assert not [t for t in touched if t.startswith(build + "bootloader")], touched
@@ -140,6 +165,7 @@ def test_release_store_and_patch_targets(project):
     """The v1.0.0 build stored its plaintext image; the v1.1.0 build stored its own and emitted a patch
     from v1.0.0 that regenerates exactly its image. The store survives `scons -c`."""
     from spb import patch
+
     root, keys, args = project
     build = root / "build/NUCLEO-L452RE"
     old = (build / "releases/app_1.0.0.bin").read_bytes()
@@ -170,15 +196,19 @@ def test_board_edit_relinks(project):
     board_file = root / DEFAULT_BOARD.name
     text = board_file.read_text()
     # Move SLOT1 and shrink nothing the app uses: the app linker script keeps its content.
-    board_file.write_text(text.replace("[slot1]\naddress = 0x08030000\nsize = 0x20000",
-                                       "[slot1]\naddress = 0x08040000\nsize = 0x20000"))
+    board_file.write_text(
+        text.replace("[slot1]\naddress = 0x08030000\nsize = 0x20000", "[slot1]\naddress = 0x08040000\nsize = 0x20000")
+    )
     before = snapshot(root / "build")
     scons(root, *args)
     touched = changed(before, snapshot(root / "build"))
     assert "NUCLEO-L452RE/gen/spb_board.h" in touched
     # SLOT0 change: the application relinks, its own objects that do not include spb_board.h stay.
-    board_file.write_text(board_file.read_text().replace("[slot0]\naddress = 0x08010000\nsize = 0x20000",
-                                                         "[slot0]\naddress = 0x08010000\nsize = 0x18000"))
+    board_file.write_text(
+        board_file.read_text().replace(
+            "[slot0]\naddress = 0x08010000\nsize = 0x20000", "[slot0]\naddress = 0x08010000\nsize = 0x18000"
+        )
+    )
     before = snapshot(root / "build")
     scons(root, *args)
     touched = changed(before, snapshot(root / "build"))
@@ -191,12 +221,18 @@ def test_board_edit_relinks(project):
 def test_overflow_names_region_and_excess(project, tmp_path):
     root, _keys, args = project
     big = root / "big.c"
-    big.write_text("const unsigned char big_table[200000] = {1};\n"
-                   "const unsigned char *keep_big(void) { return big_table; }\n")
+    big.write_text(
+        "const unsigned char big_table[200000] = {1};\nconst unsigned char *keep_big(void) { return big_table; }\n"
+    )
     sconstruct = (root / "SConstruct").read_text()
     (root / "SConstruct").write_text(sconstruct.replace('["main.c", ', '["main.c", "big.c", '))
-    (root / "main.c").write_text((root / "main.c").read_text().replace(
-        "bsp_init();", "extern const unsigned char *keep_big(void); bsp_init(); bsp_putc((char)keep_big()[7]);"))
+    (root / "main.c").write_text(
+        (root / "main.c")
+        .read_text()
+        .replace(
+            "bsp_init();", "extern const unsigned char *keep_big(void); bsp_init(); bsp_putc((char)keep_big()[7]);"
+        )
+    )
     try:
         result = scons(root, *args, check=False)
         assert result.returncode != 0
@@ -244,12 +280,14 @@ def test_every_shipped_board_builds_within_budget(board_file, tmp_path):
     """Each board in boards/ is data only: the same sources build for it, the bootloader stays within
     32 KiB flash / 5 KiB RAM, and the .sfb verifies against the board's own vector offset."""
     from spb import sizereport
+
     board = load_board(board_file)
     keys = make_keys(tmp_path / "keys")
     out = tmp_path / "out"
     scons(REPO, f"BOARD={board_file.stem}", f"BUILD_DIR={out}", f"KEYS={keys.directory}", "VERSION=2.0.1")
-    usage = {u.region.name: u.used
-             for u in sizereport.measure(out / "bootloader.elf", sizereport.bootloader_regions(board))}
+    usage = {
+        u.region.name: u.used for u in sizereport.measure(out / "bootloader.elf", sizereport.bootloader_regions(board))
+    }
     assert 0 < usage["BOOT_FLASH"] <= 32 * 1024
     assert usage["BOOT_RAM"] <= 5 * 1024
     report = image.verify_sfb((out / "hello.sfb").read_bytes(), keys, board.vector_size)

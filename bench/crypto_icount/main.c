@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bare-metal instruction-count harness for the bootloader's crypto (bench/crypto_icount.py builds and runs it).
  *
  * Runs under qemu-system-arm with -icount shift=0, where the virtual clock advances 1 ns per guest

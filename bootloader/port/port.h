@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The port API: everything the bootloader core needs from a chip family. One port file per family
  * (port/<family>/port_<family>.c) implements it, using only the generated board header for addresses,

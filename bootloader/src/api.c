@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The application interface: the table at the fixed address SE_API (SPB_BOOT_BASE + SPB_VECTOR_SIZE)
  * and the small calls that are not part of the update engine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Boot sequence: banner, inspect both slots, install a verified newer update, launch SLOT0 or stay.
  */

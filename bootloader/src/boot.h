@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef SPB_BOOT_H
 #define SPB_BOOT_H
 

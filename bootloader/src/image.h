@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The signed 128-byte image header (docs/formats.md) and verification of the image it describes.
  * Mirrors site_scons/spb/image.py.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Installing SLOT1 into SLOT0 at boot, fail-safe against power loss at any flash operation.
  * The on-flash state machine is documented in docs/update-state.md.

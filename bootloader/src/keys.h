@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys compiled into the bootloader. The build generates their definitions (gen/spb_keys.c) from the
  * KEYS directory; they are never committed. */
 #ifndef SPB_KEYS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Console messages of the bootloader: "[  s.mss] text" lines as the original's boot log, and the
  * 32-column progress bar. A small formatter instead of printf keeps newlib's stdio out of the image. */
 #ifndef SPB_LOG_H

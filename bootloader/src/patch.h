@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Delta patches (.sfbp, docs/formats.md): regenerate the TO image from SLOT0's plaintext and a patch
  * streamed in pieces of any size, and write it to SLOT1 re-encrypted with the TO header's IV, so SLOT1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compact encoding: range-coded bsdiff-style blocks (mirrors spb/compact.py, docs/formats.md). */
 #ifndef SPB_PATCH_COMPACT_H
 #define SPB_PATCH_COMPACT_H

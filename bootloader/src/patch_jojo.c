@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "patch_jojo.h"
 
 enum { ESC = 0xA7, MOD = 0xA6, INS = 0xA5, DEL = 0xA4, EQL = 0xA3, BKT = 0xA2 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compat encoding: a JojoDiff opcode stream, decoded one byte at a time (mirrors spb/jojo.py). */
 #ifndef SPB_PATCH_JOJO_H
 #define SPB_PATCH_JOJO_H

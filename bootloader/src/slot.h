@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Slots on flash: where each byte of an image lives, erase units, and a buffered sequential writer
  * that honours the board's program granularity.

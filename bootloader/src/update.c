@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The update engine behind SE_PATCH_*: receives a .sfb as a byte stream of any chunking and stores it
  * in SLOT1. Nothing is written before the whole header has been authenticated and checked against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Minimal board support for the example applications (one bsp_<family>.c per chip family, configured
  * by the generated spb_board.h). The application is independent of the bootloader: bsp_init() sets the

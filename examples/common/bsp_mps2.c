@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example BSP for EMU-MPS2-AN385 (QEMU mps2-an385, Cortex-M3 at 25 MHz): fixed clock, CMSDK APB UART
  * (UART0 at 0x40004000 unless SPB_UART_INSTANCE says otherwise), SysTick millisecond counter.

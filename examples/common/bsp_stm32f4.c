@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example BSP for STM32F4 (RM0090), configured by spb_board.h: HSI or HSE (optionally bypass) -> PLL with
  * a 2 MHz input, VCO = 2 * SYSCLK, SYSCLK = SPB_SYSCLK_HZ (<= 168 MHz), APB1 <= 42 MHz, APB2 <= 84 MHz,

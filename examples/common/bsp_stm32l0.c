@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example BSP for STM32L0 (RM0367/RM0376/RM0377), configured by spb_board.h: HSI16 or HSE -> PLL to
  * SPB_SYSCLK_HZ (32 MHz on the Nucleo: HSI16 x4 / 2), voltage range 1, one flash wait state above

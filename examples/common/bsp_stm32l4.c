@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example BSP for STM32L4 / L4+ (RM0394, RM0351, RM0432), configured by spb_board.h: PLL from MSI (4 MHz),
  * HSI16 or HSE at a 4 MHz PLL input, SYSCLK = SPB_SYSCLK_HZ (boost mode above 80 MHz on L4+), console

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Startup of the example applications: vector table in .isr_vector (the application linker script puts
  * it first, at SLOT0 + vector_size, where the bootloader points VTOR before jumping) and Reset_Handler.

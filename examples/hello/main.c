@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example application: prints its version and what the bootloader reports, then accepts an update
  * over the console UART and hands it to the bootloader's patch engine (SE_PATCH_*), as a real product

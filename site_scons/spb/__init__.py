@@ -1,9 +1,11 @@
+# SPDX-License-Identifier: Apache-2.0
 """spb: host side of the secure patching bootloader.
 
 Modules mirror the bootloader's C modules: image (header and .sfb container), keys (signers and
 the AES key), version (git-tag semantic versions), board (board files), linker (generated linker
 scripts), manufacturing (combined hex/bin), elfimage (plaintext image from an ELF).
 """
+
 import os
 
 __version__ = "0.1.0"

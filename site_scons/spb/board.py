@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Boards as data: load and validate `boards/<NAME>.toml` (reference: docs/boards.md).
 
 A board file describes one target: chip family and CPU, internal flash geometry (erase sectors), RAM,
@@ -5,6 +6,7 @@ the bootloader region, SLOT0 (the active slot, optionally with a MultiSegment pa
 SLOT1 (the download slot; absent on single-slot boards), clock, console UART, user button and external
 flash. Everything is checked on load; each problem raises one SpbError naming the file and the TOML key.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -12,10 +14,11 @@ import difflib
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+import tomllib
 
 from .errors import SpbError
 
@@ -25,27 +28,45 @@ U32_END = 1 << 32
 # --------------------------------------------------------------------------------------------------
 # Supported families and CPUs (data: a new family is a row here plus a port in bootloader/port/<family>/)
 
+
 @dataclass(frozen=True)
 class Family:
     name: str
     description: str
-    cpus: tuple          # allowed `cpu` values
+    cpus: tuple  # allowed `cpu` values
     clock_sources: tuple  # allowed `clock.source` values
-    uart_kinds: tuple    # allowed peripheral kinds in `uart.instance` (USART, LPUART, UART)
-    uart_pins: bool      # True: uart.tx / uart.rx are required (GPIO alternate functions)
-    vector_bytes: int    # largest vector table of the family: (16 system + IRQs) * 4
+    uart_kinds: tuple  # allowed peripheral kinds in `uart.instance` (USART, LPUART, UART)
+    uart_pins: bool  # True: uart.tx / uart.rx are required (GPIO alternate functions)
+    vector_bytes: int  # largest vector table of the family: (16 system + IRQs) * 4
     flash_ecc: bool = False  # a torn programming unit reads back with an uncorrectable ECC error (NMI)
 
 
 FAMILIES = {
-    "stm32l4": Family("stm32l4", "STM32L4 / L4+ (Cortex-M4F)", ("cortex-m4",), ("MSI", "HSI", "HSE"),
-                      ("USART", "LPUART", "UART"), True, (16 + 95) * 4, flash_ecc=True),
-    "stm32f4": Family("stm32f4", "STM32F4 (Cortex-M4F)", ("cortex-m4",), ("HSI", "HSE"),
-                      ("USART", "UART"), True, (16 + 102) * 4),
-    "stm32l0": Family("stm32l0", "STM32L0 (Cortex-M0+)", ("cortex-m0plus",), ("MSI", "HSI", "HSE"),
-                      ("USART", "LPUART"), True, (16 + 32) * 4),
-    "mps2": Family("mps2", "Arm MPS2 AN385 under QEMU (-M mps2-an385)", ("cortex-m3",), ("EXT",),
-                   ("UART",), False, (16 + 32) * 4),
+    "stm32l4": Family(
+        "stm32l4",
+        "STM32L4 / L4+ (Cortex-M4F)",
+        ("cortex-m4",),
+        ("MSI", "HSI", "HSE"),
+        ("USART", "LPUART", "UART"),
+        True,
+        (16 + 95) * 4,
+        flash_ecc=True,
+    ),
+    "stm32f4": Family(
+        "stm32f4", "STM32F4 (Cortex-M4F)", ("cortex-m4",), ("HSI", "HSE"), ("USART", "UART"), True, (16 + 102) * 4
+    ),
+    "stm32l0": Family(
+        "stm32l0",
+        "STM32L0 (Cortex-M0+)",
+        ("cortex-m0plus",),
+        ("MSI", "HSI", "HSE"),
+        ("USART", "LPUART"),
+        True,
+        (16 + 32) * 4,
+    ),
+    "mps2": Family(
+        "mps2", "Arm MPS2 AN385 under QEMU (-M mps2-an385)", ("cortex-m3",), ("EXT",), ("UART",), False, (16 + 32) * 4
+    ),
 }
 
 #: CPU -> FPUs the application may use (`fpu` key; omit it for no FPU).
@@ -61,7 +82,7 @@ EXT_FLASH_WRITE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 EXT_FLASH_KINDS = ("spi", "qspi", "ospi")
 #: OCTOSPI instances of the STM32L4+ (RM0432 memory map): name -> memory-mapped window
 OSPI_INSTANCES = {"OCTOSPI1": 0x90000000, "OCTOSPI2": 0x70000000}
-OSPI_PORTS = (1, 2)   # OCTOSPIM ports
+OSPI_PORTS = (1, 2)  # OCTOSPIM ports
 #: external_flash.pins signals: the four a 1-line (SPI) driver needs, then the octal lines and DQS
 OSPI_PINS_REQUIRED = ("clk", "ncs", "io0", "io1")
 OSPI_PINS_OPTIONAL = ("io2", "io3", "io4", "io5", "io6", "io7", "dqs")
@@ -69,9 +90,9 @@ OSPI_PINS_OPTIONAL = ("io2", "io3", "io4", "io5", "io6", "io7", "dqs")
 
 @dataclass(frozen=True)
 class OspiChip:
-    size: int        # bytes
-    jedec_id: int    # RDID (9F) answer: manufacturer, type, density
-    max_hz: int      # highest clock of the 1-line fast read / register commands the driver uses
+    size: int  # bytes
+    jedec_id: int  # RDID (9F) answer: manufacturer, type, density
+    max_hz: int  # highest clock of the 1-line fast read / register commands the driver uses
 
 
 #: NOR chips the OSPI driver knows (its command set: SPI 1-1-1 with 4-byte address opcodes, 4 KiB erase)
@@ -92,6 +113,7 @@ _UART_RE = re.compile(r"(USART|LPUART|UART)([0-9]{1,2})")
 # --------------------------------------------------------------------------------------------------
 # The board model
 
+
 @dataclass(frozen=True)
 class Sector:
     start: int
@@ -108,7 +130,7 @@ class Flash:
     size: int
     write_size: int
     erased_value: int
-    sectors: tuple            # of Sector, ascending, contiguous from base to base + size
+    sectors: tuple  # of Sector, ascending, contiguous from base to base + size
     bank2_base: int | None = None  # first address of bank 2 where sectors are numbered per bank
 
     @property
@@ -237,8 +259,8 @@ class Button:
 
 @dataclass(frozen=True)
 class ExtPin:
-    signal: str    # clk, ncs, io0..io7, dqs
-    pin: str       # "PI6"
+    signal: str  # clk, ncs, io0..io7, dqs
+    pin: str  # "PI6"
     af: int
 
 
@@ -251,17 +273,17 @@ class ExternalFlash:
     kind: str
     chip: str
     # OSPI driver data (kind = "ospi"; all absent when the board only declares the memory)
-    instance: str | None = None      # "OCTOSPI1"
-    port: int | None = None          # OCTOSPIM port the chip is wired to
-    clock_divider: int = 2           # kernel clock (SYSCLK) / divider = flash clock
-    pins: tuple = ()                 # of ExtPin, in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL order
+    instance: str | None = None  # "OCTOSPI1"
+    port: int | None = None  # OCTOSPIM port the chip is wired to
+    clock_divider: int = 2  # kernel clock (SYSCLK) / divider = flash clock
+    pins: tuple = ()  # of ExtPin, in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL order
 
     @property
     def has_driver(self) -> bool:
         return self.instance is not None
 
     @property
-    def chip_info(self) -> "OspiChip | None":
+    def chip_info(self) -> OspiChip | None:
         return OSPI_CHIPS.get(self.chip)
 
     @property
@@ -331,6 +353,7 @@ class Board:
     # ---- serialisation
     def to_dict(self) -> dict:
         """Plain data (ints, strings, lists, None); sectors in run-length groups. The path is left out."""
+
         def slot(s):
             if s is None:
                 return None
@@ -339,28 +362,57 @@ class Board:
 
         f, u = self.flash, self.uart
         return {
-            "name": self.name, "family": self.family, "mcu": self.mcu, "cpu": self.cpu, "fpu": self.fpu,
+            "name": self.name,
+            "family": self.family,
+            "mcu": self.mcu,
+            "cpu": self.cpu,
+            "fpu": self.fpu,
             "vector_size": self.vector_size,
-            "flash": {"base": f.base, "size": f.size, "write_size": f.write_size, "erased_value": f.erased_value,
-                      "bank2_base": f.bank2_base,
-                      "sectors": [{"start": a, "size": s, "count": c} for a, s, c in f.sector_groups]},
+            "flash": {
+                "base": f.base,
+                "size": f.size,
+                "write_size": f.write_size,
+                "erased_value": f.erased_value,
+                "bank2_base": f.bank2_base,
+                "sectors": [{"start": a, "size": s, "count": c} for a, s, c in f.sector_groups],
+            },
             "ram": {"base": self.ram.base, "size": self.ram.size},
-            "bootloader": {"base": self.bootloader.base, "size": self.bootloader.size,
-                           "ram_reserved": self.bootloader.ram_reserved},
+            "bootloader": {
+                "base": self.bootloader.base,
+                "size": self.bootloader.size,
+                "ram_reserved": self.bootloader.ram_reserved,
+            },
             "slot0": slot(self.slot0),
             "slot1": slot(self.slot1),
-            "clock": {"source": self.clock.source, "sysclk_hz": self.clock.sysclk_hz,
-                      "hse_hz": self.clock.hse_hz, "hse_bypass": self.clock.hse_bypass},
-            "uart": {"instance": u.instance, "tx_pin": u.tx_pin, "tx_af": u.tx_af, "rx_pin": u.rx_pin,
-                     "rx_af": u.rx_af, "baud": u.baud},
+            "clock": {
+                "source": self.clock.source,
+                "sysclk_hz": self.clock.sysclk_hz,
+                "hse_hz": self.clock.hse_hz,
+                "hse_bypass": self.clock.hse_bypass,
+            },
+            "uart": {
+                "instance": u.instance,
+                "tx_pin": u.tx_pin,
+                "tx_af": u.tx_af,
+                "rx_pin": u.rx_pin,
+                "rx_af": u.rx_af,
+                "baud": u.baud,
+            },
             "button": None if self.button is None else {"pin": self.button.pin, "active": self.button.active},
-            "external_flash": None if self.external_flash is None else {
-                "base": self.external_flash.base, "size": self.external_flash.size,
-                "sector_size": self.external_flash.sector_size, "write_size": self.external_flash.write_size,
-                "kind": self.external_flash.kind, "chip": self.external_flash.chip,
-                "instance": self.external_flash.instance, "port": self.external_flash.port,
+            "external_flash": None
+            if self.external_flash is None
+            else {
+                "base": self.external_flash.base,
+                "size": self.external_flash.size,
+                "sector_size": self.external_flash.sector_size,
+                "write_size": self.external_flash.write_size,
+                "kind": self.external_flash.kind,
+                "chip": self.external_flash.chip,
+                "instance": self.external_flash.instance,
+                "port": self.external_flash.port,
                 "clock_divider": self.external_flash.clock_divider,
-                "pins": [{"signal": p.signal, "pin": p.pin, "af": p.af} for p in self.external_flash.pins]},
+                "pins": [{"signal": p.signal, "pin": p.pin, "af": p.af} for p in self.external_flash.pins],
+            },
         }
 
     def digest(self) -> str:
@@ -371,6 +423,7 @@ class Board:
 
 # --------------------------------------------------------------------------------------------------
 # Finding board files
+
 
 def list_boards(boards_dir) -> list:
     """Names of the board files (NAME.toml) in boards_dir, sorted."""
@@ -401,6 +454,7 @@ def find_board(name: str, boards_dir) -> Path:
 
 # --------------------------------------------------------------------------------------------------
 # Loading and validation
+
 
 def _h(value: int) -> str:
     return f"0x{value:08X}"
@@ -468,8 +522,14 @@ class _Checker:
 
 
 def _type_name(value) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
-            dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def _is_pow2(value: int) -> bool:
@@ -493,16 +553,23 @@ def load_board(path) -> Board:
 
 
 def _build(c: _Checker, path: Path, data: dict) -> Board:
-    c.keys(data, "", ("name", "family", "cpu", "vector_size"),
-           ("mcu", "fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash"))
+    c.keys(
+        data,
+        "",
+        ("name", "family", "cpu", "vector_size"),
+        ("mcu", "fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash"),
+    )
 
     # ---- identity
     name = c.string(data, "name", "")
     if not _NAME_RE.fullmatch(name):
         c.fail("name", f"{name!r} is not a valid board name (letters, digits, '.', '_', '-')")
     if name != path.stem:
-        c.fail("name", f"board name {name!r} does not match the file name: {path.name} must contain "
-                       f"name = \"{path.stem}\" (or rename the file to {name}.toml)")
+        c.fail(
+            "name",
+            f"board name {name!r} does not match the file name: {path.name} must contain "
+            f'name = "{path.stem}" (or rename the file to {name}.toml)',
+        )
     family_name = c.choice(data, "family", "", tuple(FAMILIES), "family")
     family = FAMILIES[family_name]
     mcu = None
@@ -528,8 +595,10 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
     if not _is_pow2(vector_size) or vector_size < MIN_VECTOR_SIZE:
         c.fail("vector_size", f"{vector_size:#x} must be a power of two >= {MIN_VECTOR_SIZE:#x}")
     if vector_size < family.vector_bytes:
-        c.fail("vector_size", f"{vector_size:#x} is smaller than the {family_name} vector table "
-                              f"({family.vector_bytes:#x} bytes)")
+        c.fail(
+            "vector_size",
+            f"{vector_size:#x} is smaller than the {family_name} vector table ({family.vector_bytes:#x} bytes)",
+        )
 
     # ---- tables (structure first, so a typo is reported before any value check)
     t_flash = c.table(data, "flash")
@@ -553,41 +622,54 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
     boot_size = c.integer(t_boot, "size", "bootloader.", minimum=1)
     boot = BootRegion(boot_size, c.integer(t_boot, "ram_reserved", "bootloader."), flash.base)
     if boot.end > flash.end:
-        c.fail("bootloader.size", f"bootloader {_range(boot.base, boot.end)} runs past the end of flash at "
-                                  f"{_h(flash.end)}")
+        c.fail(
+            "bootloader.size", f"bootloader {_range(boot.base, boot.end)} runs past the end of flash at {_h(flash.end)}"
+        )
     if boot.end != flash.end and not flash.is_sector_start(boot.end):
-        c.fail("bootloader.size", f"bootloader ends at {_h(boot.end)}, inside the erase sector at "
-                                  f"{_h(flash.sector_at(boot.end).start)}: it must end on a sector boundary")
+        c.fail(
+            "bootloader.size",
+            f"bootloader ends at {_h(boot.end)}, inside the erase sector at "
+            f"{_h(flash.sector_at(boot.end).start)}: it must end on a sector boundary",
+        )
     if boot.size <= vector_size:
-        c.fail("bootloader.size", f"{boot.size:#x} leaves no room after the vector area (vector_size "
-                                  f"{vector_size:#x})")
+        c.fail("bootloader.size", f"{boot.size:#x} leaves no room after the vector area (vector_size {vector_size:#x})")
     if boot.ram_reserved % 8:
         c.fail("bootloader.ram_reserved", f"{boot.ram_reserved:#x} must be a multiple of 8")
     if boot.ram_reserved == 0 or boot.ram_reserved >= ram.size:
-        c.fail("bootloader.ram_reserved", f"{boot.ram_reserved:#x} must be > 0 and smaller than RAM "
-                                          f"(ram.size {ram.size:#x})")
+        c.fail(
+            "bootloader.ram_reserved",
+            f"{boot.ram_reserved:#x} must be > 0 and smaller than RAM (ram.size {ram.size:#x})",
+        )
 
     # ---- slots
     slot0 = _slot(c, t_slot0, "slot0", flash, ext, vector_size)
     slot1 = _slot(c, t_slot1, "slot1", flash, ext, vector_size) if t_slot1 is not None else None
     if not flash.contains(slot0.address):
-        c.fail("slot0.address", f"SLOT0 must start in internal flash {_range(flash.base, flash.end)} "
-                                f"(the application runs from it); use slot0.external for a part in external flash")
+        c.fail(
+            "slot0.address",
+            f"SLOT0 must start in internal flash {_range(flash.base, flash.end)} "
+            f"(the application runs from it); use slot0.external for a part in external flash",
+        )
     if slot0.address % vector_size:
-        c.fail("slot0.address", f"{_h(slot0.address)} must be a multiple of vector_size ({vector_size:#x}) so "
-                                f"the application vector table at SLOT0 + vector_size is aligned")
+        c.fail(
+            "slot0.address",
+            f"{_h(slot0.address)} must be a multiple of vector_size ({vector_size:#x}) so "
+            f"the application vector table at SLOT0 + vector_size is aligned",
+        )
     if slot0.size <= vector_size:
         c.fail("slot0.size", f"{slot0.size:#x} leaves no room after the vector area (vector_size {vector_size:#x})")
-    regions = [("bootloader", "bootloader.size", boot.base, boot.end),
-               ("SLOT0", "slot0.address", slot0.address, slot0.end)]
+    regions = [
+        ("bootloader", "bootloader.size", boot.base, boot.end),
+        ("SLOT0", "slot0.address", slot0.address, slot0.end),
+    ]
     if slot0.external:
-        regions.append(("SLOT0 external segment", "slot0.external.address", slot0.external.address,
-                        slot0.external.end))
+        regions.append(("SLOT0 external segment", "slot0.external.address", slot0.external.address, slot0.external.end))
     if slot1 is not None:
         regions.append(("SLOT1", "slot1.address", slot1.address, slot1.end))
         if slot1.external:
-            regions.append(("SLOT1 external segment", "slot1.external.address", slot1.external.address,
-                            slot1.external.end))
+            regions.append(
+                ("SLOT1 external segment", "slot1.external.address", slot1.external.address, slot1.external.end)
+            )
     for i, (what, key, start, end) in enumerate(regions):
         for other, _k, o_start, o_end in regions[:i]:
             if start < o_end and o_start < end:
@@ -599,17 +681,35 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
         if slot is not None:
             _check_alignment(c, slot_name, slot, flash, ext)
     if slot1 is not None and slot1.total_size < slot0.total_size:
-        c.fail("slot1.size", f"SLOT1 ({slot1.total_size:#x} bytes) is smaller than SLOT0 "
-                             f"({slot0.total_size:#x} bytes): a full image would not fit")
+        c.fail(
+            "slot1.size",
+            f"SLOT1 ({slot1.total_size:#x} bytes) is smaller than SLOT0 "
+            f"({slot0.total_size:#x} bytes): a full image would not fit",
+        )
 
     clock = _clock(c, t_clock, family)
     uart = _uart(c, t_uart, family)
     button = _button(c, t_button) if t_button is not None else None
     if ext is not None and ext.has_driver:
         _check_ospi_board(c, ext, clock, uart, button)
-    return Board(name=name, family=family_name, cpu=cpu, fpu=fpu, vector_size=vector_size, flash=flash, ram=ram,
-                 bootloader=boot, slot0=slot0, slot1=slot1, clock=clock, uart=uart, button=button,
-                 external_flash=ext, path=path, mcu=mcu)
+    return Board(
+        name=name,
+        family=family_name,
+        cpu=cpu,
+        fpu=fpu,
+        vector_size=vector_size,
+        flash=flash,
+        ram=ram,
+        bootloader=boot,
+        slot0=slot0,
+        slot1=slot1,
+        clock=clock,
+        uart=uart,
+        button=button,
+        external_flash=ext,
+        path=path,
+        mcu=mcu,
+    )
 
 
 def _flash(c: _Checker, t: dict) -> Flash:
@@ -621,8 +721,10 @@ def _flash(c: _Checker, t: dict) -> Flash:
         c.fail("flash.size", f"flash {_h(base)} + {size:#x} runs past the 32-bit address space")
     write_size = c.integer(t, "write_size", p)
     if write_size not in FLASH_WRITE_SIZES:
-        c.fail("flash.write_size", f"{write_size} is not a supported programming unit "
-                                   f"(allowed: {', '.join(map(str, FLASH_WRITE_SIZES))})")
+        c.fail(
+            "flash.write_size",
+            f"{write_size} is not a supported programming unit (allowed: {', '.join(map(str, FLASH_WRITE_SIZES))})",
+        )
     erased = c.integer(t, "erased_value", p)
     if erased not in ERASED_VALUES:
         c.fail("flash.erased_value", f"{erased:#x} must be 0xFF or 0x00")
@@ -669,9 +771,14 @@ def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram, family: str) -
     p = "external_flash."
     driver_keys = ("instance", "port", "clock_divider", "pins")
     c.keys(t, p, ("base", "size", "sector_size", "write_size", "kind", "chip"), driver_keys)
-    ext = ExternalFlash(c.integer(t, "base", p), c.integer(t, "size", p, minimum=1),
-                        c.integer(t, "sector_size", p, minimum=1), c.integer(t, "write_size", p),
-                        c.choice(t, "kind", p, EXT_FLASH_KINDS, "external flash kind"), c.string(t, "chip", p))
+    ext = ExternalFlash(
+        c.integer(t, "base", p),
+        c.integer(t, "size", p, minimum=1),
+        c.integer(t, "sector_size", p, minimum=1),
+        c.integer(t, "write_size", p),
+        c.choice(t, "kind", p, EXT_FLASH_KINDS, "external flash kind"),
+        c.string(t, "chip", p),
+    )
     if ext.end > U32_END:
         c.fail(p + "size", f"external flash {_h(ext.base)} + {ext.size:#x} runs past the 32-bit address space")
     if not _is_pow2(ext.sector_size):
@@ -689,7 +796,7 @@ def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram, family: str) -
     if not given:
         return ext
     if ext.kind != "ospi":
-        c.fail(p + given[0], f"only with kind = \"ospi\" (the OCTOSPI driver's data; kind is {ext.kind!r})")
+        c.fail(p + given[0], f'only with kind = "ospi" (the OCTOSPI driver\'s data; kind is {ext.kind!r})')
     return _ospi(c, t, ext, family)
 
 
@@ -708,16 +815,18 @@ def _ospi(c: _Checker, t: dict, ext: ExternalFlash, family: str) -> ExternalFlas
     port = c.integer(t, "port", p, minimum=1, maximum=2)
     divider = c.integer(t, "clock_divider", p, minimum=1, maximum=256) if "clock_divider" in t else 2
     if ext.base != OSPI_INSTANCES[instance]:
-        c.fail(p + "base", f"{_h(ext.base)} is not the memory-mapped window of {instance} "
-                           f"({_h(OSPI_INSTANCES[instance])})")
+        c.fail(
+            p + "base", f"{_h(ext.base)} is not the memory-mapped window of {instance} ({_h(OSPI_INSTANCES[instance])})"
+        )
     if ext.size > chip.size:
         c.fail(p + "size", f"{ext.size:#x} is larger than the {ext.chip} ({chip.size:#x} bytes)")
     if ext.sector_size != 0x1000:
         c.fail(p + "sector_size", f"{ext.sector_size:#x}: the OSPI driver erases 4 KiB sectors (0x1000)")
     table = t["pins"]
     if not isinstance(table, dict):
-        c.fail(p + "pins", f"must be a table of signals ({', '.join(OSPI_PINS_REQUIRED)}, ...), "
-                           f"not {_type_name(table)}")
+        c.fail(
+            p + "pins", f"must be a table of signals ({', '.join(OSPI_PINS_REQUIRED)}, ...), not {_type_name(table)}"
+        )
     c.keys(table, p + "pins.", OSPI_PINS_REQUIRED, OSPI_PINS_OPTIONAL)
     pins = []
     for sig in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL:
@@ -725,23 +834,27 @@ def _ospi(c: _Checker, t: dict, ext: ExternalFlash, family: str) -> ExternalFlas
             continue
         sub, sp = table[sig], f"{p}pins.{sig}."
         if not isinstance(sub, dict):
-            c.fail(p + "pins." + sig, f"must be a table {{ pin = \"PI6\", af = 5 }}, not {_type_name(sub)}")
+            c.fail(p + "pins." + sig, f'must be a table {{ pin = "PI6", af = 5 }}, not {_type_name(sub)}')
         c.keys(sub, sp, ("pin", "af"))
         pin = _pin(c, sub, "pin", sp)
         for other in pins:
             if other.pin == pin:
                 c.fail(sp + "pin", f"{pin} is already external_flash.pins.{other.signal}")
         pins.append(ExtPin(sig, pin, c.integer(sub, "af", sp, maximum=15)))
-    return ExternalFlash(ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip,
-                         instance, port, divider, tuple(pins))
+    return ExternalFlash(
+        ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip, instance, port, divider, tuple(pins)
+    )
 
 
 def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None):
     p = "external_flash."
     hz = clock.sysclk_hz / ext.clock_divider
     if hz > ext.chip_info.max_hz:
-        c.fail(p + "clock_divider", f"SYSCLK {clock.sysclk_hz} Hz / {ext.clock_divider} = {hz:.0f} Hz is above "
-                                    f"the {ext.chip} limit ({ext.chip_info.max_hz} Hz)")
+        c.fail(
+            p + "clock_divider",
+            f"SYSCLK {clock.sysclk_hz} Hz / {ext.clock_divider} = {hz:.0f} Hz is above "
+            f"the {ext.chip} limit ({ext.chip_info.max_hz} Hz)",
+        )
     used = {uart.tx_pin: "uart.tx", uart.rx_pin: "uart.rx"}
     if button is not None:
         used[button.pin] = "button.pin"
@@ -764,12 +877,15 @@ def _slot(c: _Checker, t: dict, name: str, flash: Flash, ext: ExternalFlash | No
     label = name.upper()
     if flash.contains(slot.address):
         if slot.end > flash.end:
-            c.fail(p + "size", f"{label} {_range(slot.address, slot.end)} runs past the end of flash at "
-                               f"{_h(flash.end)}")
+            c.fail(
+                p + "size", f"{label} {_range(slot.address, slot.end)} runs past the end of flash at {_h(flash.end)}"
+            )
     elif ext is not None and ext.contains(slot.address):
         if slot.end > ext.end:
-            c.fail(p + "size", f"{label} {_range(slot.address, slot.end)} runs past the end of external flash "
-                               f"at {_h(ext.end)}")
+            c.fail(
+                p + "size",
+                f"{label} {_range(slot.address, slot.end)} runs past the end of external flash at {_h(ext.end)}",
+            )
     else:
         where = f"flash {_range(flash.base, flash.end)}"
         if ext is not None:
@@ -780,10 +896,12 @@ def _slot(c: _Checker, t: dict, name: str, flash: Flash, ext: ExternalFlash | No
         if ext is None:
             c.fail(p + "external", "an external segment needs an [external_flash] table")
         if not (ext.base <= seg.address and seg.end <= ext.end):
-            c.fail(p + "external", f"segment {_range(seg.address, seg.end)} is outside external_flash "
-                                   f"{_range(ext.base, ext.end)}")
+            c.fail(
+                p + "external",
+                f"segment {_range(seg.address, seg.end)} is outside external_flash {_range(ext.base, ext.end)}",
+            )
         if not flash.contains(slot.address):
-            c.fail(p + "external", f"only a slot in internal flash can have an external segment")
+            c.fail(p + "external", "only a slot in internal flash can have an external segment")
         slot = Slot(slot.address, slot.size, seg)
     return slot
 
@@ -793,27 +911,44 @@ def _check_alignment(c: _Checker, name: str, slot: Slot, flash: Flash, ext: Exte
     if flash.contains(slot.address):
         if not flash.is_sector_start(slot.address):
             sector = flash.sector_at(slot.address)
-            c.fail(p + "address", f"{label} starts at {_h(slot.address)}, inside the erase sector "
-                                  f"{_range(sector.start, sector.end)}: a slot must start at a sector start")
+            c.fail(
+                p + "address",
+                f"{label} starts at {_h(slot.address)}, inside the erase sector "
+                f"{_range(sector.start, sector.end)}: a slot must start at a sector start",
+            )
         if slot.end != flash.end and not flash.is_sector_start(slot.end):
             sector = flash.sector_at(slot.end)
-            c.fail(p + "size", f"{label} ends at {_h(slot.end)}, inside the erase sector "
-                               f"{_range(sector.start, sector.end)}: a slot must end at a sector end")
+            c.fail(
+                p + "size",
+                f"{label} ends at {_h(slot.end)}, inside the erase sector "
+                f"{_range(sector.start, sector.end)}: a slot must end at a sector end",
+            )
     else:
         if (slot.address - ext.base) % ext.sector_size:
-            c.fail(p + "address", f"{label} starts at {_h(slot.address)}, not on an external flash sector "
-                                  f"boundary ({ext.sector_size:#x})")
+            c.fail(
+                p + "address",
+                f"{label} starts at {_h(slot.address)}, not on an external flash sector "
+                f"boundary ({ext.sector_size:#x})",
+            )
         if slot.size % ext.sector_size:
-            c.fail(p + "size", f"{label} size {slot.size:#x} is not a multiple of the external flash sector "
-                               f"size ({ext.sector_size:#x})")
+            c.fail(
+                p + "size",
+                f"{label} size {slot.size:#x} is not a multiple of the external flash sector "
+                f"size ({ext.sector_size:#x})",
+            )
     if slot.external is not None:
         seg = slot.external
         if (seg.address - ext.base) % ext.sector_size:
-            c.fail(p + "external.address", f"segment start {_h(seg.address)} is not on an external flash sector "
-                                           f"boundary ({ext.sector_size:#x})")
+            c.fail(
+                p + "external.address",
+                f"segment start {_h(seg.address)} is not on an external flash sector boundary ({ext.sector_size:#x})",
+            )
         if seg.size % ext.sector_size:
-            c.fail(p + "external.size", f"segment size {seg.size:#x} is not a multiple of the external flash "
-                                        f"sector size ({ext.sector_size:#x})")
+            c.fail(
+                p + "external.size",
+                f"segment size {seg.size:#x} is not a multiple of the external flash "
+                f"sector size ({ext.sector_size:#x})",
+            )
 
 
 def _clock(c: _Checker, t: dict, family: Family) -> Clock:
@@ -821,27 +956,30 @@ def _clock(c: _Checker, t: dict, family: Family) -> Clock:
     c.keys(t, p, ("source", "sysclk_hz"), ("hse_hz", "hse_bypass"))
     source = c.choice(t, "source", p, CLOCK_SOURCES, "clock source")
     if source not in family.clock_sources:
-        c.fail(p + "source", f"clock source {source!r} is not supported on family {family.name} "
-                             f"(allowed: {', '.join(family.clock_sources)})")
+        c.fail(
+            p + "source",
+            f"clock source {source!r} is not supported on family {family.name} "
+            f"(allowed: {', '.join(family.clock_sources)})",
+        )
     sysclk = c.integer(t, "sysclk_hz", p, minimum=1)
     hse_hz, bypass = None, False
     if source == "HSE":
         if "hse_hz" not in t:
-            c.fail(p + "hse_hz", "missing: required when source = \"HSE\" (crystal or bypass clock frequency)")
+            c.fail(p + "hse_hz", 'missing: required when source = "HSE" (crystal or bypass clock frequency)')
         hse_hz = c.integer(t, "hse_hz", p, minimum=1)
         if "hse_bypass" in t:
             bypass = c.boolean(t, "hse_bypass", p)
     else:
         for key in ("hse_hz", "hse_bypass"):
             if key in t:
-                c.fail(p + key, f"only allowed with source = \"HSE\" (source is {source!r})")
+                c.fail(p + key, f'only allowed with source = "HSE" (source is {source!r})')
     return Clock(source, sysclk, hse_hz, bypass)
 
 
 def _pin(c: _Checker, t: dict, key: str, prefix: str) -> str:
     pin = c.string(t, key, prefix)
     if not _PIN_RE.fullmatch(pin):
-        c.fail(prefix + key, f"{pin!r} is not a GPIO pin like \"PA2\" (port A..K, pin 0..15)")
+        c.fail(prefix + key, f'{pin!r} is not a GPIO pin like "PA2" (port A..K, pin 0..15)')
     return pin
 
 
@@ -854,10 +992,13 @@ def _uart(c: _Checker, t: dict, family: Family) -> Uart:
     instance = c.string(t, "instance", p)
     match = _UART_RE.fullmatch(instance)
     if not match:
-        c.fail(p + "instance", f"{instance!r} is not a UART instance like \"USART2\", \"LPUART1\" or \"UART4\"")
+        c.fail(p + "instance", f'{instance!r} is not a UART instance like "USART2", "LPUART1" or "UART4"')
     if match.group(1) not in family.uart_kinds:
-        c.fail(p + "instance", f"{instance!r}: {match.group(1)} peripherals are not supported on family "
-                               f"{family.name} (allowed: {', '.join(family.uart_kinds)})")
+        c.fail(
+            p + "instance",
+            f"{instance!r}: {match.group(1)} peripherals are not supported on family "
+            f"{family.name} (allowed: {', '.join(family.uart_kinds)})",
+        )
     if family.name.startswith("stm32") and int(match.group(2)) == 0:
         c.fail(p + "instance", f"{instance!r}: STM32 UART instances are numbered from 1")
     pins = {}
@@ -868,7 +1009,7 @@ def _uart(c: _Checker, t: dict, family: Family) -> Uart:
         sub = t[key]
         sp = f"{p}{key}."
         if not isinstance(sub, dict):
-            c.fail(p + key, f"must be a table {{ pin = \"PA2\", af = 7 }}, not {_type_name(sub)}")
+            c.fail(p + key, f'must be a table {{ pin = "PA2", af = 7 }}, not {_type_name(sub)}')
         c.keys(sub, sp, ("pin", "af"))
         pins[key] = (_pin(c, sub, "pin", sp), c.integer(sub, "af", sp, maximum=15))
     if (pins["tx"][0] is None) != (pins["rx"][0] is None):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The generated C header `spb_board.h`: a board file as C macros (contract: docs/porting.md).
 
 Rules: addresses and sizes are unsigned hex literals (`0x08000000u`), counts and frequencies unsigned
@@ -6,9 +7,10 @@ button and external flash presence, ...) are defined to 1 when true and left und
 `#ifdef X` and `#if X` work. The output depends on the board's content and file name only (never on the
 absolute path, the time or the environment): same board, same bytes.
 """
+
 from __future__ import annotations
 
-from .board import Board, FAMILIES
+from .board import FAMILIES, Board
 
 GUARD = "SPB_BOARD_H"
 
@@ -156,10 +158,10 @@ def render(board: Board) -> str:
             define("SPB_EXT_FLASH_CLOCK_DIV", _dec(ext.clock_divider), "flash clock = SYSCLK / divider")
             define("SPB_EXT_FLASH_JEDEC_ID", _hex(chip.jedec_id), "RDID: manufacturer, type, density")
             define("SPB_EXT_FLASH_DEVSIZE", _dec(chip.size.bit_length() - 2), "log2(chip bytes) - 1")
-            pins = ", ".join("{%s, %s, %s}" % (_dec(_port_pin(x.pin)[0]), _dec(_port_pin(x.pin)[1]), _dec(x.af))
-                             for x in ext.pins)
-            define("SPB_EXT_FLASH_PINS", f"{{ {pins} }}",
-                   "{port, pin, af}: " + ", ".join(x.signal for x in ext.pins))
+            pins = ", ".join(
+                f"{{{_dec(_port_pin(x.pin)[0])}, {_dec(_port_pin(x.pin)[1])}, {_dec(x.af)}}}" for x in ext.pins
+            )
+            define("SPB_EXT_FLASH_PINS", f"{{ {pins} }}", "{port, pin, af}: " + ", ".join(x.signal for x in ext.pins))
             define("SPB_EXT_FLASH_PIN_COUNT", _dec(len(ext.pins)))
             if {f"io{i}" for i in range(8)} <= {x.signal for x in ext.pins}:
                 define("SPB_EXT_FLASH_OCTAL_LINES", "1", "IO0..IO7 wired: octal frames reach the chip")

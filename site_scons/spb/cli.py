@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`spb`: the same operations as the SCons builders, for projects that do not use SCons.
 
     spb keygen DIR                         new signing key + AES key (refuses to overwrite)
@@ -15,6 +16,7 @@
 
 Exit status: 0 success, 1 verification failed, 2 bad input (message names the file and the problem).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +29,7 @@ from .errors import SpbError
 def _board(arg):
     from . import REPO_ROOT
     from .board import find_board, load_board
+
     path = Path(arg)
     if path.suffix == ".toml" or path.exists():
         return load_board(path)
@@ -35,11 +38,13 @@ def _board(arg):
 
 def _version(args):
     from .version import resolve_version
+
     return resolve_version(args.repo, args.version)
 
 
 def cmd_keygen(args):
     from .keys import generate_keys
+
     keys = generate_keys(args.directory, development=False)
     print(f"wrote {keys.directory}/signing_key.pem and aes128_key.bin")
     print(f"public key: {keys.public_key.hex()}")
@@ -47,7 +52,8 @@ def cmd_keygen(args):
 
 
 def _plain_from(path: Path, board):
-    from .elfimage import plain_image, PlainImage
+    from .elfimage import PlainImage, plain_image
+
     if path.suffix == ".bin":
         try:
             return PlainImage(path.read_bytes(), 0)
@@ -59,6 +65,7 @@ def _plain_from(path: Path, board):
 def cmd_sign(args):
     from .image import build_sfb
     from .keys import load_keys
+
     board = _board(args.board)
     version = _version(args)
     image = _plain_from(Path(args.image), board)
@@ -73,25 +80,32 @@ def _describe_header(header, offset=0):
     from .image import PROTOCOL_IMAGE
     from .patch import encoding_of
     from .version import Version
-    kind = "full image" if header.protocol == PROTOCOL_IMAGE else (
-        f"patch, {encoding_of(header.protocol)} encoding" if encoding_of(header.protocol) else "unknown")
+
+    kind = (
+        "full image"
+        if header.protocol == PROTOCOL_IMAGE
+        else (f"patch, {encoding_of(header.protocol)} encoding" if encoding_of(header.protocol) else "unknown")
+    )
     v = Version.decode(header.version)
-    return "\n".join([
-        f"  at offset     {offset:#x}",
-        f"  magic         {header.magic.decode(errors='replace')}",
-        f"  protocol      {header.protocol:#06x} ({kind})",
-        f"  iv            {header.iv.hex()}",
-        f"  version       {v} ({header.version:#010x})",
-        f"  size          {header.size}",
-        f"  tag (sha256)  {header.tag.hex()}",
-        f"  segoff        {header.segoff:#x}",
-        f"  signature     {header.signature.hex()}",
-    ])
+    return "\n".join(
+        [
+            f"  at offset     {offset:#x}",
+            f"  magic         {header.magic.decode(errors='replace')}",
+            f"  protocol      {header.protocol:#06x} ({kind})",
+            f"  iv            {header.iv.hex()}",
+            f"  version       {v} ({header.version:#010x})",
+            f"  size          {header.size}",
+            f"  tag (sha256)  {header.tag.hex()}",
+            f"  segoff        {header.segoff:#x}",
+            f"  signature     {header.signature.hex()}",
+        ]
+    )
 
 
 def cmd_inspect(args):
     from .image import HEADER_SIZE, Header
     from .patch import encoding_of
+
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -117,16 +131,22 @@ def cmd_verify(args):
     from .image import Header, read_sfb
     from .keys import load_keys
     from .patch import encoding_of, verify_sfbp
+
     data = _read(args.file)
     if encoding_of(Header.unpack(data, args.file).protocol):
         old = _source_image(args.from_image, args).data if args.from_image else None
         report = verify_sfbp(data, load_keys(args.keys), old, args.file)
         to = report.to_header
         target = f"{to.version:#010x}" if to else "?"
-        print(f"{args.file}: {report.encoding} patch {report.header.version:#010x} -> {target}, "
-              f"patch {report.header.size} bytes")
+        print(
+            f"{args.file}: {report.encoding} patch {report.header.version:#010x} -> {target}, "
+            f"patch {report.header.size} bytes"
+        )
         if old is not None and report.new_image is not None:
-            print(f"  applies to {args.from_image} and regenerates the target image ({len(report.new_image)} bytes, tag matches)")
+            print(
+                f"  applies to {args.from_image} and regenerates the target image "
+                f"({len(report.new_image)} bytes, tag matches)"
+            )
         elif old is None and report.ok:
             print("  signatures valid, decrypts cleanly (give --from OLD to check that it applies)")
         for problem in report.problems:
@@ -149,7 +169,8 @@ def cmd_verify(args):
 def _source_image(path, args, version_arg=None):
     """A plaintext image with its version and segoff, from a .sfb (decrypted and verified) or a .bin/.elf."""
     from dataclasses import dataclass
-    from .image import verify_sfb, Header
+
+    from .image import Header, verify_sfb
     from .keys import load_keys
     from .version import Version
 
@@ -184,13 +205,16 @@ def _progress_bar(prefix):
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
     return show
 
 
 def cmd_patch(args):
+    import time
+
     from .keys import load_keys
     from .patch import build_sfbp, make_patch
-    import time
+
     old = _source_image(args.old, args, args.from_version)
     new = _source_image(args.new, args, args.version)
     for src, name, flag in ((old, args.old, "--from-version"), (new, args.new, "--version")):
@@ -201,18 +225,22 @@ def cmd_patch(args):
     start = time.perf_counter()
     progress = None if args.quiet else _progress_bar("diff")
     raw = make_patch(old.data, new.data, args.encoding, progress=progress)
-    data = build_sfbp(old.data, old.version, new.data, new.version, load_keys(args.keys), new.segoff,
-                      args.encoding, raw_patch=raw)
+    data = build_sfbp(
+        old.data, old.version, new.data, new.version, load_keys(args.keys), new.segoff, args.encoding, raw_patch=raw
+    )
     out = Path(args.output)
     out.write_bytes(data)
-    print(f"wrote {out}: {args.encoding} patch of {len(raw)} bytes ({len(data)} with headers) for an image of "
-          f"{len(new.data)} bytes, {time.perf_counter() - start:.2f} s")
+    print(
+        f"wrote {out}: {args.encoding} patch of {len(raw)} bytes ({len(data)} with headers) for an image of "
+        f"{len(new.data)} bytes, {time.perf_counter() - start:.2f} s"
+    )
     return 0
 
 
 def cmd_apply(args):
     from .keys import load_keys
     from .patch import verify_sfbp
+
     old = _source_image(args.old, args)
     report = verify_sfbp(_read(args.patch), load_keys(args.keys), old.data, args.patch)
     if not report.ok or report.new_image is None:
@@ -230,16 +258,20 @@ def cmd_version(args):
 
 def cmd_board(args):
     from .board import load_board
+
     for name in args.files:
         board = load_board(name)
         slot1 = f"SLOT1 {board.slot1.address:#010x}+{board.slot1.size:#x}" if board.slot1 else "single slot"
-        print(f"{name}: OK ({board.name}, {board.family}, SLOT0 {board.slot0.address:#010x}+"
-              f"{board.slot0.size:#x}, {slot1})")
+        print(
+            f"{name}: OK ({board.name}, {board.family}, SLOT0 {board.slot0.address:#010x}+"
+            f"{board.slot0.size:#x}, {slot1})"
+        )
     return 0
 
 
 def cmd_linker(args):
     from .linker import api_include, application_script, bootloader_script
+
     board = _board(args.board)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -253,6 +285,7 @@ def cmd_linker(args):
 def cmd_combine(args):
     from .keys import load_keys
     from .manufacturing import combined_image, write_combined
+
     board = _board(args.board)
     version = _version(args)
     ihex = combined_image(args.bootloader, args.application, board, version.encoded, load_keys(args.keys))
@@ -299,8 +332,12 @@ def parser():
     sp.add_argument("--board", help="board (needed for .elf inputs)")
     sp.add_argument("--from-version", help="version of OLD when it is not a .sfb")
     sp.add_argument("--version", help="version of NEW when it is not a .sfb")
-    sp.add_argument("--encoding", choices=("compact", "compat"), default="compact",
-                    help="compact (default, smallest) or compat (JojoDiff, for the original v1.x bootloader)")
+    sp.add_argument(
+        "--encoding",
+        choices=("compact", "compat"),
+        default="compact",
+        help="compact (default, smallest) or compat (JojoDiff, for the original v1.x bootloader)",
+    )
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sp.add_argument("-o", "--output", required=True)
     sp.set_defaults(func=cmd_patch)

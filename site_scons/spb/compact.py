@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "compact" patch encoding (protocol 0x0012): bsdiff-style blocks with sparse byte differences,
 coded by an adaptive binary range coder. Mirrors bootloader/src/patch_compact.c; docs/formats.md
 ("Compact patches") is the normative description.
@@ -28,20 +29,21 @@ symbol: that is how it applies a patch pushed one byte at a time. Probability ta
 2 x 256 (diff values) + 6 (repeat flags) + 2 x 256 (literals) + 6 x 128 (uints) = 1798 u16 = 3596 bytes
 of device RAM.
 """
+
 from __future__ import annotations
 
-from .errors import PatchFormatError
 from .diffmatch import COMPACT, find_matches
+from .errors import PatchFormatError
 
 PROB_BITS = 11
 PROB_INIT = 1 << (PROB_BITS - 1)
 MOVE = 5
 TOP = 1 << 24
-UINT_PROBS = 128          # 32 for the bit count + 32 x 3 for the two bits below the top bit
+UINT_PROBS = 128  # 32 for the bit count + 32 x 3 for the two bits below the top bit
 DIFF_CONTEXTS = 2
 LITERAL_CONTEXTS = 2
-MAX_PAST_END = 8          # zero bytes the decoder may read after the stored end
-SEEK_SIGN = 127           # the one slot of the seek table the uint coder does not use
+MAX_PAST_END = 8  # zero bytes the decoder may read after the stored end
+SEEK_SIGN = 127  # the one slot of the seek table the uint coder does not use
 
 
 class _Models:
@@ -51,10 +53,10 @@ class _Models:
         self.copy_len = [PROB_INIT] * UINT_PROBS
         self.ndiff = [PROB_INIT] * UINT_PROBS
         self.gap = [PROB_INIT] * UINT_PROBS
-        self.gap_adjacent = [PROB_INIT] * UINT_PROBS   # the gap after a zero gap (multi-byte changes)
+        self.gap_adjacent = [PROB_INIT] * UINT_PROBS  # the gap after a zero gap (multi-byte changes)
         self.prev_gap_zero = False
         self.extra_len = [PROB_INIT] * UINT_PROBS
-        self.seek = [PROB_INIT] * UINT_PROBS   # seek[127] (unused by the uint coder) is the sign
+        self.seek = [PROB_INIT] * UINT_PROBS  # seek[127] (unused by the uint coder) is the sign
         # Difference values repeat (a moved call target changes every call to it by the same amount):
         # per lane, a flag "same as the lane's last value" (by whether the last was a repeat too), then
         # "same as the one before", then the value itself.
@@ -73,7 +75,7 @@ class RangeEncoder:
         self.low = 0
         self.range = 0xFFFFFFFF
         self.cache = 0
-        self.pending = 0          # 0xFF bytes waiting for a possible carry
+        self.pending = 0  # 0xFF bytes waiting for a possible carry
         self.started = False
         self.out = bytearray()
 
@@ -82,7 +84,7 @@ class RangeEncoder:
             carry = self.low >> 32
             if self.started:
                 self.out.append((self.cache + carry) & 0xFF)
-            self.started = True    # the first (always zero) byte of an LZMA-style coder is not stored
+            self.started = True  # the first (always zero) byte of an LZMA-style coder is not stored
             self.out += bytes([(0xFF + carry) & 0xFF]) * self.pending
             self.pending = 0
             self.cache = (self.low >> 24) & 0xFF
@@ -117,7 +119,7 @@ class RangeEncoder:
         for _ in range(5):
             self._shift_low()
         out = bytes(self.out)
-        return out.rstrip(b"\x00")   # the decoder reads zeros past the end
+        return out.rstrip(b"\x00")  # the decoder reads zeros past the end
 
 
 class RangeDecoder:
@@ -133,7 +135,7 @@ class RangeDecoder:
         if self.pos < len(self.data):
             b = self.data[self.pos]
         elif self.pos < len(self.data) + MAX_PAST_END:
-            b = 0        # the encoder drops trailing zeros; a few more than that means truncation
+            b = 0  # the encoder drops trailing zeros; a few more than that means truncation
         else:
             raise PatchFormatError("patch ends before the image is complete")
         self.pos += 1
@@ -172,6 +174,7 @@ class RangeDecoder:
 
 # Symbols. A uint v is coded as nbits = v.bit_length() (0..31, 5-bit tree), then the two bits below
 # the top bit with probabilities per nbits, then the rest as direct bits.
+
 
 def _put_uint(rc: RangeEncoder, probs, v: int):
     if v < 0 or v >= 1 << 31:
@@ -247,6 +250,7 @@ def _get_diff(rc: RangeDecoder, m: _Models, lane: int) -> int:
 # --------------------------------------------------------------------------------------------------
 # Blocks from matches
 
+
 def _extend(old, new, new_pos, old_pos, limit, step):
     """bsdiff's approximate extension: how far to extend a copy (forward step=1 or backward step=-1)
     maximising 2 * equal - length, so that differences stay sparse."""
@@ -277,8 +281,7 @@ def blocks_from_matches(old: bytes, new: bytes, matches) -> list:
                 continue
         merged.append((start, old_start, length))
     blocks = []
-    dst = 0
-    prev = None       # (new_start, old_start, length) of the copy being built
+    prev = None  # (new_start, old_start, length) of the copy being built
     for start, old_start, length in merged:
         if prev is None:
             # Leading bytes before the first match: extend the first copy backwards if it pays.
@@ -321,8 +324,8 @@ def encode(old: bytes, new: bytes, matches=None) -> bytes:
         src += seek
         _put_uint(rc, m.copy_len, copy_len)
         if copy_len:
-            a = new[new_start:new_start + copy_len]
-            b = old[old_start:old_start + copy_len]
+            a = new[new_start : new_start + copy_len]
+            b = old[old_start : old_start + copy_len]
             diffs = []
             if a != b:
                 diffs = [(k, (x - y) & 0xFF) for k, (x, y) in enumerate(zip(a, b)) if x != y]
@@ -358,7 +361,7 @@ def apply(old: bytes, patch: bytes) -> bytes:
             if src < 0 or src + copy_len > len(old) or len(out) + copy_len > size:
                 raise PatchFormatError(f"copy of {copy_len} bytes from old offset {src} is out of range")
             base = len(out)
-            chunk = bytearray(old[src:src + copy_len])
+            chunk = bytearray(old[src : src + copy_len])
             ndiff = _get_uint(rc, m.ndiff)
             if ndiff > copy_len:
                 raise PatchFormatError(f"{ndiff} differences in a copy of {copy_len} bytes")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Finding the parts of a new image that already exist in the old one: the shared front end of both
 patch encodings (jojo.py, compact.py).
 
@@ -11,22 +12,24 @@ the bytes before it are recovered by extending backwards), and equal runs are me
 with slice comparisons that double in length, so time grows with the number of changes, not with the
 image size (a 1 MiB image with typical changes takes a fraction of a second).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-RESYNC = 6         # bytes that must agree to resume at the current displacement
-KEEP_SCAN = 64     # shorter jumps are weighed against staying at the current displacement
+RESYNC = 6  # bytes that must agree to resume at the current displacement
+KEEP_SCAN = 64  # shorter jumps are weighed against staying at the current displacement
 
 
 @dataclass(frozen=True)
 class Tuning:
     """How eagerly to jump to a new displacement. Each encoding has its own (measured with
     bench/patch_sizes.py): a jump costs the compact coder a few bits, a JojoDiff stream several bytes."""
-    seed: int          # bytes of an index key
-    step: int          # one key per `step` old bytes (matches >= seed + step - 1 are always found)
-    min_jump: int      # a match at a new displacement must be this long
-    stay_margin: int   # a jump shorter than KEEP_SCAN must gain this many equal bytes over staying
+
+    seed: int  # bytes of an index key
+    step: int  # one key per `step` old bytes (matches >= seed + step - 1 are always found)
+    min_jump: int  # a match at a new displacement must be this long
+    stay_margin: int  # a jump shorter than KEEP_SCAN must gain this many equal bytes over staying
 
 
 COMPACT = Tuning(seed=6, step=1, min_jump=6, stay_margin=4)
@@ -39,7 +42,7 @@ def _forward(a: bytes, i: int, b: bytes, j: int) -> int:
     n, step = 0, 32
     while n < limit:
         s = min(step, limit - n)
-        if a[i + n:i + n + s] == b[j + n:j + n + s]:
+        if a[i + n : i + n + s] == b[j + n : j + n + s]:
             n += s
             step = min(step * 2, 1 << 16)
         elif s == 1:
@@ -62,11 +65,10 @@ def build_index(old: bytes, tuning: Tuning = COMPACT) -> dict:
     seed = tuning.seed
     stop = len(old) - seed + 1
     # Later positions overwrite earlier ones for repeated keys (fill patterns): any is a correct match.
-    return {old[p:p + seed]: p for p in range(0, max(stop, 0), tuning.step)}
+    return {old[p : p + seed]: p for p in range(0, max(stop, 0), tuning.step)}
 
 
-def find_matches(old: bytes, new: bytes, tuning: Tuning = COMPACT, index: dict | None = None,
-                 progress=None) -> list:
+def find_matches(old: bytes, new: bytes, tuning: Tuning = COMPACT, index: dict | None = None, progress=None) -> list:
     if index is None:
         index = build_index(old, tuning)
     SEED, MIN_JUMP, STAY_MARGIN = tuning.seed, tuning.min_jump, tuning.stay_margin
@@ -75,20 +77,20 @@ def find_matches(old: bytes, new: bytes, tuning: Tuning = COMPACT, index: dict |
     matches = []
     n_new, n_old = len(new), len(old)
     j = 0
-    delta = 0            # old position - new position of the last match
-    covered = 0          # new bytes before this are taken by earlier matches
+    delta = 0  # old position - new position of the last match
+    covered = 0  # new bytes before this are taken by earlier matches
     while j < n_new:
         if progress is not None and j >= next_report:
             progress(j, n_new)
             next_report = j + report_every
         p = j + delta
-        if 0 <= p < n_old and new[j:j + RESYNC] == old[p:p + RESYNC]:
+        if 0 <= p < n_old and new[j : j + RESYNC] == old[p : p + RESYNC]:
             length = _forward(new, j, old, p)
             matches.append((j, p, length))
             j += length
             covered = j
             continue
-        q = index.get(new[j:j + SEED]) if j + SEED <= n_new else None
+        q = index.get(new[j : j + SEED]) if j + SEED <= n_new else None
         if q is not None:
             back = _backward(new, j, old, q, j - covered)
             start, p = j - back, q - back
@@ -96,13 +98,13 @@ def find_matches(old: bytes, new: bytes, tuning: Tuning = COMPACT, index: dict |
             if p - start != delta and length < KEEP_SCAN:
                 # A short jump must beat staying at the current displacement, where equal bytes are
                 # nearly free (bsdiff's criterion, on the bytes the jump would cover).
-                stay = old[start + delta:start + delta + length] if start + delta >= 0 else b""
-                same = sum(1 for a, b in zip(new[start:start + length], stay) if a == b)
+                stay = old[start + delta : start + delta + length] if start + delta >= 0 else b""
+                same = sum(1 for a, b in zip(new[start : start + length], stay) if a == b)
                 if length < MIN_JUMP or length - same < STAY_MARGIN:
                     j += 1
                     continue
             if matches and matches[-1][0] + matches[-1][2] == start and matches[-1][1] + matches[-1][2] == p:
-                prev = matches.pop()          # a continuation of the previous match (same displacement)
+                prev = matches.pop()  # a continuation of the previous match (same displacement)
                 start, p, length = prev[0], prev[1], prev[2] + length
             matches.append((start, p, length))
             delta = p - start

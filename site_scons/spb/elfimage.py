@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The plaintext firmware image of an application ELF (what the .sfb encrypts and SLOT0 holds after
 the installed header).
 
@@ -6,13 +7,14 @@ Rules (docs/formats.md §plaintext): take every PT_LOAD segment with file conten
 with 0xFF (erased flash); segments inside SLOT0's external segment (MultiSegment boards) are appended
 after the internal part and `segoff` records where they start. The result must be a multiple of 16.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
 from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
 
 from .board import Board
 from .errors import SpbError
@@ -36,9 +38,14 @@ def _section_span(elf, seg):
     those bytes are not firmware, so the segment is trimmed to its sections (as the original's
     elf2segbin trims segment 0 to its lowest section)."""
     start, end = seg["p_offset"], seg["p_offset"] + seg["p_filesz"]
-    spans = [(sec["sh_offset"], sec["sh_offset"] + sec["sh_size"]) for sec in elf.iter_sections()
-             if sec["sh_flags"] & 0x2 and sec["sh_type"] != "SHT_NOBITS" and sec["sh_size"] > 0
-             and start <= sec["sh_offset"] < end]
+    spans = [
+        (sec["sh_offset"], sec["sh_offset"] + sec["sh_size"])
+        for sec in elf.iter_sections()
+        if sec["sh_flags"] & 0x2
+        and sec["sh_type"] != "SHT_NOBITS"
+        and sec["sh_size"] > 0
+        and start <= sec["sh_offset"] < end
+    ]
     if not spans:
         return None
     return min(lo for lo, _ in spans), min(end, max(hi for _, hi in spans))
@@ -57,7 +64,7 @@ def load_segments(path) -> list[LoadSegment]:
                 span = _section_span(elf, seg)
                 if span is None:
                     continue
-                data = seg.data()[span[0] - seg["p_offset"]:span[1] - seg["p_offset"]]
+                data = seg.data()[span[0] - seg["p_offset"] : span[1] - seg["p_offset"]]
                 segments.append(LoadSegment(seg["p_paddr"] + span[0] - seg["p_offset"], data))
     except FileNotFoundError:
         raise SpbError(path, "ELF file not found") from None
@@ -94,8 +101,11 @@ def plain_image(elf_path, board: Board) -> PlainImage:
             where = f"SLOT0 [{start:#010x}, {end:#010x})"
             if ext is not None:
                 where += f" or its external segment [{ext.address:#010x}, {ext.address + ext.size:#010x})"
-            raise SpbError(path, f"load segment [{seg.address:#010x}, {seg_end:#010x}) lies outside {where}: "
-                                 f"was it linked with this board's ({board.name}) application linker script?")
+            raise SpbError(
+                path,
+                f"load segment [{seg.address:#010x}, {seg_end:#010x}) lies outside {where}: "
+                f"was it linked with this board's ({board.name}) application linker script?",
+            )
     if not internal or internal[0].address != start:
         raise SpbError(path, f"no vector table at {start:#010x} (SLOT0 + vector_size): the image must start there")
     data = _flatten(internal, start, path, "SLOT0")
@@ -104,8 +114,11 @@ def plain_image(elf_path, board: Board) -> PlainImage:
         segoff = len(data)
         data += _flatten(external, ext.address, path, "the external segment")
     if len(data) % 16:
-        raise SpbError(path, f"image length {len(data)} is not a multiple of 16: link with the generated "
-                             "application linker script, which pads the image")
+        raise SpbError(
+            path,
+            f"image length {len(data)} is not a multiple of 16: link with the generated "
+            "application linker script, which pads the image",
+        )
     if len(data) > board.slot0.size - board.vector_size + (ext.size if ext else 0):
         raise SpbError(path, f"image of {len(data)} bytes does not fit SLOT0")
     return PlainImage(data, segoff)

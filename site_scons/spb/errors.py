@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One error type for every user-facing failure: it names the file and the problem."""
 
 

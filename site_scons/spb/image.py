@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The signed image header and the `.sfb` container (v1.x wire format, docs/formats.md).
 
     header (128 B) = magic "SU" | protocol u16 | IV[16] | version u32 | size u32 | tag[32] | segoff u32
@@ -9,6 +10,7 @@ Reproducibility: the signature is RFC 6979 deterministic and the IV is HMAC-SHA2
 "SPB-IV" | version | size | tag | segoff)[:16], so equal inputs give a byte-identical `.sfb` while
 different images never share an IV and nobody without the key can predict one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +53,7 @@ class Header:
         return self.signed_bytes() + self.signature
 
     @classmethod
-    def unpack(cls, data: bytes, path=None) -> "Header":
+    def unpack(cls, data: bytes, path=None) -> Header:
         if len(data) < HEADER_SIZE:
             raise SpbError(path, f"truncated: {len(data)} bytes, a header needs {HEADER_SIZE}")
         magic, protocol, iv, version, size, tag, segoff = _FIELDS.unpack_from(data, 0)
@@ -59,7 +61,7 @@ class Header:
             raise SpbError(path, f"bad magic {magic!r} at offset 0 (expected {MAGIC!r}): not an spb image")
         return cls(protocol, iv, version, size, tag, segoff, bytes(data[SIGNED_SIZE:HEADER_SIZE]), magic)
 
-    def signed(self, keys: KeySet) -> "Header":
+    def signed(self, keys: KeySet) -> Header:
         return replace(self, signature=keys.signer.sign(self.signed_bytes()))
 
     def signature_valid(self, public_key: bytes) -> bool:
@@ -83,8 +85,11 @@ def check_plaintext(plaintext: bytes, path=None) -> None:
     if not plaintext:
         raise SpbError(path, "the application image is empty")
     if len(plaintext) % 16:
-        raise SpbError(path, f"image length {len(plaintext)} is not a multiple of 16 (the app linker script "
-                             "must end the image on a 16-byte boundary)")
+        raise SpbError(
+            path,
+            f"image length {len(plaintext)} is not a multiple of 16 (the app linker script "
+            "must end the image on a 16-byte boundary)",
+        )
 
 
 def image_header(plaintext: bytes, version: int, keys: KeySet, segoff: int = 0) -> Header:

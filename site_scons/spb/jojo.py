@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "compat" patch encoding: a JojoDiff opcode stream, the format devices running the original v1.x
 bootloader apply (docs/formats.md, "Compat patches"). Written from the format facts only.
 
@@ -13,14 +14,15 @@ bootloader apply (docs/formats.md, "Compat patches"). Written from the format fa
 
 Mirrors bootloader/src/patch_jojo.c.
 """
+
 from __future__ import annotations
 
-from .errors import PatchFormatError
 from .diffmatch import COMPAT, find_matches
+from .errors import PatchFormatError
 
 ESC, MOD, INS, DEL, EQL, BKT = 0xA7, 0xA6, 0xA5, 0xA4, 0xA3, 0xA2
 OPCODES = (MOD, INS, DEL, EQL, BKT)
-MIN_EQL = 4   # an EQL between literals costs about 4 bytes of opcodes: shorter runs stay literal
+MIN_EQL = 4  # an EQL between literals costs about 4 bytes of opcodes: shorter runs stay literal
 
 
 def _length(n: int) -> bytes:
@@ -36,7 +38,7 @@ def _length(n: int) -> bytes:
 class _Writer:
     def __init__(self):
         self.out = bytearray()
-        self.mode = None         # MOD or INS while literals are open
+        self.mode = None  # MOD or INS while literals are open
 
     def literals(self, op: int, data: bytes) -> None:
         if not data:
@@ -50,7 +52,7 @@ class _Writer:
         for b in data:
             self.out.append(b)
             if b == ESC:
-                self.out.append(ESC)   # always doubled: the next byte may be an opcode of what follows
+                self.out.append(ESC)  # always doubled: the next byte may be an opcode of what follows
 
     def op(self, op: int, n: int) -> None:
         if n <= 0:
@@ -69,7 +71,7 @@ def encode(old: bytes, new: bytes, matches=None) -> bytes:
         if length < MIN_EQL:
             continue
         gap = new[dst:start]
-        distance = old_start - src      # how far the source must move while the gap is written
+        distance = old_start - src  # how far the source must move while the gap is written
         if 0 <= distance <= len(gap):
             w.literals(MOD, gap[:distance])
             w.literals(INS, gap[distance:])
@@ -104,9 +106,9 @@ def apply(old: bytes, patch: bytes) -> bytes:
         if b == 252 and i + 1 < n:
             return 253 + patch[i + 1], i + 2
         if b == 253 and i + 2 < n:
-            return int.from_bytes(patch[i + 1:i + 3], "big"), i + 3
+            return int.from_bytes(patch[i + 1 : i + 3], "big"), i + 3
         if b == 254 and i + 4 < n:
-            return int.from_bytes(patch[i + 1:i + 5], "big"), i + 5
+            return int.from_bytes(patch[i + 1 : i + 5], "big"), i + 5
         raise PatchFormatError(f"bad length byte {b:#04x} at {i}")
 
     while i < n:
@@ -130,7 +132,7 @@ def apply(old: bytes, patch: bytes) -> bytes:
             if op == EQL:
                 if src + length > len(old):
                     raise PatchFormatError(f"EQL {length} at source {src} runs past the old image ({len(old)})")
-                out += old[src:src + length]
+                out += old[src : src + length]
                 src += length
             elif op == DEL:
                 src += length

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Linker scripts generated from a board: one for the bootloader, one for the application, and the
 include that binds the application to the bootloader's API table (SE_API).
 
@@ -6,6 +7,7 @@ bootloader.ram_reserved bytes of RAM for as long as the device runs (the API kee
 during boot its stack sits at the top of RAM, which the application reclaims. The application starts at
 SLOT0 + vector_size with its vector table, and its flash image ends on a 16-byte boundary (AES-CBC).
 """
+
 from __future__ import annotations
 
 from .board import Board
@@ -19,17 +21,21 @@ def _hex(value: int) -> str:
 
 def api_include(board: Board) -> str:
     """spb_api.ld: what an application links with to reach the bootloader (se_interface.h)."""
-    return (_HEAD.format(src=board.path.name) +
-            "/* The bootloader's SE_API_Table sits right after its vector table area. */\n"
-            f"SE_API = {_hex(board.flash.base + board.vector_size)};\n"
-            f"SPB_SLOT0_START = {_hex(board.slot0.address)};\n"
-            f"SPB_SLOT0_SIZE = {_hex(board.slot0.size)};\n"
-            f"SPB_VECTOR_SIZE = {_hex(board.vector_size)};\n")
+    return (
+        _HEAD.format(src=board.path.name)
+        + "/* The bootloader's SE_API_Table sits right after its vector table area. */\n"
+        f"SE_API = {_hex(board.flash.base + board.vector_size)};\n"
+        f"SPB_SLOT0_START = {_hex(board.slot0.address)};\n"
+        f"SPB_SLOT0_SIZE = {_hex(board.slot0.size)};\n"
+        f"SPB_VECTOR_SIZE = {_hex(board.vector_size)};\n"
+    )
 
 
 def bootloader_script(board: Board) -> str:
     ram_end = board.ram.base + board.ram.size
-    return _HEAD.format(src=board.path.name) + f"""
+    return (
+        _HEAD.format(src=board.path.name)
+        + f"""
 ENTRY(Reset_Handler)
 
 MEMORY
@@ -88,6 +94,7 @@ SECTIONS
   /DISCARD/ : {{ *(.ARM.attributes) *(.comment) *(.note*) }}
 }}
 """
+    )
 
 
 def application_script(board: Board, min_stack: int = 0x400) -> str:
@@ -106,7 +113,9 @@ def application_script(board: Board, min_stack: int = 0x400) -> str:
     . = ALIGN(16);
   } > APP_EXT
 """
-    return _HEAD.format(src=board.path.name) + f"""
+    return (
+        _HEAD.format(src=board.path.name)
+        + f"""
 ENTRY(Reset_Handler)
 INCLUDE spb_api.ld
 
@@ -171,3 +180,4 @@ SECTIONS
   /DISCARD/ : {{ *(.ARM.attributes) *(.comment) *(.note*) }}
 }}
 """
+    )

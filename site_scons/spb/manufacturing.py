@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
 """The manufacturing image: bootloader + installed SLOT0 header + application in one hex (and a .bin of
 internal flash filled with the erased value, so programming it leaves gaps as blank flash)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,16 +20,19 @@ def combined_image(boot_elf, app_elf, board: Board, version: int, keys: KeySet) 
     boot_end = board.flash.base + board.bootloader.size
     for seg in load_segments(boot_elf):
         if not (board.flash.base <= seg.address and seg.address + len(seg.data) <= boot_end):
-            raise SpbError(boot_elf, f"segment at {seg.address:#010x} lies outside the bootloader region "
-                                     f"[{board.flash.base:#010x}, {boot_end:#010x})")
+            raise SpbError(
+                boot_elf,
+                f"segment at {seg.address:#010x} lies outside the bootloader region "
+                f"[{board.flash.base:#010x}, {boot_end:#010x})",
+            )
         ihex.puts(seg.address, seg.data)
     image = plain_image(app_elf, board)
     header = image_header(image.data, version, keys, image.segoff)
     ihex.puts(board.slot0.address, installed_header(header, board.vector_size))
-    internal = image.data[:image.segoff] if image.segoff else image.data
+    internal = image.data[: image.segoff] if image.segoff else image.data
     ihex.puts(board.app_vector_address, internal)
     if image.segoff:
-        ihex.puts(board.slot0.external.address, image.data[image.segoff:])
+        ihex.puts(board.slot0.external.address, image.data[image.segoff :])
     return ihex
 
 

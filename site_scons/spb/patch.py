@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Delta patches and the `.sfbp` container (docs/formats.md). Mirrors bootloader/src/patch.c.
 
     .sfbp = patch header (128 B: protocol 0x0011 compat / 0x0012 compact, IV, version = FROM version,
@@ -12,6 +13,7 @@ IVs: a compat patch reuses the TO IV for its own body, as the original tools do 
 original bootloader expect that). A compact patch gets its own IV, derived like the image IV from the
 key and the patch's identity, so no two plaintexts are ever encrypted under one IV by our format.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +21,9 @@ import hmac
 import struct
 from dataclasses import dataclass
 
-from . import compact, jojo
-from . import diffmatch
+from . import compact, diffmatch, jojo
 from .errors import PatchFormatError, SpbError
-from .image import (HEADER_SIZE, PROTOCOL_IMAGE, Header, aes_cbc, check_plaintext, image_header)
+from .image import HEADER_SIZE, PROTOCOL_IMAGE, Header, aes_cbc, check_plaintext, image_header
 from .keys import KeySet
 
 PROTOCOL_PATCH_COMPAT = 0x0011
@@ -62,8 +63,16 @@ def _patch_iv(aes_key: bytes, from_tag: bytes, to_tag: bytes, size: int) -> byte
     return hmac.new(aes_key, message, hashlib.sha256).digest()[:16]
 
 
-def build_sfbp(old: bytes, old_version: int, new: bytes, new_version: int, keys: KeySet,
-               new_segoff: int = 0, encoding: str = DEFAULT_ENCODING, raw_patch: bytes | None = None) -> bytes:
+def build_sfbp(
+    old: bytes,
+    old_version: int,
+    new: bytes,
+    new_version: int,
+    keys: KeySet,
+    new_segoff: int = 0,
+    encoding: str = DEFAULT_ENCODING,
+    raw_patch: bytes | None = None,
+) -> bytes:
     check_plaintext(old)
     check_plaintext(new)
     if new_version <= old_version:
@@ -85,8 +94,8 @@ class SfbpReport:
     header: Header
     to_header: Header | None
     encoding: str | None
-    patch: bytes | None             # raw patch, when it could be decrypted
-    new_image: bytes | None         # regenerated TO image, when the FROM image was given and it applied
+    patch: bytes | None  # raw patch, when it could be decrypted
+    new_image: bytes | None  # regenerated TO image, when the FROM image was given and it applied
     problems: list
 
     @property
@@ -101,7 +110,9 @@ def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path=None) 
     problems = []
     encoding = encoding_of(header.protocol)
     if encoding is None:
-        problems.append(f"protocol {header.protocol:#06x} is not a patch ({', '.join(f'{p:#06x}' for p in ENCODINGS.values())})")
+        problems.append(
+            f"protocol {header.protocol:#06x} is not a patch ({', '.join(f'{p:#06x}' for p in ENCODINGS.values())})"
+        )
     if not header.signature_valid(keys.public_key):
         problems.append("patch header signature does not verify with the public key")
     to_header = None
@@ -124,9 +135,9 @@ def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path=None) 
     if len(data) != expected:
         problems.append(f"length {len(data)} != 256 + patch size {header.size} rounded up to 16 = {expected}")
     elif not problems:
-        plain = aes_cbc(keys.aes_key, header.iv, data[2 * HEADER_SIZE:], decrypt=True)
-        patch = plain[:header.size]
-        if any(plain[header.size:]):
+        plain = aes_cbc(keys.aes_key, header.iv, data[2 * HEADER_SIZE :], decrypt=True)
+        patch = plain[: header.size]
+        if any(plain[header.size :]):
             problems.append("padding after the patch is not zero (wrong key or corrupted body)")
     if patch is not None and old is not None and encoding is not None:
         if hashlib.sha256(old).digest() != header.tag:

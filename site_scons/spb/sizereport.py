@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
 """Memory use per region after linking, with bars (as PlatformIO prints), and a hard failure naming the
 region and the excess when something does not fit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,27 +69,35 @@ def render(title: str, usages) -> str:
     for u in usages:
         filled = min(BAR_WIDTH, round(u.fraction * BAR_WIDTH))
         bar = "=" * filled + " " * (BAR_WIDTH - filled)
-        lines.append(f"  {u.region.name:<12} [{bar}] {100 * u.fraction:5.1f}% "
-                     f"(used {u.used} bytes of {u.region.size} at {u.region.start:#010x})")
+        lines.append(
+            f"  {u.region.name:<12} [{bar}] {100 * u.fraction:5.1f}% "
+            f"(used {u.used} bytes of {u.region.size} at {u.region.start:#010x})"
+        )
     return "\n".join(lines)
 
 
 def check(elf_path, usages) -> None:
     over = [u for u in usages if u.used > u.region.size]
     if over:
-        detail = "; ".join(f"region {u.region.name} overflowed by {u.used - u.region.size} bytes "
-                           f"({u.used} > {u.region.size})" for u in over)
+        detail = "; ".join(
+            f"region {u.region.name} overflowed by {u.used - u.region.size} bytes ({u.used} > {u.region.size})"
+            for u in over
+        )
         raise SpbError(Path(elf_path), detail)
 
 
 def bootloader_regions(board):
-    return [Region("BOOT_FLASH", board.flash.base, board.bootloader.size, "flash"),
-            Region("BOOT_RAM", board.ram.base, board.bootloader.ram_reserved, "ram")]
+    return [
+        Region("BOOT_FLASH", board.flash.base, board.bootloader.size, "flash"),
+        Region("BOOT_RAM", board.ram.base, board.bootloader.ram_reserved, "ram"),
+    ]
 
 
 def application_regions(board):
-    regions = [Region("SLOT0", board.app_vector_address, board.slot0.size - board.vector_size, "flash"),
-               Region("RAM", board.app_ram_base, board.app_ram_size, "ram")]
+    regions = [
+        Region("SLOT0", board.app_vector_address, board.slot0.size - board.vector_size, "flash"),
+        Region("RAM", board.app_ram_base, board.app_ram_size, "ram"),
+    ]
     if board.slot0.external is not None:
         ext = board.slot0.external
         regions.insert(1, Region("SLOT0_EXT", ext.address, ext.size, "flash"))

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Application versions from git tags (rules: docs/versioning.md).
 
     encoded = major << 24 | minor << 8 | patch     major 0..255, minor 0..65535, patch 0..255
@@ -6,11 +7,11 @@ The version of a build is the nearest tag vMAJOR.MINOR.PATCH reachable from HEAD
 by the number of commits since that tag, so every commit gets a higher number. Values that do not fit
 are refused (never wrapped). VERSION=x.y.z overrides git entirely.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import SpbError
 
@@ -36,9 +37,9 @@ class Version:
     major: int
     minor: int
     patch: int
-    label: str = ""        # human string for logs and file names: "1.2.7", "1.2.7-dirty", "0.0.0-untagged-<sha>"
-    commits: int = 0       # commits since the tag (already added to patch)
-    dirty: bool = False    # tracked files differ from HEAD
+    label: str = ""  # human string for logs and file names: "1.2.7", "1.2.7-dirty", "0.0.0-untagged-<sha>"
+    commits: int = 0  # commits since the tag (already added to patch)
+    dirty: bool = False  # tracked files differ from HEAD
     untagged: bool = False  # no vX.Y.Z tag reachable: version 0.0.0, callers should warn
 
     def __post_init__(self):
@@ -89,12 +90,14 @@ class Version:
 
 
 def _not_a_repo(path, why: str) -> SpbError:
-    return SpbError(path, f"{why}: cannot take the version from git tags; pass VERSION=x.y.z "
-                          f"(scons) or --version x.y.z (spb)")
+    return SpbError(
+        path, f"{why}: cannot take the version from git tags; pass VERSION=x.y.z (scons) or --version x.y.z (spb)"
+    )
 
 
 def _open_repo(path):
     import git
+
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -124,6 +127,7 @@ def _describe(repo, excludes):
 def version_from_git(path) -> Version:
     """The version of the commit checked out in the git work tree at (or above) `path`."""
     import git
+
     repo = _open_repo(path)
     where = repo.working_tree_dir
     try:
@@ -149,12 +153,18 @@ def version_from_git(path) -> Version:
     major, minor, patch = (int(g) for g in _TAG_RE.fullmatch(tag).groups())
     problem = _range_problem(major, minor, patch)
     if problem:
-        raise SpbError(where, f"tag {tag}: {problem} (limits: major 0..{MAJOR_MAX}, minor 0..{MINOR_MAX}, "
-                              f"patch 0..{PATCH_MAX}); tag a release that fits or pass VERSION=x.y.z")
+        raise SpbError(
+            where,
+            f"tag {tag}: {problem} (limits: major 0..{MAJOR_MAX}, minor 0..{MINOR_MAX}, "
+            f"patch 0..{PATCH_MAX}); tag a release that fits or pass VERSION=x.y.z",
+        )
     if patch + commits > PATCH_MAX:
-        raise SpbError(where, f"tag {tag} + {commits} commits gives patch {patch + commits}, above the limit "
-                              f"{PATCH_MAX}: tag a new release (e.g. v{major}.{minor + 1}.0 if it fits) or "
-                              f"pass VERSION=x.y.z")
+        raise SpbError(
+            where,
+            f"tag {tag} + {commits} commits gives patch {patch + commits}, above the limit "
+            f"{PATCH_MAX}: tag a new release (e.g. v{major}.{minor + 1}.0 if it fits) or "
+            f"pass VERSION=x.y.z",
+        )
     version = Version(major, minor, patch + commits, commits=commits, dirty=dirty)
     return version
 

@@ -1,20 +1,29 @@
+# SPDX-License-Identifier: Apache-2.0
 """The device's patch engine (bootloader/src/patch*.c), built for the host, against the Python reference
 (spb.patch): a .sfbp fed through SE_PATCH_* in any chunking must leave SLOT1 byte-identical to the
 matching .sfb and install like it; a wrong FROM image, version, key or a corrupted/truncated patch is
 refused with its status and SLOT0 stays untouched; malformed patch streams are judged exactly as the
 Python decoders judge them. Both encodings."""
+
 from __future__ import annotations
 
 import glob
 import hashlib
 import random
+from pathlib import Path
 
 import pytest
 
 from spb import compact, image, jojo, patch
 from spb.image import HEADER_SIZE, Header, aes_cbc
-from support.hostboot import (COMPLETED, DELAY_COMMAND, IMAGE_VERSION_FAILURE, INVALID_PATCH_IMAGE, MARK_READY,
-                              PARSER_ERROR, STAGE_VERIFIED)
+from support.hostboot import (
+    COMPLETED,
+    IMAGE_VERSION_FAILURE,
+    INVALID_PATCH_IMAGE,
+    MARK_READY,
+    PARSER_ERROR,
+    STAGE_VERIFIED,
+)
 
 BOARD = "EMU-MPS2-AN385"
 V1, V2, V3 = 0x01000000, 0x01000100, 0x01000200
@@ -26,9 +35,9 @@ def firmware_like(rng: random.Random, size: int) -> bytes:
     """Real Thumb-2 code bytes (newlib's archives) when installed, else random bytes."""
     files = sorted(glob.glob("/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a"))
     if files:
-        data = open(files[0], "rb").read()
+        data = Path(files[0]).read_bytes()
         start = rng.randrange(0, len(data) - size)
-        return data[start:start + size]
+        return data[start : start + size]
     return rng.randbytes(size)
 
 
@@ -41,7 +50,7 @@ def release(rng: random.Random, old: bytes) -> bytes:
     at = rng.randrange(len(new))
     new[at:at] = firmware_like(rng, 200)
     at = rng.randrange(len(new) - 100)
-    del new[at:at + 90]
+    del new[at : at + 90]
     new += bytes(-len(new) % 16)
     return bytes(new)
 
@@ -64,8 +73,7 @@ def hb(host_bootloader, images, dev_keys):
 def slot1_matches_sfb(hb, sfb: bytes) -> bool:
     vs = hb.board.vector_size
     base = hb.board.slot1.address
-    return (hb.read(base, HEADER_SIZE) == sfb[:HEADER_SIZE]
-            and hb.read(base + vs, len(sfb) - vs) == sfb[vs:])
+    return hb.read(base, HEADER_SIZE) == sfb[:HEADER_SIZE] and hb.read(base + vs, len(sfb) - vs) == sfb[vs:]
 
 
 def slot0_bytes(hb):
@@ -83,7 +91,7 @@ def test_patch_regenerates_the_sfb_in_slot1_and_installs(hb, images, dev_keys, e
     assert result.failed_call == 0 and result.status.status == COMPLETED, result
     assert slot1_matches_sfb(hb, sfb)
     assert hb.marker(MARK_READY)
-    cut, vector, log = hb.boot()
+    _cut, _vector, log = hb.boot()
     assert "Slot 0 validated." in log and hb.slot0_valid_as(v2, V2), log
     assert hb.violations == 0
 
@@ -157,8 +165,10 @@ def test_wrong_source_version_key_and_target(hb, images, dev_keys, encoding, tmp
     hb.manufacture(v1, V1)
     hb.snapshot()
     # Signed with another key.
-    from spb.keys import generate_keys
     import warnings
+
+    from spb.keys import generate_keys
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         other_keys = generate_keys(tmp_path / "other", development=True)
@@ -191,7 +201,7 @@ def _resigned(keys, sfbp: bytes, raw: bytes) -> bytes:
     """Replace the raw patch of a .sfbp and re-sign, so the engine gets past authentication."""
     ph = Header.unpack(sfbp)
     ph = Header(ph.protocol, ph.iv, ph.version, len(raw), ph.tag).signed(keys)
-    return ph.pack() + sfbp[HEADER_SIZE:2 * HEADER_SIZE] + aes_cbc(keys.aes_key, ph.iv, raw + bytes(-len(raw) % 16))
+    return ph.pack() + sfbp[HEADER_SIZE : 2 * HEADER_SIZE] + aes_cbc(keys.aes_key, ph.iv, raw + bytes(-len(raw) % 16))
 
 
 def _python_verdict(v1, raw, encoding, v2):
@@ -223,7 +233,7 @@ def test_mutated_patches_are_judged_like_the_reference(hb, images, dev_keys, enc
                 k = rng.randrange(len(bad))
                 bad[k] ^= 1 << rng.randrange(8)
         elif kind == 1:
-            del bad[rng.randrange(len(bad)):]
+            del bad[rng.randrange(len(bad)) :]
         else:
             k = rng.randrange(len(bad))
             bad[k:k] = rng.randbytes(rng.randrange(1, 5))
@@ -256,26 +266,26 @@ def test_truncated_or_padded_wrong_never_completes(hb, images, dev_keys, encodin
         hb.power_on()
         result = hb.update(good[:cut], declared=0, chunk=50)
         assert result.failed_call == 3 and result.status.status != COMPLETED, (cut, result)
-        cut_, vector, log = hb.boot()
+        _cut, _vector, log = hb.boot()
         assert hb.slot0_valid_as(v1, V1) and "Copy slot 1" not in log
     # Non-zero padding after the raw patch (a corrupted last block) is refused.
     ph = Header.unpack(good)
     if ph.size % 16:
-        plain = aes_cbc(dev_keys.aes_key, ph.iv, good[2 * HEADER_SIZE:], decrypt=True)
+        plain = aes_cbc(dev_keys.aes_key, ph.iv, good[2 * HEADER_SIZE :], decrypt=True)
         plain = plain[:-1] + b"\x01"
-        refused(hb, good[:2 * HEADER_SIZE] + aes_cbc(dev_keys.aes_key, ph.iv, plain), PARSER_ERROR)
+        refused(hb, good[: 2 * HEADER_SIZE] + aes_cbc(dev_keys.aes_key, ph.iv, plain), PARSER_ERROR)
 
 
 def test_python_decoders_reject_what_the_device_rejects():
     """Spot checks of the reference decoders' own error handling."""
     with pytest.raises(jojo.PatchFormatError):
-        jojo.apply(b"abc", b"\x00")                    # literal before any operation
+        jojo.apply(b"abc", b"\x00")  # literal before any operation
     with pytest.raises(jojo.PatchFormatError):
-        jojo.apply(b"abc", b"\xa7\xa3\x05")            # EQL past the old image
+        jojo.apply(b"abc", b"\xa7\xa3\x05")  # EQL past the old image
     with pytest.raises(jojo.PatchFormatError):
-        jojo.apply(b"abc", b"\xa7\x10")                # unsupported operator
+        jojo.apply(b"abc", b"\xa7\x10")  # unsupported operator
     assert jojo.apply(b"abc", b"\xa7\xa6\xa7\xa7\xa7\x01") == b"\xa7\xa7\x01"
     good = compact.encode(b"abcdefgh" * 4, b"abcdefgh" * 5)
     assert compact.apply(b"abcdefgh" * 4, good) == b"abcdefgh" * 5
     with pytest.raises(compact.PatchFormatError):
-        compact.apply(b"abcdefgh", good)            # copies run past a shorter old image
+        compact.apply(b"abcdefgh", good)  # copies run past a shorter old image

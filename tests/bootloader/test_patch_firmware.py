@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
 """Delta patches on real firmware: the bench application "meter" (bench/fwpairs) built by the plugin for
 the emulator board in its release variants (one line changed, a function inserted, modules added and
 changed, another optimisation level). Both encodings round-trip in Python, and the device engine built
 for the host regenerates, byte for byte, the .sfb of the new release in SLOT1 and installs it."""
+
 from __future__ import annotations
 
 import random
@@ -23,8 +25,13 @@ pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reaso
 def firmware(tmp_path_factory):
     root = tmp_path_factory.mktemp("fwpairs")
     keys = make_keys(root / "keys")
-    scons(REPO / "bench" / "fwpairs", f"BOARD={BOARD}", f"BUILD_DIR={root / 'build'}", f"KEYS={keys.directory}",
-          "VERSION=1.4.0")
+    scons(
+        REPO / "bench" / "fwpairs",
+        f"BOARD={BOARD}",
+        f"BUILD_DIR={root / 'build'}",
+        f"KEYS={keys.directory}",
+        "VERSION=1.4.0",
+    )
     images = {name: (root / "build" / f"meter_{name}.bin").read_bytes() for name in ["base"] + PAIRS}
     assert all(len(data) > 30_000 for data in images.values())
     return images
@@ -56,7 +63,7 @@ def test_device_engine_on_real_firmware(firmware, host_bootloader, dev_keys, pai
     sfb = image.build_sfb(new, V_NEW, dev_keys, hb.board.vector_size)
     chunk = 1 if pair in ("small", "func") else random.Random(pair).choice([3, 16, 250])
     result = hb.update(sfbp, chunk=chunk)
-    assert result.failed_call == 0 and result.status.status == 1, result   # COMPLETED
+    assert result.failed_call == 0 and result.status.status == 1, result  # COMPLETED
     vs = hb.board.vector_size
     assert hb.read(hb.board.slot1.address, 128) == sfb[:128]
     assert hb.read(hb.board.slot1.address + vs, len(new)) == sfb[vs:]

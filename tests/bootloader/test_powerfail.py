@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Power cuts at every flash operation, on the real bootloader core built for the host.
 
 For each board: SLOT0 holds v1 as manufactured; the application streams v2 into SLOT1 through the
@@ -9,6 +10,7 @@ and of the install, then boots again; for a sample of N it cuts again during the
 each sequence a valid image must run (v1 or v2, exactly, with an authentic installed header), the end
 state must be v2 once the install had begun, DONE must be set, a further boot must not touch flash, and
 no flash rule may ever have been broken."""
+
 from __future__ import annotations
 
 import os
@@ -24,9 +26,9 @@ pytestmark = pytest.mark.powerfail
 V1, V2 = 0x01000000, 0x01010000
 # board, v1 size, v2 size, segoff of v1 and v2 (MultiSegment: the image continues in external flash)
 CASES = [
-    ("EMU-MPS2-AN385", 2048, 3072, 0, 0),      # 2 KiB pages, 8-byte programming, erased 0xFF
-    ("NUCLEO-L073RZ", 1536, 1024, 0, 0),       # 128-byte pages, 4-byte programming, erased 0x00
-    ("DISCO-L4R9I", 2048, 2560, 1024, 2048),   # SLOT0 internal + OSPI segment, SLOT1 in OSPI
+    ("EMU-MPS2-AN385", 2048, 3072, 0, 0),  # 2 KiB pages, 8-byte programming, erased 0xFF
+    ("NUCLEO-L073RZ", 1536, 1024, 0, 0),  # 128-byte pages, 4-byte programming, erased 0x00
+    ("DISCO-L4R9I", 2048, 2560, 1024, 2048),  # SLOT0 internal + OSPI segment, SLOT1 in OSPI
 ]
 counted = {"download": 0, "install": 0, "double": 0}
 
@@ -94,7 +96,7 @@ def test_download_cut_never_touches_slot0(scenario):
         if n < first_ready:
             assert_runs(hb, v1, V1, f"download cut {n}/{total}")
         else:
-            cut, vector, _ = hb.boot()
+            _cut, vector, _ = hb.boot()
             assert vector and (hb.slot0_valid_as(v1, V1) or hb.slot0_valid_as(v2, V2))
         counted["download"] += 1
     assert hb.violations == 0
@@ -107,7 +109,7 @@ def install_ready(hb, sfb):
 
 
 def test_install_survives_a_cut_at_every_operation(scenario):
-    hb, v1, v2, sfb = scenario
+    hb, _v1, v2, sfb = scenario
     install_ready(hb, sfb)
     hb.reset_ops()
     log = assert_runs(hb, v2, V2, "uncut install")
@@ -131,7 +133,7 @@ def test_install_survives_a_cut_at_every_operation(scenario):
 
 
 def test_second_cut_during_recovery(scenario):
-    hb, v1, v2, sfb = scenario
+    hb, _v1, v2, sfb = scenario
     install_ready(hb, sfb)
     hb.reset_ops()
     hb.boot()
@@ -149,8 +151,17 @@ def test_second_cut_during_recovery(scenario):
         recovery = hb.ops
         # Every operation of the recovery for the first cut points; for the others every 7th plus the
         # first and last 8 (each programming unit is an operation: a recovery has hundreds).
-        seconds = range(1, recovery + 1) if n <= 2 else \
-            sorted({*range(1, min(9, recovery + 1)), *range(1, recovery + 1, 7), *range(max(1, recovery - 7), recovery + 1)})
+        seconds = (
+            range(1, recovery + 1)
+            if n <= 2
+            else sorted(
+                {
+                    *range(1, min(9, recovery + 1)),
+                    *range(1, recovery + 1, 7),
+                    *range(max(1, recovery - 7), recovery + 1),
+                }
+            )
+        )
         for m in seconds:
             hb.load_state(saved)
             hb.reset_ops()
@@ -180,6 +191,7 @@ def test_patch_download_cut_never_touches_slot0(scenario, encoding):
     DISCO-L4R9I), cut at every flash operation: SLOT0 never changes and v1 keeps running; a sample of
     the cuts is followed by a complete retry that installs v2."""
     from spb import patch
+
     hb, v1, _, _ = scenario
     segoff = hb.slot0_header().segoff
     rng = random.Random(len(v1))

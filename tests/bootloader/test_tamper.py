@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile and broken input to the update engine (SE_PATCH_*), on the real core built for the host.
 
 Every rejection must carry the right status, and SLOT0 must stay byte-identical and keep booting. A
 rejection decided on the header must happen before a single flash operation."""
+
 from __future__ import annotations
 
 import ctypes
@@ -10,10 +12,26 @@ import random
 import pytest
 
 from spb import image
-from support.hostboot import (COMPLETED, DELAY_COMMAND, DELAY_NEXT, IMAGE_TOO_LARGE, IMAGE_TOO_SMALL,
-                              IMAGE_VERIFY_ALG_FAILURE, IMAGE_VERSION_FAILURE, INVALID_ARG, INVALID_ORDER,
-                              INVALID_PATCH_IMAGE, INVALID_STATE, MARK_READY, PARSER_ERROR, STAGE_DATA,
-                              STAGE_READY, STAGE_VERIFIED, StartInfo, Status)
+from support.hostboot import (
+    COMPLETED,
+    DELAY_COMMAND,
+    DELAY_NEXT,
+    IMAGE_TOO_LARGE,
+    IMAGE_TOO_SMALL,
+    IMAGE_VERIFY_ALG_FAILURE,
+    IMAGE_VERSION_FAILURE,
+    INVALID_ARG,
+    INVALID_ORDER,
+    INVALID_PATCH_IMAGE,
+    INVALID_STATE,
+    MARK_READY,
+    PARSER_ERROR,
+    STAGE_DATA,
+    STAGE_READY,
+    STAGE_VERIFIED,
+    StartInfo,
+    Status,
+)
 from support.scons_project import make_keys
 
 BOARD = "EMU-MPS2-AN385"
@@ -38,7 +56,7 @@ def slot0(hb):
 
 def assert_still_v1(hb, v1, before):
     assert slot0(hb) == before
-    cut, vector, log = hb.boot()
+    _cut, vector, log = hb.boot()
     assert vector == hb.board.app_vector_address and hb.slot0_valid_as(v1, V1), log
     assert "Copy slot 1" not in log
     assert hb.violations == 0
@@ -66,13 +84,15 @@ def test_every_header_bit_is_authenticated(setup):
 
 
 def test_padding_is_not_signed_and_never_stored(setup):
-    hb, _, v2, sfb = setup
+    hb, _, _v2, sfb = setup
     data = bytearray(sfb)
-    data[0x80:hb.board.vector_size] = bytes(random.Random(SEED).randbytes(hb.board.vector_size - 0x80))
+    data[0x80 : hb.board.vector_size] = bytes(random.Random(SEED).randbytes(hb.board.vector_size - 0x80))
     result = hb.update(bytes(data), install=False)
     assert result.failed_call == 0 and result.status.stage == STAGE_VERIFIED
     # The marker area stays erased: nothing from the stream's padding reaches SLOT1.
-    assert hb.read(hb.board.slot1.address + 0x80, hb.board.vector_size - 0x80) == b"\xff" * (hb.board.vector_size - 0x80)
+    assert hb.read(hb.board.slot1.address + 0x80, hb.board.vector_size - 0x80) == b"\xff" * (
+        hb.board.vector_size - 0x80
+    )
 
 
 def test_body_bit_flips_fail_verification_and_are_never_installed(setup):
@@ -108,7 +128,7 @@ def test_wrong_key_garbage_downgrade_same_version(setup, dev_keys, tmp_path):
 
 
 def test_sizes(setup, dev_keys):
-    hb, v1, v2, sfb = setup
+    hb, v1, _v2, sfb = setup
     before = slot0(hb)
     # Declared length shorter / longer than the stream the header describes.
     refuse(hb, sfb[:-16], IMAGE_TOO_SMALL)
@@ -150,7 +170,7 @@ def test_any_chunk_size_installs(setup, chunk):
     assert result.failed_call == 0 and result.status.status == COMPLETED and result.status.stage == STAGE_READY
     assert result.status.received == len(sfb) and result.status.percent == 100
     slot1 = hb.read(hb.board.slot1.address, len(sfb))
-    assert slot1[:128] == sfb[:128] and slot1[hb.board.vector_size:] == sfb[hb.board.vector_size:]
+    assert slot1[:128] == sfb[:128] and slot1[hb.board.vector_size :] == sfb[hb.board.vector_size :]
     _, vector, log = hb.boot()
     assert vector and hb.slot0_valid_as(v2, V2), log
     assert hb.violations == 0
@@ -164,12 +184,12 @@ def test_random_chunking_and_reboot_delay_next(setup):
     pos = 0
     while pos < len(sfb):
         n = rng.randint(0, 300)
-        assert hb.lib.SE_PATCH_Data(ctypes.byref(st), sfb[pos:pos + n], len(sfb[pos:pos + n])) == 1, st.status
+        assert hb.lib.SE_PATCH_Data(ctypes.byref(st), sfb[pos : pos + n], len(sfb[pos : pos + n])) == 1, st.status
         pos += n
     assert st.stage == STAGE_READY and hb.marker(MARK_READY)  # NEXT: marked without InstallAtNextReset
     # Bytes after the end are ignored.
     assert hb.lib.SE_PATCH_Data(ctypes.byref(st), b"junk", 4) == 1 and st.received == len(sfb)
-    _, vector, _ = hb.boot()
+    _, _vector, _ = hb.boot()
     assert hb.slot0_valid_as(v2, V2)
 
 

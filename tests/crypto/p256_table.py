@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates the precomputed table of p256.c: the odd multiples G, 3G, 5G, ..., (2^(w-1) - 1)G of the
 P-256 base point in affine coordinates, in the Montgomery domain of p256.c's field arithmetic (each
 coordinate times 2^256 mod p), as little-endian 32-bit limbs, for wNAF widths w up to MAX_W; the entries
@@ -7,13 +8,14 @@ that the table in p256.c is exactly this output, so edit the script, not the tab
 
     python3 tests/crypto/p256_table.py
 """
+
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support.ec_ref import G, P, ec_add  # noqa: E402
+from support.ec_ref import G, P, ec_add
 
 
 def odd_multiples(count: int):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Differential tests of the bootloader's C crypto (bootloader/src/crypto) against hashlib and `cryptography`.
 
 The C sources are built for the host with tests/support/cbuild.py and called through ctypes. Every
@@ -5,6 +6,7 @@ random test uses a fixed seed (SEED) that is printed in failure messages togethe
 inputs. The last tests cross-compile the same sources for Cortex-M0+ and Cortex-M4 and bound their size,
 their dependencies and the worst-case stack of spb_p256_verify.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -22,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from support.ec_ref import B, G, N, P, ec_add, ec_mul
 from support.cbuild import CACHE, REPO, build
+from support.ec_ref import B, G, N, P, ec_add, ec_mul
 
 SEED = 0x5B0071
 CRYPTO = REPO / "bootloader" / "src" / "crypto"
@@ -36,8 +38,12 @@ ECDSA_DETERMINISTIC = ec.ECDSA(Prehashed(hashes.SHA256()), deterministic_signing
 
 
 class ShaCtx(ctypes.Structure):
-    _fields_ = [("state", ctypes.c_uint32 * 8), ("length", ctypes.c_uint64),
-                ("block", ctypes.c_uint8 * 64), ("used", ctypes.c_uint32)]
+    _fields_ = [
+        ("state", ctypes.c_uint32 * 8),
+        ("length", ctypes.c_uint64),
+        ("block", ctypes.c_uint8 * 64),
+        ("used", ctypes.c_uint32),
+    ]
 
 
 class AesCtx(ctypes.Structure):
@@ -45,7 +51,9 @@ class AesCtx(ctypes.Structure):
 
 
 # ct.h is header-only (static inline), so export it through a one-line shim for ctypes.
-CT_SHIM = '#include "ct.h"\nint test_ct_equal(const void *a, const void *b, size_t n) { return spb_ct_equal(a, b, n); }\n'
+CT_SHIM = (
+    '#include "ct.h"\nint test_ct_equal(const void *a, const void *b, size_t n) { return spb_ct_equal(a, b, n); }\n'
+)
 
 
 def _load(defines=()):
@@ -54,8 +62,12 @@ def _load(defines=()):
     if not shim.exists() or shim.read_text() != CT_SHIM:
         shim.write_text(CT_SHIM)
     tag = "-".join(d.lower() for d in defines)
-    so = build(f"spb_crypto{'-' + tag if tag else ''}", [CRYPTO / s for s in SOURCES] + [shim],
-               include_dirs=[CRYPTO], defines=defines)
+    so = build(
+        f"spb_crypto{'-' + tag if tag else ''}",
+        [CRYPTO / s for s in SOURCES] + [shim],
+        include_dirs=[CRYPTO],
+        defines=defines,
+    )
     lib = ctypes.CDLL(str(so))
     buf, size = ctypes.c_char_p, ctypes.c_size_t
     lib.spb_sha256_init.argtypes = [ctypes.POINTER(ShaCtx)]
@@ -95,6 +107,7 @@ def shalib(request):
 
 # ---------------------------------------------------------------------------------------------- SHA-256
 
+
 def c_sha256_streamed(lib, msg: bytes, cuts) -> bytes:
     ctx = ShaCtx()
     lib.spb_sha256_init(ctypes.byref(ctx))
@@ -117,11 +130,13 @@ def test_sha256_known_answers(shalib):
     # FIPS 180-4 examples (NIST CSRC): "abc" and the 448-bit two-block message.
     assert c_sha256(shalib, b"abc").hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert c_sha256(shalib, b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").hex() == (
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+    )
     assert c_sha256(shalib, b"").hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     # One million "a" (FIPS 180-2 example 3): 15,625 blocks through the streaming path.
     assert c_sha256(shalib, b"a" * 1_000_000).hex() == (
-        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+    )
 
 
 def test_sha256_random_messages(shalib):
@@ -137,7 +152,8 @@ def test_sha256_random_messages(shalib):
         # The same message streamed with random split points, including empty updates.
         cuts = sorted(rng.randrange(0, length + 1) for _ in range(rng.randrange(0, 6)))
         assert c_sha256_streamed(shalib, msg, cuts) == want, (
-            f"seed={SEED:#x} case={i} len={length} cuts={cuts} msg={msg.hex()}")
+            f"seed={SEED:#x} case={i} len={length} cuts={cuts} msg={msg.hex()}"
+        )
 
 
 def test_sha256_many_small_updates(shalib):
@@ -149,6 +165,7 @@ def test_sha256_many_small_updates(shalib):
 
 
 # ---------------------------------------------------------------------------------------------- AES-128
+
 
 def aes_ctx(lib, key: bytes) -> AesCtx:
     ctx = AesCtx()
@@ -191,11 +208,13 @@ def test_aes128_random_blocks(lib):
         want = ecb.encryptor().update(block)
         ctx = aes_ctx(lib, key)
         assert c_block(lib, lib.spb_aes128_encrypt_block, ctx, block) == want, (
-            f"seed={SEED + 2:#x} case={i} key={key.hex()} block={block.hex()}")
+            f"seed={SEED + 2:#x} case={i} key={key.hex()} block={block.hex()}"
+        )
         # Decrypt an independent random block too, not only the round trip.
         other = rng.randbytes(16)
         assert c_block(lib, lib.spb_aes128_decrypt_block, ctx, other) == ecb.decryptor().update(other), (
-            f"seed={SEED + 2:#x} case={i} key={key.hex()} block={other.hex()}")
+            f"seed={SEED + 2:#x} case={i} key={key.hex()} block={other.hex()}"
+        )
         assert c_block(lib, lib.spb_aes128_decrypt_block, ctx, want) == block
 
 
@@ -242,8 +261,10 @@ def test_aes128_cbc_separate_buffers(lib):
     key, iv, data = rng.randbytes(16), rng.randbytes(16), rng.randbytes(16 * 33)
     ctx = aes_ctx(lib, key)
     cbc = Cipher(algorithms.AES(key), modes.CBC(iv))
-    for fn, want in [(lib.spb_aes128_cbc_encrypt, cbc.encryptor().update(data)),
-                     (lib.spb_aes128_cbc_decrypt, cbc.decryptor().update(data))]:
+    for fn, want in [
+        (lib.spb_aes128_cbc_encrypt, cbc.encryptor().update(data)),
+        (lib.spb_aes128_cbc_decrypt, cbc.decryptor().update(data)),
+    ]:
         out = ctypes.create_string_buffer(len(data))
         ivbuf = ctypes.create_string_buffer(iv, 16)
         src = ctypes.create_string_buffer(data, len(data))
@@ -268,6 +289,7 @@ def test_ct_equal(lib):
 
 
 # ---------------------------------------------------------------------------------------------- ECDSA
+
 
 def i2b(x: int) -> bytes:
     return x.to_bytes(32, "big")
@@ -392,7 +414,8 @@ def _edge_cases():
         ("digest+1", pk, i2b((int.from_bytes(digest, "big") + 1) % 2**256), sig),
         # e and e + n are the same scalar: cryptography accepts, and so must we (no truncation bug).
         ("digest+n", pk, i2b(int.from_bytes(digest, "big") + N), sig)
-        if int.from_bytes(digest, "big") + N < 2**256 else None,
+        if int.from_bytes(digest, "big") + N < 2**256
+        else None,
     ]
     # Valid signatures over the extreme digests, and by the extreme private keys 1 (Q == G: the Shamir
     # table needs G + G) and n - 1 (Q == -G: G + Q is the point at infinity).
@@ -584,11 +607,14 @@ def test_ecdsa_digest_at_least_n(p256lib):
 def test_ecdsa_g_table_matches_generator():
     """The const table of odd multiples of G in p256.c is exactly what tests/crypto/p256_table.py prints."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("p256_table", Path(__file__).with_name("p256_table.py"))
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     text = (CRYPTO / "p256.c").read_text()
-    start = text.index("static const aff_point G_TABLE[G_ENTRIES] = {\n") + len("static const aff_point G_TABLE[G_ENTRIES] = {\n")
+    start = text.index("static const aff_point G_TABLE[G_ENTRIES] = {\n") + len(
+        "static const aff_point G_TABLE[G_ENTRIES] = {\n"
+    )
     end = text.index("};\n", start)
     assert text[start:end] == gen.table_c()
     # And the generator itself: entry k is (2k + 1) G, times 2^256 mod p (the Montgomery domain).
@@ -603,6 +629,7 @@ def test_ecdsa_g_table_matches_generator():
 
 def test_ecdsa_host_speed(p256lib, record_property):
     import time
+
     priv = ec.derive_private_key(0x1234567, CURVE)
     pk, digest = pubkey_bytes(priv), b"\x5a" * 32
     sig = sign(priv, digest)
@@ -618,8 +645,18 @@ def test_ecdsa_host_speed(p256lib, record_property):
 # ---------------------------------------------------------------------------------------------- cross-compile
 
 ARM_CC = "arm-none-eabi-gcc"
-ARM_FLAGS = ["-std=c99", "-Os", "-mthumb", "-ffunction-sections", "-fdata-sections",
-             "-Wall", "-Wextra", "-Werror", "-fstack-usage", "-fcallgraph-info=su"]
+ARM_FLAGS = [
+    "-std=c99",
+    "-Os",
+    "-mthumb",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-fstack-usage",
+    "-fcallgraph-info=su",
+]
 # The only external symbols allowed. No libgcc helper either: on M0+ a __aeabi_lmul call in p256.c would
 # mean the inline 16x16 multiplier was lost (about 35% slower verify).
 ALLOWED_UNDEFINED = {"memcpy", "memset", "memcmp"}
@@ -677,12 +714,17 @@ def test_cross_compile_size_and_stack(cpu, tmp_path, record_property):
     report = {}
     for src in SOURCES:
         obj = tmp_path / src.replace(".c", ".o")
-        res = subprocess.run([ARM_CC, *ARM_FLAGS, f"-mcpu={cpu}", f"-I{CRYPTO}", "-c", str(CRYPTO / src),
-                              "-o", str(obj)], capture_output=True, text=True, cwd=tmp_path)
+        res = subprocess.run(
+            [ARM_CC, *ARM_FLAGS, f"-mcpu={cpu}", f"-I{CRYPTO}", "-c", str(CRYPTO / src), "-o", str(obj)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
         assert res.returncode == 0, res.stderr
         report[src] = _sizes(obj)
-        undefined = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], capture_output=True, text=True,
-                                   check=True).stdout.split()
+        undefined = subprocess.run(
+            ["arm-none-eabi-nm", "-u", str(obj)], capture_output=True, text=True, check=True
+        ).stdout.split()
         undefined = {u for u in undefined if u != "U"}
         extra = undefined - ALLOWED_UNDEFINED
         assert not extra, f"{src} on {cpu} depends on {extra}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Unit tests of p256.c's internals (field and scalar arithmetic, wNAF recoding, point formulas) against
 Python integers, through the entry points it exports when built with SPB_P256_TESTING (host only).
 
@@ -6,6 +7,7 @@ and reduction corner cases that random signatures almost never hit (operands nex
 p 2^256, inverses of 1 and of m - 1, ...). Both builds run: the Cortex-M3/M4 one and the Cortex-M0+ one
 (SPB_P256_MUL16: 16x16 limb products in 16-bit lanes, Karatsuba, 32-bit carry chains).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -16,8 +18,8 @@ import subprocess
 
 import pytest
 
-from support.ec_ref import G, N, P, ec_add, ec_mul
 from support.cbuild import CACHE, REPO, build
+from support.ec_ref import G, N, P, ec_add, ec_mul
 
 SEED = 0x5B0072
 CRYPTO = REPO / "bootloader" / "src" / "crypto"
@@ -33,8 +35,7 @@ U24 = ctypes.c_uint32 * 24
 @pytest.fixture(scope="module", params=["umull", "mul16"])
 def p256(request):
     defines = ["SPB_P256_TESTING"] + (["SPB_P256_MUL16"] if request.param == "mul16" else [])
-    so = build(f"spb_p256_internals-{request.param}", [CRYPTO / "p256.c"], include_dirs=[CRYPTO],
-               defines=defines)
+    so = build(f"spb_p256_internals-{request.param}", [CRYPTO / "p256.c"], include_dirs=[CRYPTO], defines=defines)
     lib = ctypes.CDLL(str(so))
     lib.spb_p256_test_mod_inv.restype = ctypes.c_int
     lib.spb_p256_test_mod_inv.argtypes = [U8, U8, ctypes.c_int, ctypes.c_uint]
@@ -54,8 +55,23 @@ def value(a) -> int:
 
 def edge_values(m: int):
     """Operands that stress carries: 0, 1, 2, m - 1, m - 2, powers of two, words of all ones/zeros."""
-    vals = {0, 1, 2, m - 1, m - 2, m // 2, (m + 1) // 2, 2**255 % m, 2**224, 2**192 - 1, 2**96,
-            2**32 - 1, 2**64 - 1, (2**256 - 1) % m, 0xFFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000 % m}
+    vals = {
+        0,
+        1,
+        2,
+        m - 1,
+        m - 2,
+        m // 2,
+        (m + 1) // 2,
+        2**255 % m,
+        2**224,
+        2**192 - 1,
+        2**96,
+        2**32 - 1,
+        2**64 - 1,
+        (2**256 - 1) % m,
+        0xFFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000FFFFFFFF00000000 % m,
+    }
     vals |= {m - 2**k for k in (0, 31, 32, 33, 95, 96, 97, 191, 192, 223, 224)}
     return sorted(v for v in vals if 0 <= v < m)
 
@@ -75,8 +91,20 @@ def test_field_mul_sqr(p256):
 def test_field_reduce_extremes(p256):
     """fe_reduce takes any c < p 2^256 (products of canonical values are below p^2)."""
     rng = random.Random(SEED + 1)
-    cs = [0, 1, P - 1, P, (P - 1) ** 2, P * R - 1, P * R - P, (P - 1) * R, R - 1, R, R * R // 2,
-          (P - 1) * (R - 1) % (P * R)]
+    cs = [
+        0,
+        1,
+        P - 1,
+        P,
+        (P - 1) ** 2,
+        P * R - 1,
+        P * R - P,
+        (P - 1) * R,
+        R - 1,
+        R,
+        R * R // 2,
+        (P - 1) * (R - 1) % (P * R),
+    ]
     cs += [rng.randrange(P * R) for _ in range(3000)]
     cs += [rng.randrange(P * R - 2**200, P * R) for _ in range(500)]
     r = U8()
@@ -140,6 +168,7 @@ def test_wnaf(p256, w):
 
 # ---- point formulas, against affine arithmetic
 
+
 def jacobian(pt, z):
     """Montgomery-domain Jacobian coordinates of an affine point (None: infinity) with the given Z."""
     if pt is None:
@@ -149,7 +178,7 @@ def jacobian(pt, z):
 
 
 def affine(j):
-    x, y, z = (value(j[8 * i:8 * i + 8]) * RINV % P for i in range(3))
+    x, y, z = (value(j[8 * i : 8 * i + 8]) * RINV % P for i in range(3))
     if z == 0:
         return None
     zi = pow(z, -1, P)
@@ -222,10 +251,11 @@ def test_valgrind_clean(variant, tmp_path):
     """Memcheck over valid, invalid and exceptional-path signatures (the old verify read its accumulator
     and point at infinity before writing all of them)."""
     import test_crypto_differential as diff
+
     lines = []
     for _, pk, digest, sig in diff._edge_cases()[:30]:
         lines.append(f"{pk.hex()} {digest.hex()} {sig.hex()} {int(diff.ref_verify(pk, digest, sig))}")
-    for name, d, u1, u2 in diff._forged_cases():
+    for _name, d, u1, u2 in diff._forged_cases():
         forged = diff._forge(d, u1, u2)
         if forged:
             lines.append(" ".join(x.hex() for x in forged) + " 1")
@@ -237,9 +267,18 @@ def test_valgrind_clean(variant, tmp_path):
         tmp.write_text(VALGRIND_MAIN)
         os.replace(tmp, main)  # atomic: parallel workers never see half a file
     defines = ["SPB_P256_MUL16", "SPB_SHA256_SMALL"] if variant == "mul16" else []
-    exe = build(f"spb_crypto_valgrind-{variant}", [main, CRYPTO / "p256.c", CRYPTO / "sha256.c"],
-                include_dirs=[CRYPTO], defines=defines, shared=False)
-    res = subprocess.run(["valgrind", "--error-exitcode=9", "-q", str(exe), str(tmp_path / "cases.txt")],
-                         capture_output=True, text=True, timeout=600)
+    exe = build(
+        f"spb_crypto_valgrind-{variant}",
+        [main, CRYPTO / "p256.c", CRYPTO / "sha256.c"],
+        include_dirs=[CRYPTO],
+        defines=defines,
+        shared=False,
+    )
+    res = subprocess.run(
+        ["valgrind", "--error-exitcode=9", "-q", str(exe), str(tmp_path / "cases.txt")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert ", 0 wrong" in res.stdout

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Emulator smoke program: exercises bootloader/port/mps2/port_mps2.c and port/common/startup.c under
  * QEMU mps2-an385 (tests/emulator/test_port_smoke.py drives it over the console UART).

@@ -1,9 +1,11 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator port (bootloader/port/mps2/port_mps2.c + port/common/startup.c) on QEMU mps2-an385.
 
 tests/emulator/smoke_main.c is cross-compiled with the generated header of boards/EMU-MPS2-AN385.toml and
 driven over the console UART: flash rules, persistence across SYSRESETREQ, the boot alias, the jump to
 an application vector table, a power cut (SIGKILL) in the middle of programming, and the instruction
 count method of tests/support/qemu.py."""
+
 import re
 import shutil
 import subprocess
@@ -21,8 +23,9 @@ CC = "arm-none-eabi-gcc"
 
 pytestmark = [
     pytest.mark.emulator,
-    pytest.mark.skipif(not qemu.qemu_available() or shutil.which(CC) is None,
-                       reason="needs qemu-system-arm and arm-none-eabi-gcc"),
+    pytest.mark.skipif(
+        not qemu.qemu_available() or shutil.which(CC) is None, reason="needs qemu-system-arm and arm-none-eabi-gcc"
+    ),
 ]
 
 # Must match smoke_main.c
@@ -52,18 +55,36 @@ def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("smoke")
     (out / "spb_board.h").write_text(render(load_board(BOARD)))
     elf = out / "smoke.elf"
-    cmd = [CC, "-mcpu=cortex-m3", "-mthumb", "-Os", "-g", "-std=c99", "-Wall", "-Wextra", "-Werror",
-           "-ffunction-sections", "-fdata-sections", "-nostartfiles", "-Wl,--gc-sections",
-           f"-I{out}", f"-I{REPO / 'bootloader/port'}", f"-I{REPO / 'bootloader/port/common'}",
-           "-T", str(HERE / "smoke.ld"), "-o", str(elf),
-           str(HERE / "smoke_main.c"), str(REPO / "bootloader/port/mps2/port_mps2.c"),
-           str(REPO / "bootloader/port/common/startup.c")]
+    cmd = [
+        CC,
+        "-mcpu=cortex-m3",
+        "-mthumb",
+        "-Os",
+        "-g",
+        "-std=c99",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-ffunction-sections",
+        "-fdata-sections",
+        "-nostartfiles",
+        "-Wl,--gc-sections",
+        f"-I{out}",
+        f"-I{REPO / 'bootloader/port'}",
+        f"-I{REPO / 'bootloader/port/common'}",
+        "-T",
+        str(HERE / "smoke.ld"),
+        "-o",
+        str(elf),
+        str(HERE / "smoke_main.c"),
+        str(REPO / "bootloader/port/mps2/port_mps2.c"),
+        str(REPO / "bootloader/port/common/startup.c"),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     binary = out / "smoke.bin"
     subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", str(elf), str(binary)], check=True)
     nm = subprocess.run(["arm-none-eabi-nm", str(elf)], check=True, capture_output=True, text=True).stdout
-    symbols = {parts[2]: int(parts[0], 16) for parts in (line.split() for line in nm.splitlines())
-               if len(parts) == 3}
+    symbols = {parts[2]: int(parts[0], 16) for parts in (line.split() for line in nm.splitlines()) if len(parts) == 3}
     return binary, symbols
 
 
@@ -81,9 +102,19 @@ def test_port_smoke(flash_file, smoke):
         emu.write(b"t")
         out = emu.read_until(re.compile(r"DONE \w+\r\n"), timeout=30)
         assert "FAIL" not in out, out
-        for name in ("erase", "write", "readback", "reprogram_refused", "misaligned_addr_refused",
-                     "misaligned_len_refused", "beyond_flash_refused", "erase_misaligned_refused",
-                     "reprogram_ff_refused", "partial_write_refused", "millis_advances"):
+        for name in (
+            "erase",
+            "write",
+            "readback",
+            "reprogram_refused",
+            "misaligned_addr_refused",
+            "misaligned_len_refused",
+            "beyond_flash_refused",
+            "erase_misaligned_refused",
+            "reprogram_ff_refused",
+            "partial_write_refused",
+            "millis_advances",
+        ):
             assert f"OK {name}\r\n" in out
         assert out.endswith("DONE PASS\r\n")
 
@@ -114,14 +145,14 @@ def test_port_smoke(flash_file, smoke):
     assert read_flash(flash_file, FLASH_BASE, len(binary.read_bytes())) == binary.read_bytes()
     counter = read_flash(flash_file, COUNTER_PAGE, PAGE)
     for n in range(4):
-        assert counter[n * UNIT:(n + 1) * UNIT] == bytes([n]) + b"\xA5" * 7
-    assert counter[4 * UNIT:] == b"\xFF" * (PAGE - 4 * UNIT)
+        assert counter[n * UNIT : (n + 1) * UNIT] == bytes([n]) + b"\xa5" * 7
+    assert counter[4 * UNIT :] == b"\xff" * (PAGE - 4 * UNIT)
 
     page = read_flash(flash_file, TEST_PAGE, PAGE)
-    expected = bytearray(b"\xFF" * PAGE)
+    expected = bytearray(b"\xff" * PAGE)
     expected[8:16] = pattern(64, 2)[:8]
     for off in range(0x400, PAGE, 64):
-        expected[off:off + 64] = pattern(64, off)
+        expected[off : off + 64] = pattern(64, off)
     assert page == bytes(expected)
     # The write-once shadow: set for programmed units, cleared by the last erase for the others
     # (0x200 was programmed with 0xFF before the erase).
@@ -149,8 +180,8 @@ def test_power_cut_keeps_exactly_what_was_written(flash_file):
 
     page = read_flash(flash_file, CUT_PAGE, PAGE)
     for i in range(PAGE // UNIT):
-        want = pattern(UNIT, 1000 + i) if i <= cut_after else b"\xFF" * UNIT
-        assert page[i * UNIT:(i + 1) * UNIT] == want, f"unit {i}"
+        want = pattern(UNIT, 1000 + i) if i <= cut_after else b"\xff" * UNIT
+        assert page[i * UNIT : (i + 1) * UNIT] == want, f"unit {i}"
 
     # The killed board boots again from the same file and still counts its boots.
     with Emulator(flash_file) as emu:

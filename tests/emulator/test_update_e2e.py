@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End to end on the emulator board: the real cross-compiled bootloader and example application, built by
 `scons` exactly as a user would, running on QEMU mps2-an385.
 
@@ -5,6 +6,7 @@ v1.0.0 is started from its combined (manufacturing) image; a v1.1.0 .sfb is fed 
 its console UART ('u' + u32 length + bytes), which hands it to the bootloader through SE_PATCH_*. After
 the reset the bootloader verifies SLOT1, installs it and launches v1.1.0; the next boot does not install
 again. Also: a power cut in the middle of the install, a tampered file and a downgrade."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +22,10 @@ from support.scons_project import REPO, make_keys, scons
 BOARD = "EMU-MPS2-AN385"
 pytestmark = [
     pytest.mark.emulator,
-    pytest.mark.skipif(not qemu.qemu_available() or shutil.which("arm-none-eabi-gcc") is None,
-                       reason="needs qemu-system-arm and arm-none-eabi-gcc"),
+    pytest.mark.skipif(
+        not qemu.qemu_available() or shutil.which("arm-none-eabi-gcc") is None,
+        reason="needs qemu-system-arm and arm-none-eabi-gcc",
+    ),
 ]
 
 
@@ -29,13 +33,20 @@ pytestmark = [
 def builds(tmp_path_factory):
     """Two releases of examples/hello for the emulator board, signed with the same (test) keys."""
     from spb.board import load_board
+
     root = tmp_path_factory.mktemp("e2e")
     keys = make_keys(root / "keys")
     out = {}
     for version in ("1.0.0", "1.1.0"):
         build = root / version
-        scons(REPO, f"BOARD={BOARD}", f"BUILD_DIR={build}", f"KEYS={keys.directory}", f"VERSION={version}",
-              f"RELEASES_DIR={root / 'releases'}")
+        scons(
+            REPO,
+            f"BOARD={BOARD}",
+            f"BUILD_DIR={build}",
+            f"KEYS={keys.directory}",
+            f"VERSION={version}",
+            f"RELEASES_DIR={root / 'releases'}",
+        )
         out[version] = build
     out["board"] = load_board(REPO / "boards" / f"{BOARD}.toml")
     out["keys"] = keys
@@ -100,6 +111,7 @@ def test_patch_update_installs_the_same_image_as_the_full_route(builds, tmp_path
     engine regenerates v1.1.0 from SLOT0 into SLOT1; after the reset v1.1.0 runs and SLOT0 holds exactly
     the image the .sfb route installs. compact is the build's own output, compat made with spb.patch."""
     from spb import patch
+
     board = builds["board"]
     new_plain = (builds["1.1.0"] / "hello.bin").read_bytes()
     if encoding == "compact":
@@ -120,13 +132,14 @@ def test_patch_update_installs_the_same_image_as_the_full_route(builds, tmp_path
     # SLOT1 holds exactly what a .sfb download would have left there.
     sfb = (builds["1.1.0"] / "hello.sfb").read_bytes()
     assert read_flash(flash, board.slot1.address, 128) == sfb[:128]
-    assert read_flash(flash, board.slot1.address + board.vector_size, len(new_plain)) == sfb[board.vector_size:]
+    assert read_flash(flash, board.slot1.address + board.vector_size, len(new_plain)) == sfb[board.vector_size :]
 
 
 def test_patch_for_another_image_is_refused(builds, tmp_path):
     """A patch made from a different FROM image: refused at byte 128 (INVALID_SOURCE_IMAGE), nothing
     written, v1.0.0 keeps running after a reset."""
     from spb import patch
+
     board = builds["board"]
     new_plain = (builds["1.1.0"] / "hello.bin").read_bytes()
     other = bytearray((builds["1.0.0"] / "hello.bin").read_bytes())

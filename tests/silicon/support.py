@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Firmware for the silicon tests and the scenarios they share.
 
 Every board is built by `scons` exactly as a user builds it (bootloader + examples/hello), twice:
@@ -8,6 +9,7 @@ the delta patch 1.0.0 -> 1.1.0. The machine starts from the 1.0.0 manufacturing 
 The example application's console protocol ('u' + u32 length + file) streams an update into SLOT1
 through the bootloader's SE_PATCH_* API, then resets into the install: the same path a product takes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +22,6 @@ from pathlib import Path
 from spb import image
 from spb.board import Board, load_board
 from spb.keys import KeySet, load_keys
-
 from support.scons_project import REPO, make_keys, scons
 
 from .harness.machine import Machine, RunResult
@@ -45,6 +46,7 @@ def _build_lock():
 
 def version_word(text: str) -> int:
     from spb.version import Version
+
     return Version.parse(text).encoded
 
 
@@ -91,8 +93,15 @@ def firmware(board_name: str) -> Firmware:
     with _build_lock():
         for version in (V1, V2):
             build = root / version
-            scons(REPO, f"BOARD={board_name}", f"BUILD_DIR={build}", f"KEYS={ks.directory}", f"VERSION={version}",
-                  f"RELEASES_DIR={root / 'releases'}", "-Q")
+            scons(
+                REPO,
+                f"BOARD={board_name}",
+                f"BUILD_DIR={build}",
+                f"KEYS={ks.directory}",
+                f"VERSION={version}",
+                f"RELEASES_DIR={root / 'releases'}",
+                "-Q",
+            )
             builds[version] = build
     fw = Firmware(load_board(REPO / "boards" / f"{board_name}.toml"), ks, builds)
     _cache[board_name] = fw
@@ -100,6 +109,7 @@ def firmware(board_name: str) -> Firmware:
 
 
 # -- machines --------------------------------------------------------------------------------------------
+
 
 def machine(fw: Firmware, version: str = V1, seed: int = 0) -> Machine:
     """A board fresh from the factory: the manufacturing image of `version` programmed, power on."""
@@ -120,8 +130,9 @@ def expect_app(m: Machine, result: RunResult, plaintext: bytes, context: str = "
     assert result.reason == "app", f"{context}: {result.reason} {result.detail}\n{tail(m)}"
     sp, reset = app_vector(m.board, plaintext)
     entry = result.app
-    assert (entry.pc, entry.msp) == (reset, sp), \
+    assert (entry.pc, entry.msp) == (reset, sp), (
         f"{context}: entered {entry.pc:#x} with MSP {entry.msp:#x}, expected {reset:#x} / {sp:#x}\n{tail(m)}"
+    )
     assert entry.vtor == m.board.app_vector_address, f"{context}: VTOR {entry.vtor:#x}"
 
 
@@ -149,11 +160,16 @@ def installed_ok(m: Machine, fw: Firmware, plaintext: bytes, version: str) -> bo
         header = image.Header.unpack(raw[:128])
     except Exception:
         return False
-    return (header.signature_valid(fw.keys.public_key) and header.version == version_word(version)
-            and raw[128:] == header.signature[:32] * 3 and slot0_image(m, len(plaintext), header.segoff) == plaintext)
+    return (
+        header.signature_valid(fw.keys.public_key)
+        and header.version == version_word(version)
+        and raw[128:] == header.signature[:32] * 3
+        and slot0_image(m, len(plaintext), header.segoff) == plaintext
+    )
 
 
 # -- the example application's update protocol --------------------------------------------------------------
+
 
 def wait_app(m: Machine, version: str, max_cycles: int = 3_000_000_000) -> RunResult:
     r = m.run(stop_at_app=False, until=f"APP: hello version {version}", max_cycles=max_cycles)

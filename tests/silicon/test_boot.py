@@ -1,6 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 """Boot on the register-level models: each board's real bootloader.elf and manufacturing image, from the
 reset vector to the hand-over to the application, with the clock tree, console and flash set up as the
 reference manuals require (any model violation fails the test)."""
+
 from __future__ import annotations
 
 import re
@@ -59,14 +61,21 @@ def test_bootloader_fits_the_original_reservations(board_name):
     fw = firmware(board_name)
     with open(fw.bootloader_elf(), "rb") as f:
         elf = ELFFile(f)
-        flash = sum(s["sh_size"] for s in elf.iter_sections()
-                    if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000)
-        ram = sum(s["sh_size"] for s in elf.iter_sections()
-                  if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack")
+        flash = sum(
+            s["sh_size"]
+            for s in elf.iter_sections()
+            if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000
+        )
+        ram = sum(
+            s["sh_size"]
+            for s in elf.iter_sections()
+            if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack"
+        )
     reservation = {"stm32l0": 0x1500, "stm32l4": 0x1700, "stm32f4": 0x2700}[fw.board.family]
     assert flash <= 24 * 1024, f"{board_name}: bootloader flash {flash} bytes"
-    assert ram <= fw.board.bootloader.ram_reserved <= reservation, \
+    assert ram <= fw.board.bootloader.ram_reserved <= reservation, (
         f"{board_name}: RAM {ram} bytes, reserved {fw.board.bootloader.ram_reserved:#x}, original {reservation:#x}"
+    )
 
 
 @pytest.mark.parametrize("board_name", BOARDS)

@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
 """The models' refusals, one by one, with small guest programs (assembled here with arm-none-eabi-as):
 each test shows that a model answers a wrong sequence as the reference manual says the silicon does."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,10 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from spb.board import load_board
-
 from support.scons_project import REPO
 
 from .harness.cortexm import NMI
@@ -65,9 +64,11 @@ svc:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "t.s").write_text(source)
-        for cmd in (["arm-none-eabi-as", f"-mcpu={cpu}", "-mthumb", "-o", "t.o", "t.s"],
-                    ["arm-none-eabi-ld", f"-Ttext={base:#x}", "-o", "t.elf", "t.o"],
-                    ["arm-none-eabi-objcopy", "-O", "binary", "t.elf", "t.bin"]):
+        for cmd in (
+            ["arm-none-eabi-as", f"-mcpu={cpu}", "-mthumb", "-o", "t.o", "t.s"],
+            ["arm-none-eabi-ld", f"-Ttext={base:#x}", "-o", "t.elf", "t.o"],
+            ["arm-none-eabi-objcopy", "-O", "binary", "t.elf", "t.bin"],
+        ):
             subprocess.run(cmd, cwd=tmp, check=True, capture_output=True)
         _cache[key] = (tmp / "t.bin").read_bytes()
     return _cache[key]
@@ -85,6 +86,7 @@ def run(board_name: str, body: str, cycles: int = 100_000) -> Machine:
 
 def reg(m: Machine, n: int) -> int:
     from unicorn import arm_const
+
     return m.uc.reg_read(getattr(arm_const, f"UC_ARM_REG_R{n}"))
 
 
@@ -104,18 +106,24 @@ UNLOCK_L4 = """
 def test_cpu_stores_into_flash_only_go_through_the_controller():
     """A plain store into flash with the controller locked changes nothing (PGSERR), including the very
     first store into a never-written page (a Unicorn quirk the machine works around)."""
-    m = run("NUCLEO-L452RE", """
+    m = run(
+        "NUCLEO-L452RE",
+        """
     ldr r0, =0x08040000
     ldr r1, =0x12345678
     str r1, [r0]
     ldr r2, [r0]
-""")
+""",
+    )
     assert m.read(0x08040000, 4) == b"\xff" * 4 and reg(m, 2) == 0xFFFFFFFF
     assert m.soc.flash.sr & (1 << 7)  # PGSERR
 
 
 def test_l4_programs_a_double_word_and_refuses_a_programmed_one():
-    m = run("NUCLEO-L452RE", UNLOCK_L4 + """
+    m = run(
+        "NUCLEO-L452RE",
+        UNLOCK_L4
+        + """
     ldr r2, =0x08040000
     movs r1, #1
     str r1, [r0, #0x14]      @ CR.PG
@@ -130,14 +138,18 @@ def test_l4_programs_a_double_word_and_refuses_a_programmed_one():
     str r3, [r2]
     str r3, [r2, #4]
     ldr r5, [r0, #0x10]      @ SR after the second attempt
-""")
+""",
+    )
     assert m.read(0x08040000, 8) == bytes.fromhex("1111111122222222")
     assert reg(m, 5) & (1 << 3)  # PROGERR: the double word is not erased
     assert not m.violations
 
 
 def test_l4_byte_store_is_a_size_error_and_wrong_key_a_bus_fault():
-    m = run("NUCLEO-L452RE", UNLOCK_L4 + """
+    m = run(
+        "NUCLEO-L452RE",
+        UNLOCK_L4
+        + """
     movs r1, #1
     str r1, [r0, #0x14]
     ldr r2, =0x08040000
@@ -151,7 +163,8 @@ def test_l4_byte_store_is_a_size_error_and_wrong_key_a_bus_fault():
     str r1, [r0, #8]
     nop
     nop
-""")
+""",
+    )
     assert reg(m, 5) & (1 << 6)  # SIZERR
     assert m.read(0x08040000, 8) == b"\xff" * 8
     assert in_hardfault(m), m.events[-5:]
@@ -163,7 +176,9 @@ def test_l4_double_ecc_error_raises_the_nmi_after_the_read():
     with the next instruction as return address (the handler here counts in r11 and returns)."""
     board = load_board(REPO / "boards" / "NUCLEO-L452RE.toml")
     m = Machine(board)
-    m.load(board.flash.base, assemble("""
+    m.load(
+        board.flash.base,
+        assemble("""
     movs r0, #0
     mov r11, r0
     ldr r0, =0x08040008
@@ -173,19 +188,22 @@ def test_l4_double_ecc_error_raises_the_nmi_after_the_read():
     ldr r4, =0x40022018
     ldr r5, [r4]            @ ECCR
     b .
-"""))
+"""),
+    )
     m.soc.cells.poisoned.add(0x08040008)
     m.power_on()
     m.run(max_cycles=50_000, stop_at_app=False)
-    assert reg(m, 11) == 2          # both loads of the double word faulted, each NMI returned
-    assert reg(m, 3) == 7           # execution continued after them
+    assert reg(m, 11) == 2  # both loads of the double word faulted, each NMI returned
+    assert reg(m, 3) == 7  # execution continued after them
     eccr = reg(m, 5)
     assert eccr >> 31 & 1 and eccr & 0x7FFFF == 0x40008
     assert NMI not in m.core.active
 
 
 def test_f4_size_must_match_psize_and_sector_numbers_skip_12_to_15():
-    m = run("NUCLEO-F429ZI", """
+    m = run(
+        "NUCLEO-F429ZI",
+        """
     ldr r0, =0x40023C00
     ldr r1, =0x45670123
     str r1, [r0, #4]
@@ -199,13 +217,16 @@ def test_f4_size_must_match_psize_and_sector_numbers_skip_12_to_15():
     ldr r5, [r0, #0x0C]
     ldr r1, =0x10062         @ SER, SNB = 12 (no such sector on a dual-bank part), STRT
     str r1, [r0, #0x10]
-""")
+""",
+    )
     assert reg(m, 5) & (1 << 6)  # PGPERR
     assert any("SNB = 0xc" in v for v in m.violations), m.violations
 
 
 def test_l0_word_must_be_zero_before_programming():
-    m = run("NUCLEO-L073RZ", """
+    m = run(
+        "NUCLEO-L073RZ",
+        """
     ldr r0, =0x40022000
     ldr r1, =0x89ABCDEF
     str r1, [r0, #0x0C]
@@ -221,14 +242,18 @@ def test_l0_word_must_be_zero_before_programming():
     ldr r3, =0x00005A5A
     str r3, [r2]
     ldr r5, [r0, #0x18]
-""", cycles=2_000_000)
+""",
+        cycles=2_000_000,
+    )
     assert m.read(0x08020000, 4) == bytes.fromhex("a5a50000")
     assert reg(m, 5) & (1 << 16)  # NOTZEROERR
 
 
 def test_pll_out_of_range_never_locks():
     """L4: VCO at 400 MHz (PLLN 100 from 4 MHz) is outside 64..344 MHz: PLLRDY stays clear."""
-    m = run("NUCLEO-L452RE", """
+    m = run(
+        "NUCLEO-L452RE",
+        """
     ldr r0, =0x40021000
     ldr r1, =0x01006401     @ PLLSRC MSI, M = 1, N = 100, PLLREN
     str r1, [r0, #0x0C]
@@ -241,17 +266,21 @@ def test_pll_out_of_range_never_locks():
     ldr r3, [r0]
     ldr r3, [r0]
     ldr r3, [r0]
-""")
+""",
+    )
     assert not reg(m, 3) & (1 << 25)
     assert any("does not lock" in v for v in m.violations)
 
 
 def test_peripheral_writes_without_its_clock_are_ignored():
-    m = run("NUCLEO-L452RE", """
+    m = run(
+        "NUCLEO-L452RE",
+        """
     ldr r0, =0x48000000     @ GPIOA, clock still off (RCC_AHB2ENR = 0)
     movs r1, #0
     str r1, [r0]
-""")
+""",
+    )
     assert m.soc.gpios["A"].moder == 0xABFFFFFF
     assert any("bus clock is disabled" in v for v in m.violations)
 
@@ -284,7 +313,9 @@ def test_exception_entry_and_return_preserve_the_interrupted_context():
 
 def test_pll_configuration_is_frozen_while_the_pll_runs():
     """RM0394 6.4.4: PLLCFGR "can be written only when the PLL is disabled" - the write is ignored."""
-    m = run("NUCLEO-L452RE", """
+    m = run(
+        "NUCLEO-L452RE",
+        """
     ldr r0, =0x40021000
     ldr r1, =0x01002811     @ PLLSRC MSI, M = 2, N = 40 (VCO 80 MHz), PLLREN
     str r1, [r0, #0x0C]
@@ -296,6 +327,7 @@ def test_pll_configuration_is_frozen_while_the_pll_runs():
     ldr r1, =0x01003011     @ N = 48: refused while the PLL runs
     str r1, [r0, #0x0C]
     ldr r3, [r0, #0x0C]
-""")
+""",
+    )
     assert reg(m, 3) == 0x01002811
     assert any("PLL fields written while the PLL is on" in v for v in m.violations)

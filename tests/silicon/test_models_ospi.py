@@ -1,6 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 """The OCTOSPI / OCTOSPIM / MX25LM51245G models alone (harness/octospi.py, harness/nor_mx25lm.py): the
 registers driven from Python as a driver would, refusals reported as violations, power cuts tearing the
 cells, the memory-mapped window seen by the CPU. No firmware is built."""
+
 from __future__ import annotations
 
 import random
@@ -129,6 +131,7 @@ def violations(m, text):
 
 # -- bus, pins and routing ------------------------------------------------------------------------------------
 
+
 def test_rdid_answers_when_everything_is_wired(m):
     o = wire(m)
     assert frame(o, READ, I1, 0x9F, read=3) == bytes((0xC2, 0x85, 0x3A))
@@ -136,11 +139,14 @@ def test_rdid_answers_when_everything_is_wired(m):
     assert m.violations == []
 
 
-@pytest.mark.parametrize("missing, expect", [
-    ({"gpio": False}, "not in alternate function 5"),
-    ({"iosv": False}, "VDDIO2 and PWR_CR2.IOSV is clear"),
-    ({"ospim": False}, "OCTOSPIM port 2 does not route it from OCTOSPI1"),   # reset: port 2 <- OCTOSPI2
-])
+@pytest.mark.parametrize(
+    "missing, expect",
+    [
+        ({"gpio": False}, "not in alternate function 5"),
+        ({"iosv": False}, "VDDIO2 and PWR_CR2.IOSV is clear"),
+        ({"ospim": False}, "OCTOSPIM port 2 does not route it from OCTOSPI1"),  # reset: port 2 <- OCTOSPI2
+    ],
+)
 def test_unrouted_signals_reach_nothing(m, missing, expect):
     o = wire(m, **missing)
     assert frame(o, READ, I1, 0x9F, read=3) != bytes((0xC2, 0x85, 0x3A))
@@ -159,12 +165,12 @@ def test_registers_written_while_busy_are_refused(m):
     o.bus_write(0x00, 4, 1 | READ << 28)
     o.bus_write(0x40, 4, 3)
     o.bus_write(0x100, 4, I1 | D1)
-    o.bus_write(0x110, 4, 0x9F)          # starts: 4 bytes wait in the FIFO
+    o.bus_write(0x110, 4, 0x9F)  # starts: 4 bytes wait in the FIFO
     assert o.bus_read(0x20, 4) & SR_BUSY and (o.bus_read(0x20, 4) >> 8 & 0x3F) == 4
     o.bus_write(0x100, 4, I1)
-    o.bus_write(0x00, 4, 1)              # FMODE change while BUSY
+    o.bus_write(0x00, 4, 1)  # FMODE change while BUSY
     assert len(violations(m, "while BUSY")) == 2
-    o.bus_write(0x00, 4, o.cr | 2)       # ABORT flushes
+    o.bus_write(0x00, 4, o.cr | 2)  # ABORT flushes
     assert not o.bus_read(0x20, 4) & SR_BUSY and o.bus_read(0x20, 4) & SR_TCF
 
 
@@ -172,10 +178,10 @@ def test_start_of_transfer_rules(m):
     o = wire(m)
     o.bus_write(0x00, 4, 1 | WRITE << 28)
     o.bus_write(0x100, 4, I1 | A1_32)
-    o.bus_write(0x110, 4, 0x06)          # an address is needed: IR does not start the command
+    o.bus_write(0x110, 4, 0x06)  # an address is needed: IR does not start the command
     assert not ext(m).chip.wel
     o.bus_write(0x100, 4, I1)
-    o.bus_write(0x110, 4, 0x06)          # no address, no data: IR starts it
+    o.bus_write(0x110, 4, 0x06)  # no address, no data: IR starts it
     assert ext(m).chip.wel
     # AR written before IR: the frame goes out with the instruction IR held at that moment
     o.bus_write(0x100, 4, I1 | A1_32)
@@ -185,7 +191,7 @@ def test_start_of_transfer_rules(m):
 
 def test_wrong_width_frames_are_not_understood(m):
     o = wire(m)
-    frame(o, WRITE, I8_16, 0x06F9)       # octal WREN to a chip in SPI: ignored, only an event
+    frame(o, WRITE, I8_16, 0x06F9)  # octal WREN to a chip in SPI: ignored, only an event
     assert not ext(m).chip.wel and m.violations == []
     frame(o, READ, I8_16 | A8_32 | D8, 0x05FA, 0, read=1, dummy=4)
     assert violations(m, "SPI mode")
@@ -194,11 +200,12 @@ def test_wrong_width_frames_are_not_understood(m):
 
 # -- the chip -------------------------------------------------------------------------------------------------
 
+
 def test_program_needs_wel_wraps_in_its_page_and_only_clears_bits(m):
     o = wire(m)
-    frame(o, WRITE, I1 | A1_32, 0x12, 0x100, data=b"\x00" * 4)      # no WREN: ignored
+    frame(o, WRITE, I1 | A1_32, 0x12, 0x100, data=b"\x00" * 4)  # no WREN: ignored
     assert m.read(BASE + 0x100, 4) == b"\xff" * 4
-    program(o, 0x1FC, bytes(range(1, 9)))                          # crosses the page end: wraps
+    program(o, 0x1FC, bytes(range(1, 9)))  # crosses the page end: wraps
     wait_ready(o)
     assert m.read(BASE + 0x1FC, 4) == bytes((1, 2, 3, 4)) and m.read(BASE + 0x100, 4) == bytes((5, 6, 7, 8))
     assert m.read(BASE + 0x200, 4) == b"\xff" * 4
@@ -212,15 +219,15 @@ def test_wip_keeps_the_chip_busy_and_time_passes(m):
     o = wire(m)
     m.load(BASE + 0x3000, b"\x00" * 0x1000)
     start = m.cycles
-    erase(o, 0x3123)                                               # address inside: the sector erases
+    erase(o, 0x3123)  # address inside: the sector erases
     assert rdsr(o) & 1
-    frame(o, READ, I1 | A1_32, 0x0C, 0x3000, read=4, dummy=8)      # refused while WIP
+    frame(o, READ, I1 | A1_32, 0x0C, 0x3000, read=4, dummy=8)  # refused while WIP
     assert violations(m, "while an operation is in progress")
     polls = wait_ready(o)
-    assert polls >= 1 and (m.cycles - start) / m.hclk_hz >= 20e-3   # ~25 ms of erase
+    assert polls >= 1 and (m.cycles - start) / m.hclk_hz >= 20e-3  # ~25 ms of erase
     assert m.read(BASE + 0x3000, 0x1000) == b"\xff" * 0x1000
     m.load(BASE + 0x10000, b"\x12" * 0x10000)
-    erase(o, 0x10000, opcode=0xDC)                                 # 64 KiB block
+    erase(o, 0x10000, opcode=0xDC)  # 64 KiB block
     wait_ready(o)
     assert m.read(BASE + 0x10000, 0x10000) == b"\xff" * 0x10000
 
@@ -228,10 +235,10 @@ def test_wip_keeps_the_chip_busy_and_time_passes(m):
 def test_automatic_status_polling_and_abort(m):
     o = wire(m)
     erase(o, 0)
-    o.bus_write(0x00, 4, 1 | POLL << 28 | 1 << 22)   # APMS: stop at the match
+    o.bus_write(0x00, 4, 1 | POLL << 28 | 1 << 22)  # APMS: stop at the match
     o.bus_write(0x40, 4, 0)
-    o.bus_write(0x80, 4, 1)                          # mask WIP
-    o.bus_write(0x88, 4, 0)                          # match WIP = 0
+    o.bus_write(0x80, 4, 1)  # mask WIP
+    o.bus_write(0x88, 4, 0)  # match WIP = 0
     o.bus_write(0x100, 4, I1 | D1)
     o.bus_write(0x110, 4, 0x05)
     reads = 0
@@ -251,21 +258,21 @@ def test_automatic_status_polling_and_abort(m):
 def test_octal_mode_survives_a_system_reset_until_a_reset_frame(m):
     o = wire(m)
     wren(o)
-    frame(o, WRITE, I1 | A1_32, 0x72, 0, data=b"\x02")               # CR2: DOPI
+    frame(o, WRITE, I1 | A1_32, 0x72, 0, data=b"\x02")  # CR2: DOPI
     assert ext(m).chip.mode == DOPI
-    m.system_reset()                                                  # MCU reset: the chip keeps DOPI
+    m.system_reset()  # MCU reset: the chip keeps DOPI
     o = wire(m)
     assert ext(m).chip.mode == DOPI
     assert frame(o, READ, I1, 0x9F, read=3) != bytes((0xC2, 0x85, 0x3A)) and violations(m, "DOPI")
     m.violations.clear()
-    for ccr in (I8_16, I8_16 | DTR):                                 # STR reset: not DOPI's frame; DTR: is
+    for ccr in (I8_16, I8_16 | DTR):  # STR reset: not DOPI's frame; DTR: is
         frame(o, WRITE, ccr, 0x6699)
         frame(o, WRITE, ccr, 0x9966)
     assert ext(m).chip.mode == SPI and m.violations == []
-    m.stall(1e-3)                                                    # tREADY2
+    m.stall(1e-3)  # tREADY2
     assert frame(o, READ, I1, 0x9F, read=3) == bytes((0xC2, 0x85, 0x3A))
     wren(o)
-    frame(o, WRITE, I1 | A1_32, 0x72, 0, data=b"\x01")               # SOPI; only power-on ends it
+    frame(o, WRITE, I1 | A1_32, 0x72, 0, data=b"\x01")  # SOPI; only power-on ends it
     m.power_on()
     assert ext(m).chip.mode == SPI
     assert SOPI != SPI
@@ -281,13 +288,14 @@ def test_reset_interrupts_a_running_erase(m):
     frame(o, WRITE, I1, 0x99)
     cells = m.read(BASE + 0x7000, 0x1000)
     assert cells not in (b"\x00" * 0x1000, b"\xff" * 0x1000) and not ext(m).chip.busy
-    assert frame(o, READ, I1, 0x9F, read=3) == b"\xff\xff\xff"      # still recovering: nobody drives IO1
+    assert frame(o, READ, I1, 0x9F, read=3) == b"\xff\xff\xff"  # still recovering: nobody drives IO1
     while frame(o, READ, I1, 0x9F, read=3) != bytes((0xC2, 0x85, 0x3A)):
-        pass                                                          # each ignored frame takes bus time
+        pass  # each ignored frame takes bus time
     assert m.violations == []
 
 
 # -- power cuts ---------------------------------------------------------------------------------------------------
+
 
 def _bits_between(old: bytes, target: bytes, now: bytes) -> bool:
     return all((n ^ o) & ~(o ^ t) == 0 for o, t, n in zip(old, target, now))
@@ -298,7 +306,7 @@ def test_torn_program_and_erase(m, seed):
     o = wire(m)
     m.load(BASE + 0x2000, bytes(random.Random(seed).randbytes(0x1000)))
     old = m.read(BASE + 0x2000, 0x1000)
-    m.power.arm(2, "torn", seed)                      # op 1: the program, op 2: the erase (cut)
+    m.power.arm(2, "torn", seed)  # op 1: the program, op 2: the erase (cut)
     program(o, 0x5000, b"\x00" * 256)
     wait_ready(o)
     erase(o, 0x2000)
@@ -344,11 +352,12 @@ def test_storage_is_sparse_and_snapshots_are_cheap(m):
 
 # -- the memory-mapped window -----------------------------------------------------------------------------------
 
+
 def test_window_follows_memory_mapped_mode(m):
     o = wire(m)
     m.load(BASE + 0x40, struct.pack("<I", 0xCAFEF00D))
     with pytest.raises(UcError):
-        cpu_load(m, BASE + 0x40)                      # not memory-mapped: bus error
+        cpu_load(m, BASE + 0x40)  # not memory-mapped: bus error
     assert violations(m, "memory-mapped mode is off")
     m.violations.clear()
     mm_on(o)
@@ -369,7 +378,7 @@ def test_window_follows_memory_mapped_mode(m):
 
 def test_window_refuses_a_read_command_the_chip_does_not_answer(m):
     o = wire(m)
-    mm_on(o, dummy=0)                                  # FAST_READ4B needs 8 dummy cycles
+    mm_on(o, dummy=0)  # FAST_READ4B needs 8 dummy cycles
     assert violations(m, "the window stays inaccessible")
     with pytest.raises(UcError):
         cpu_load(m, BASE)
@@ -396,7 +405,9 @@ def test_window_speed(m):
     state = m.snapshot()
     m.restore(state)
     restore = time.perf_counter() - t
-    print(f"mm on+off {toggles * 1e6:.0f} us, 256-byte program {programs * 1e6:.0f} us, snapshot+restore of "
-          f"{len(state[1][0])} blocks {restore * 1e3:.1f} ms")
+    print(
+        f"mm on+off {toggles * 1e6:.0f} us, 256-byte program {programs * 1e6:.0f} us, snapshot+restore of "
+        f"{len(state[1][0])} blocks {restore * 1e3:.1f} ms"
+    )
     assert toggles < 2e-3 and programs < 10e-3 and restore < 0.5
     assert m.read(BASE + 0x8000 + 199 * 256, 256) == bytes([199]) * 256 and m.violations == []

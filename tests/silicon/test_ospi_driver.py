@@ -1,6 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 """The L4 port's OCTOSPI driver (bootloader/port/stm32l4/ospi.c) on the DISCO-L4R9I models: the external
 flash reached from a chip left in octal mode by an earlier run, a MultiSegment application executing
 from the memory-mapped window after the hand-over, and the cost of a whole update through it."""
+
 from __future__ import annotations
 
 import struct
@@ -36,8 +38,9 @@ def test_multisegment_application_runs_from_the_window():
     m = machine(fw)
     ext = b.slot0.external.address
     reset = b.app_vector_address + 8
-    internal = struct.pack("<IIHHI", b.ram.base + b.ram.size, reset | 1,
-                           0x4800, 0x4700, ext | 1)              # ldr r0, [pc, #0]; bx r0; .word ext | 1
+    internal = struct.pack(
+        "<IIHHI", b.ram.base + b.ram.size, reset | 1, 0x4800, 0x4700, ext | 1
+    )  # ldr r0, [pc, #0]; bx r0; .word ext | 1
     external = struct.pack("<HH", 0x202A, 0xE7FE) + bytes(12)  # movs r0, #42; b .
     manufacture(m, fw, internal + external, "3.0.0", segoff=len(internal))
     m.power_on()
@@ -66,8 +69,10 @@ def test_update_cost():
     steps.append(("install + boot 1.1.0", m.instructions, m.cycles, time.perf_counter()))
     previous = (0, 0, t0)
     for name, instructions, cycles, t in steps:
-        print(f"\n{name}: {(instructions - previous[0]) / 1e6:.1f} M instructions, "
-              f"{(cycles - previous[1]) / 120e6 * 1e3:.0f} ms at 120 MHz, {t - previous[2]:.2f} s host")
+        print(
+            f"\n{name}: {(instructions - previous[0]) / 1e6:.1f} M instructions, "
+            f"{(cycles - previous[1]) / 120e6 * 1e3:.0f} ms at 120 MHz, {t - previous[2]:.2f} s host"
+        )
         previous = (instructions, cycles, t)
     print(f"flash operations: {ops} while streaming, {m.power.ops - ops} during the install")
     kinds = {}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Power cuts at every erase and every programming unit, inside the flash models, on the real binaries.
 
 For each board (one per flash IP generation: L4 double words with ECC, F4 words in sectors, L0 words in
@@ -9,17 +10,19 @@ again. `--silicon-exhaustive` also enumerates the example application's own 1.1.
 programming unit of a 2 KiB image) and cuts again at every point of each recovery; by default those are
 sampled.
 """
+
 from __future__ import annotations
 
 import random
 
 import pytest
 
+from support.cutcounts import record as record_cuts
+
 from . import powercut
 from .harness.machine import Machine
 from .harness.power import MODES
 from .powercut import Images, boot_and_check, cut_state, record_boot, record_download, sfb_for, sfbp_for, tiny
-from .conftest import record_cuts
 from .support import V1, V2, firmware
 
 BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
@@ -77,8 +80,9 @@ def test_install_cut_at_every_operation(board_name):
     for k in points(len(install.trace)):
         for mode in MODES:
             state = cut_state(fw, install, k, mode, seed=k)
-            boot_and_check(fw, state, images, f"{board_name} install cut {mode} {describe(install, k)}",
-                           must_be_new=True, seed=k)
+            boot_and_check(
+                fw, state, images, f"{board_name} install cut {mode} {describe(install, k)}", must_be_new=True, seed=k
+            )
     record_cuts(f"{board_name} install", 2 * len(install.trace))
 
 
@@ -95,8 +99,14 @@ def test_second_cut_during_recovery(board_name, exhaustive):
         recovery = record_boot(fw, first, seed=k)
         for j in points(len(recovery.trace), 0 if exhaustive else 4, seed=k):
             state = cut_state(fw, recovery, j, "torn", seed=1000 + j)
-            boot_and_check(fw, state, images, f"{board_name} cut {describe(install, k)} then {describe(recovery, j)}",
-                           must_be_new=True, seed=j)
+            boot_and_check(
+                fw,
+                state,
+                images,
+                f"{board_name} cut {describe(install, k)} then {describe(recovery, j)}",
+                must_be_new=True,
+                seed=j,
+            )
             total += 1
     record_cuts(f"{board_name} double", total)
 
@@ -112,13 +122,24 @@ def test_full_size_update_cuts(board_name, exhaustive):
     for label, data in (("sfb", fw.sfb(V2)), ("sfbp", fw.sfbp())):
         download = record_download(fw, data)
         for k in points(len(download.trace), sample, seed=len(label)):
-            boot_and_check(fw, cut_state(fw, download, k, "torn", seed=k), images,
-                           f"{board_name} {label} download cut {describe(download, k)}", seed=k)
+            boot_and_check(
+                fw,
+                cut_state(fw, download, k, "torn", seed=k),
+                images,
+                f"{board_name} {label} download cut {describe(download, k)}",
+                seed=k,
+            )
             total += 1
     install = record_boot(fw, download.end)
     for k in points(len(install.trace), sample, seed=7):
-        boot_and_check(fw, cut_state(fw, install, k, "torn", seed=k), images,
-                       f"{board_name} install cut {describe(install, k)}", must_be_new=True, seed=k)
+        boot_and_check(
+            fw,
+            cut_state(fw, install, k, "torn", seed=k),
+            images,
+            f"{board_name} install cut {describe(install, k)}",
+            must_be_new=True,
+            seed=k,
+        )
         total += 1
     record_cuts(f"{board_name} full-size" + (" (sampled)" if sample else ""), total)
 

@@ -1,16 +1,37 @@
+# SPDX-License-Identifier: Apache-2.0
 """Updates on the register-level models: release 1.0.0 runs from its manufacturing image, the example
 application receives a file on its console UART and streams it through the bootloader's SE_PATCH_* API
 into SLOT1, resets; the bootloader verifies, installs and launches 1.1.0. Refused files leave SLOT0 and
 the running application untouched."""
+
 from __future__ import annotations
 
 import pytest
 
-from .support import (BOARDS, V1, V2, expect_app, firmware, installed_ok, machine, no_violations, send_update,
-                      tail, wait_app)
+from .support import (
+    BOARDS,
+    V1,
+    V2,
+    expect_app,
+    firmware,
+    installed_ok,
+    machine,
+    no_violations,
+    send_update,
+    tail,
+    wait_app,
+)
 
-INSTALL_LOG = ["Slot 1 is ready.", "Slot 1 firmware 1.1.0 is newer.", "Verify slot 1 signature.", "Erase slot 0.",
-               "Copy slot 1 to slot 0.", "] 100%", "Slot 0 validated.", "Slot 0 has valid firmware version 1.1.0"]
+INSTALL_LOG = [
+    "Slot 1 is ready.",
+    "Slot 1 firmware 1.1.0 is newer.",
+    "Verify slot 1 signature.",
+    "Erase slot 0.",
+    "Copy slot 1 to slot 0.",
+    "] 100%",
+    "Slot 0 validated.",
+    "Slot 0 has valid firmware version 1.1.0",
+]
 
 
 def _install(fw, m, data, what):
@@ -55,7 +76,7 @@ def test_sfbp_update(board_name):
     b = fw.board
     sfb = fw.sfb(V2)
     assert m.read(b.slot1.address, 128) == sfb[:128]
-    assert m.read(b.slot1.address + b.vector_size, len(sfb) - b.vector_size) == sfb[b.vector_size:]
+    assert m.read(b.slot1.address + b.vector_size, len(sfb) - b.vector_size) == sfb[b.vector_size :]
 
 
 def _tampered(data: bytes, offset: int) -> bytes:

@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
 """Build the bootloader's own C sources for the host, for differential and simulator tests.
 
 Results are cached under build/host-tests/ keyed by a hash of every input, so a test session compiles
 each library once and a source change always rebuilds."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,11 +1,12 @@
+# SPDX-License-Identifier: Apache-2.0
 """The real bootloader core (bootloader/src) built for the host against the flash simulator in
 bootloader/port/host, loaded with ctypes. One shared library per (board, key set)."""
+
 from __future__ import annotations
 
 import ctypes
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from spb import image
 from spb.board import Board, load_board
@@ -27,13 +28,23 @@ STAGE_IDLE, STAGE_HEADER, STAGE_DATA, STAGE_VERIFIED, STAGE_READY, STAGE_ERROR =
 
 
 class Status(ctypes.Structure):
-    _fields_ = [("status", ctypes.c_uint8), ("stage", ctypes.c_uint8), ("completed", ctypes.c_uint8),
-                ("percent", ctypes.c_uint8), ("received", ctypes.c_uint32), ("total", ctypes.c_uint32)]
+    _fields_ = [
+        ("status", ctypes.c_uint8),
+        ("stage", ctypes.c_uint8),
+        ("completed", ctypes.c_uint8),
+        ("percent", ctypes.c_uint8),
+        ("received", ctypes.c_uint32),
+        ("total", ctypes.c_uint32),
+    ]
 
 
 class StartInfo(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_uint8), ("reserved", ctypes.c_uint8), ("rebootDelay", ctypes.c_uint16),
-                ("totalLength", ctypes.c_uint32)]
+    _fields_ = [
+        ("type", ctypes.c_uint8),
+        ("reserved", ctypes.c_uint8),
+        ("rebootDelay", ctypes.c_uint16),
+        ("totalLength", ctypes.c_uint32),
+    ]
 
 
 @dataclass
@@ -51,26 +62,57 @@ class HostBootloader:
         gen.mkdir(parents=True, exist_ok=True)
         (gen / "spb_board.h").write_text(render(self.board))
         (gen / "spb_keys.c").write_text(c_source(keys))
-        sources = [*sorted((BOOT / "src").glob("*.c")), *sorted((BOOT / "src/crypto").glob("*.c")),
-                   BOOT / "port/host/port_host.c", gen / "spb_keys.c"]
-        includes = [gen, BOOT / "include", BOOT / "src", BOOT / "src/crypto", BOOT / "port", BOOT / "port/common",
-                    BOOT / "port/host"]
-        lib = build(f"hostboot-{board_name}", sources, includes,
-                    defines=["SPB_HOST", "SPB_BOOTLOADER_BUILD", 'SPB_BOOT_VERSION_STR="vhost"'],
-                    extra_files=[gen / "spb_board.h"])
+        sources = [
+            *sorted((BOOT / "src").glob("*.c")),
+            *sorted((BOOT / "src/crypto").glob("*.c")),
+            BOOT / "port/host/port_host.c",
+            gen / "spb_keys.c",
+        ]
+        includes = [
+            gen,
+            BOOT / "include",
+            BOOT / "src",
+            BOOT / "src/crypto",
+            BOOT / "port",
+            BOOT / "port/common",
+            BOOT / "port/host",
+        ]
+        lib = build(
+            f"hostboot-{board_name}",
+            sources,
+            includes,
+            defines=["SPB_HOST", "SPB_BOOTLOADER_BUILD", 'SPB_BOOT_VERSION_STR="vhost"'],
+            extra_files=[gen / "spb_board.h"],
+        )
         self.lib = ctypes.CDLL(str(lib))
         L = self.lib
         for name, res, args in [
-            ("host_flash", ctypes.c_void_p, []), ("host_flash_size", ctypes.c_uint32, []),
-            ("host_ext", ctypes.c_void_p, []), ("host_ext_size", ctypes.c_uint32, []),
-            ("host_ecc", ctypes.c_void_p, []), ("host_ecc_size", ctypes.c_uint32, []),
-            ("host_ops", ctypes.c_uint32, []), ("host_erases", ctypes.c_uint32, []),
-            ("host_violations", ctypes.c_uint32, []), ("host_console", ctypes.c_char_p, []),
+            ("host_flash", ctypes.c_void_p, []),
+            ("host_flash_size", ctypes.c_uint32, []),
+            ("host_ext", ctypes.c_void_p, []),
+            ("host_ext_size", ctypes.c_uint32, []),
+            ("host_ecc", ctypes.c_void_p, []),
+            ("host_ecc_size", ctypes.c_uint32, []),
+            ("host_ops", ctypes.c_uint32, []),
+            ("host_erases", ctypes.c_uint32, []),
+            ("host_violations", ctypes.c_uint32, []),
+            ("host_console", ctypes.c_char_p, []),
             ("host_set_cut", None, [ctypes.c_uint32]),
             ("host_boot", ctypes.c_int, [ctypes.POINTER(ctypes.c_uint32)]),
-            ("host_update", ctypes.c_int, [ctypes.c_char_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint16,
-                                           ctypes.c_uint32, ctypes.c_int, ctypes.POINTER(Status),
-                                           ctypes.POINTER(ctypes.c_uint32)]),
+            (
+                "host_update",
+                ctypes.c_int,
+                [
+                    ctypes.c_char_p,
+                    ctypes.c_uint32,
+                    ctypes.c_uint32,
+                    ctypes.c_uint16,
+                    ctypes.c_uint32,
+                    ctypes.c_int,
+                    ctypes.POINTER(Status),
+                    ctypes.POINTER(ctypes.c_uint32),
+                ],
+            ),
             ("SE_PATCH_Init", ctypes.c_uint32, [ctypes.POINTER(Status), ctypes.POINTER(StartInfo)]),
             ("SE_PATCH_Data", ctypes.c_uint32, [ctypes.POINTER(Status), ctypes.c_char_p, ctypes.c_uint32]),
             ("SE_PATCH_InstallAtNextReset", ctypes.c_uint32, [ctypes.POINTER(Status)]),
@@ -108,8 +150,11 @@ class HostBootloader:
         """Everything that survives a power cut: both flash arrays and the units with ECC errors."""
         L = self.lib
         ext = ctypes.string_at(L.host_ext(), L.host_ext_size()) if L.host_ext_size() else b""
-        return (ctypes.string_at(L.host_flash(), L.host_flash_size()), ext,
-                ctypes.string_at(L.host_ecc(), L.host_ecc_size()))
+        return (
+            ctypes.string_at(L.host_flash(), L.host_flash_size()),
+            ext,
+            ctypes.string_at(L.host_ecc(), L.host_ecc_size()),
+        )
 
     def load_state(self, state: tuple):
         L = self.lib
@@ -152,8 +197,9 @@ class HostBootloader:
 
     def slot0_plaintext(self, size, segoff=0) -> bytes:
         if segoff:
-            return self.read(self.plaintext_address(0, 0), segoff) + \
-                self.read(self.plaintext_address(segoff, segoff), size - segoff)
+            return self.read(self.plaintext_address(0, 0), segoff) + self.read(
+                self.plaintext_address(segoff, segoff), size - segoff
+            )
         return self.read(self.plaintext_address(0, 0), size)
 
     def slot0_header(self):
@@ -166,9 +212,12 @@ class HostBootloader:
             header = image.Header.unpack(raw[:128])
         except Exception:
             return False
-        return (header.signature_valid(self.keys.public_key) and header.version == version
-                and raw[128:] == header.signature[:32] * 3
-                and self.slot0_plaintext(len(plaintext), header.segoff) == plaintext)
+        return (
+            header.signature_valid(self.keys.public_key)
+            and header.version == version
+            and raw[128:] == header.signature[:32] * 3
+            and self.slot0_plaintext(len(plaintext), header.segoff) == plaintext
+        )
 
     def marker(self, offset) -> bool:
         erased = self.board.flash.erased_value if self._is_internal(self.board.slot1.address) else 0xFF
@@ -190,9 +239,18 @@ class HostBootloader:
         self.lib.host_set_cut(cut)
         status = Status()
         failed = ctypes.c_uint32()
-        cut_happened = bool(self.lib.host_update(bytes(data), len(data), chunk, delay,
-                                                 len(data) if declared is None else declared, int(install),
-                                                 ctypes.byref(status), ctypes.byref(failed)))
+        cut_happened = bool(
+            self.lib.host_update(
+                bytes(data),
+                len(data),
+                chunk,
+                delay,
+                len(data) if declared is None else declared,
+                int(install),
+                ctypes.byref(status),
+                ctypes.byref(failed),
+            )
+        )
         self.lib.host_set_cut(0)
         return UpdateResult(cut_happened, failed.value, status)
 

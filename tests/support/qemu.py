@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run one emulated board (EMU-MPS2-AN385) under qemu-system-arm and talk to its console UART.
 
 The board's "flash" is the MPS2 PSRAM at 0x21000000 (16 MiB), backed by a host file through
@@ -31,12 +32,15 @@ before and after the code under test, instructions = 40 * elapsed ticks (+-40; t
 counter into account, or use SysTick milliseconds: 1 ms = 1,000,000 instructions). DWT CYCCNT is not
 modelled by QEMU (reads 0). With icount the guest clock no longer follows the host clock: 1 guest second =
 1e9 instructions (measured: about 38 M instructions per host second while polling the UART, so a
-guest second lasts ~25 host seconds; shift=3 gives ~0.3 guest s per host s), so guest timeouts become slower; without icount (default)
-guest milliseconds follow host time. `sleep=off` makes runs deterministic as long as the input timing is
-the same (QEMU does not advance the clock while the guest waits for nothing).
+guest second lasts ~25 host seconds; shift=3 gives ~0.3 guest s per host s), so guest timeouts become
+slower; without icount (default) guest milliseconds follow host time. `sleep=off` makes runs deterministic
+as long as the input timing is the same (QEMU does not advance the clock while the guest waits for
+nothing).
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -51,12 +55,12 @@ from pathlib import Path
 QEMU = os.environ.get("SPB_QEMU", "qemu-system-arm")
 MACHINE = "mps2-an385"
 
-FLASH_BASE = 0x21000000          # PSRAM base on AN385 = board flash base
+FLASH_BASE = 0x21000000  # PSRAM base on AN385 = board flash base
 BACKEND_SIZE = 16 * 1024 * 1024  # the whole PSRAM is file-backed
-FLASH_SIZE = 0x100000            # bytes used as flash (board file)
-SHADOW_ADDR = 0x21F00000         # port_mps2.c write-once bitmap (1 bit per 8-byte unit), zero = none recorded
+FLASH_SIZE = 0x100000  # bytes used as flash (board file)
+SHADOW_ADDR = 0x21F00000  # port_mps2.c write-once bitmap (1 bit per 8-byte unit), zero = none recorded
 ERASED = 0xFF
-DEFAULT_ALIAS_SIZE = 0x400       # boot alias taken from the flash file when none is given
+DEFAULT_ALIAS_SIZE = 0x400  # boot alias taken from the flash file when none is given
 
 
 class EmulatorError(RuntimeError):
@@ -74,8 +78,10 @@ def qemu_available() -> bool:
 # --------------------------------------------------------------------------------------------------
 # Flash files
 
-def create_flash_file(path, images=(), *, hex_file=None, flash_base=FLASH_BASE, flash_size=FLASH_SIZE,
-                      backend_size=BACKEND_SIZE) -> Path:
+
+def create_flash_file(
+    path, images=(), *, hex_file=None, flash_base=FLASH_BASE, flash_size=FLASH_SIZE, backend_size=BACKEND_SIZE
+) -> Path:
     """Write a fresh backing file: [flash_base, +flash_size) erased (0xFF), the rest of the PSRAM zero
     (an all-zero ECC shadow). `images` is an iterable of (address, bytes | path-to-.bin); `hex_file` an
     Intel HEX file whose records must lie inside the flash."""
@@ -89,15 +95,18 @@ def create_flash_file(path, images=(), *, hex_file=None, flash_base=FLASH_BASE, 
         placed.append((addr, bytes(data)))
     if hex_file is not None:
         from intelhex import IntelHex
+
         ih = IntelHex(str(hex_file))
         for start, end in ih.segments():
             placed.append((start, ih.tobinstr(start=start, end=end - 1)))
     for addr, data in placed:
         off = addr - flash_base
         if off < 0 or off + len(data) > flash_size:
-            raise EmulatorError(f"image at {addr:#x} (+{len(data):#x}) is outside the flash "
-                                f"{flash_base:#x}..{flash_base + flash_size:#x}")
-        buf[off:off + len(data)] = data
+            raise EmulatorError(
+                f"image at {addr:#x} (+{len(data):#x}) is outside the flash "
+                f"{flash_base:#x}..{flash_base + flash_size:#x}"
+            )
+        buf[off : off + len(data)] = data
     path.write_bytes(bytes(buf))
     return path
 
@@ -141,6 +150,7 @@ def make_boot_alias(path, image, size=None) -> Path:
 # --------------------------------------------------------------------------------------------------
 # The emulator
 
+
 class Emulator:
     """One QEMU mps2-an385 process with a file-backed flash.
 
@@ -156,8 +166,17 @@ class Emulator:
     the match and moves the cursor there. Usable as a context manager (stop() on exit).
     """
 
-    def __init__(self, flash_file, boot_alias=None, *, alias_size=DEFAULT_ALIAS_SIZE, icount=None,
-                 extra_args=(), qemu=QEMU, start_timeout=10.0):
+    def __init__(
+        self,
+        flash_file,
+        boot_alias=None,
+        *,
+        alias_size=DEFAULT_ALIAS_SIZE,
+        icount=None,
+        extra_args=(),
+        qemu=QEMU,
+        start_timeout=10.0,
+    ):
         self.flash_file = Path(flash_file)
         self.boot_alias = Path(boot_alias) if boot_alias is not None else None
         self.alias_size = alias_size
@@ -179,13 +198,26 @@ class Emulator:
     # ---- lifecycle --------------------------------------------------------------------------------
 
     def command(self, alias_path, socket_path):
-        cmd = [self.qemu, "-M", MACHINE, "-nodefaults", "-display", "none", "-monitor", "none",
-               "-object", f"memory-backend-file,id=flash,size={BACKEND_SIZE // (1024 * 1024)}M,"
-                          f"mem-path={self.flash_file},share=on",
-               "-machine", "memory-backend=flash",
-               "-device", f"loader,file={alias_path},addr=0",
-               "-chardev", f"socket,id=con,path={socket_path}",
-               "-serial", "chardev:con"]
+        cmd = [
+            self.qemu,
+            "-M",
+            MACHINE,
+            "-nodefaults",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-object",
+            f"memory-backend-file,id=flash,size={BACKEND_SIZE // (1024 * 1024)}M,mem-path={self.flash_file},share=on",
+            "-machine",
+            "memory-backend=flash",
+            "-device",
+            f"loader,file={alias_path},addr=0",
+            "-chardev",
+            f"socket,id=con,path={socket_path}",
+            "-serial",
+            "chardev:con",
+        ]
         if self.icount is not None:
             cmd += ["-icount", f"shift={self.icount},sleep=off"]
         return cmd + self.extra_args
@@ -194,8 +226,7 @@ class Emulator:
         if self.proc is not None:
             raise EmulatorError("already started")
         if not self.flash_file.is_file() or self.flash_file.stat().st_size != BACKEND_SIZE:
-            raise EmulatorError(f"{self.flash_file}: missing or not {BACKEND_SIZE} bytes "
-                                f"(use create_flash_file)")
+            raise EmulatorError(f"{self.flash_file}: missing or not {BACKEND_SIZE} bytes (use create_flash_file)")
         self._tmp = tempfile.mkdtemp(prefix="spb-qemu-")
         if self.boot_alias is None:
             alias = Path(self._tmp) / "alias.bin"
@@ -209,9 +240,8 @@ class Emulator:
         listener.settimeout(0.2)
         self.cmdline = self.command(alias, sock_path)
         self._stderr_path = os.path.join(self._tmp, "qemu.stderr")
-        self._stderr = open(self._stderr_path, "wb")
-        self.proc = subprocess.Popen(self.cmdline, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                     stderr=self._stderr)
+        self._stderr = open(self._stderr_path, "wb")  # noqa: SIM115 - QEMU writes into it until _cleanup()
+        self.proc = subprocess.Popen(self.cmdline, stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr)
         deadline = time.monotonic() + self.start_timeout
         try:
             while True:
@@ -220,9 +250,9 @@ class Emulator:
                     break
                 except socket.timeout:
                     if self.proc.poll() is not None:
-                        raise EmulatorError(f"QEMU exited with {self.proc.returncode}: {self.stderr}")
+                        raise EmulatorError(f"QEMU exited with {self.proc.returncode}: {self.stderr}") from None
                     if time.monotonic() > deadline:
-                        raise EmulatorError("QEMU did not connect its UART")
+                        raise EmulatorError("QEMU did not connect its UART") from None
         except BaseException:
             self._kill()
             raise
@@ -265,10 +295,8 @@ class Emulator:
 
     def _cleanup(self):
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.close()
-            except OSError:
-                pass
         if self._reader is not None:
             self._reader.join(timeout=2)
         if getattr(self, "_stderr", None) is not None and not self._stderr.closed:
@@ -342,15 +370,16 @@ class Emulator:
             while True:
                 m = rx.search(self._buf, self._pos)
                 if m:
-                    out = bytes(self._buf[self._pos:m.end()])
+                    out = bytes(self._buf[self._pos : m.end()])
                     self._pos = m.end()
                     return out.decode("latin-1")
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed:
-                    unread = bytes(self._buf[self._pos:]).decode("latin-1")
+                    unread = bytes(self._buf[self._pos :]).decode("latin-1")
                     why = "QEMU closed the UART" if self._closed else f"timeout after {timeout}s"
-                    raise EmulatorTimeout(f"{why} waiting for {rx.pattern!r}; unread output:\n{unread}"
-                                          f"\nQEMU stderr: {self.stderr}")
+                    raise EmulatorTimeout(
+                        f"{why} waiting for {rx.pattern!r}; unread output:\n{unread}\nQEMU stderr: {self.stderr}"
+                    )
                 self._cond.wait(left)
 
     def read(self, n=None, timeout=1.0) -> bytes:
@@ -364,15 +393,14 @@ class Emulator:
                     return b""
                 self._cond.wait(left)
             end = len(self._buf) if n is None else min(len(self._buf), self._pos + n)
-            out = bytes(self._buf[self._pos:end])
+            out = bytes(self._buf[self._pos : end])
             self._pos = end
             return out
 
     def bridge(self, argv, timeout=60.0, **popen_kw) -> subprocess.CompletedProcess:
         """Connect the UART to a host program's stdin/stdout (e.g. `sz --ymodem file`) until it exits.
         Guest output produced meanwhile is still appended to `raw`, and the cursor skips it."""
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                **popen_kw)
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen_kw)
 
         def to_proc(data):
             try:
@@ -392,7 +420,7 @@ class Emulator:
                     return
 
         with self._cond:
-            pending = bytes(self._buf[self._pos:])
+            pending = bytes(self._buf[self._pos :])
             self._pos = len(self._buf)
             self._sink = to_proc
             if pending:
@@ -411,8 +439,6 @@ class Emulator:
             pump.join(timeout=2)
         err = proc.stderr.read()
         for f in (proc.stdin, proc.stdout, proc.stderr):
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 f.close()
-            except (BrokenPipeError, OSError):
-                pass
         return subprocess.CompletedProcess(argv, proc.returncode, b"", err)

@@ -1,4 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run SCons for real on the repository or on a temporary user project."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +16,9 @@ def scons(cwd, *args, check=True, timeout=600):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "site_scons"), env.get("PYTHONPATH", "")])
     env.pop("SCONSFLAGS", None)
-    result = subprocess.run([sys.executable, "-m", "SCons", "-j2", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-m", "SCons", "-j2", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"scons {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -23,6 +26,7 @@ def scons(cwd, *args, check=True, timeout=600):
 
 def make_keys(directory):
     from spb.keys import DevKeyWarning, generate_keys
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DevKeyWarning)
         return generate_keys(directory, development=True)
@@ -30,8 +34,9 @@ def make_keys(directory):
 
 def snapshot(directory):
     """mtime of every file below directory: what a build touched."""
-    return {p.relative_to(directory).as_posix(): p.stat().st_mtime_ns
-            for p in Path(directory).rglob("*") if p.is_file()}
+    return {
+        p.relative_to(directory).as_posix(): p.stat().st_mtime_ns for p in Path(directory).rglob("*") if p.is_file()
+    }
 
 
 def changed(before, after):
@@ -39,9 +44,19 @@ def changed(before, after):
 
 
 def git(cwd, *args):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"})
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.invalid",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        },
+    )
 
 
 USER_SCONSTRUCT = """\

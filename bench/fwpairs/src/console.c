@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Console output: printf-style formatting (newlib-nano, with floats) on top of the BSP UART. */
 #include <stdio.h>
 #include <string.h>

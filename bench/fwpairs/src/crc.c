@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checksums: CRC-8 (poly 0x07), CRC-16/CCITT, CRC-32 (IEEE 802.3), Adler-32 and FNV-1a. */
 #include "meter.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fixed-point signal processing for the measurement chain: sine lookup, FIR low-pass, biquad notch,
  * moving average, RMS, fixed-point log2/dB, Goertzel tone power and running statistics. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The measurement controller: a table-driven state machine fed by an event queue. Sensor thresholds,
  * shell commands and timeouts post events; each transition may run an action, and every state has
  * an optional timeout that posts EV_TIMEOUT. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Release configuration of the bench firmware "meter". One source tree, built in variants that model
  * what changes between two releases of a product (bench/patch_sizes.py diffs base against each):

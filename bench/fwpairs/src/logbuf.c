@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Event log: timestamped text lines in a ring buffer; the oldest lines go when it fills up. */
 #include <stdio.h>
 

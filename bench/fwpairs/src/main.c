@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bench firmware "meter": a measurement front end with a console shell. Built in several
  * release variants (fw_config.h) to measure delta-patch sizes between releases. */
 #include "bsp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Interfaces of the bench firmware's modules (one header for the whole small application). */
 #ifndef METER_H
 #define METER_H

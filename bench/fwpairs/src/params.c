@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings: a table of named parameters with type, limits and default, kept in RAM and saved as a
  * CRC-protected record (an emulated EEPROM page here; a real product would write flash). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* 2.0: PID regulator for the output stage (float, anti-windup by clamping the integral). */
 #include "meter.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Byte ring buffer (single producer, single consumer; the log and the shell's input use it). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The measurement chain. The "ADC" is simulated (a slow sine plus mains hum plus noise) so that the
  * firmware runs on any board: samples go through the notch, the FIR low-pass and the moving average,
  * get calibrated to millivolts and are compared against the alarm thresholds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 (FIPS 180-4), byte-oriented streaming interface; constants in tables.c. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command shell on the console: line editing with backspace and a small history (up/down arrows),
  * a tokenizer with double quotes, and a command table with usage and help texts. */
 #include <stdio.h>

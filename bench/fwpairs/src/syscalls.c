@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one system call newlib needs here: _sbrk, for the few bytes the float formatting allocates.
  * The heap grows from the end of .bss towards the stack and stops 1 KiB short of it. */
 #include <errno.h>

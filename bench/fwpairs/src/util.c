@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small parsing helpers (no strtod: it would pull the full floating-point scanner in) and a PRNG. */
 #include <ctype.h>
 

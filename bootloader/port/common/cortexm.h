@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Cortex-M core registers and the few operations every port needs (ARMv6-M and ARMv7-M).
  * Addresses are from the Armv7-M / Armv6-M Architecture Reference Manuals (System Control Space).

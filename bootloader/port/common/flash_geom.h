@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Erase-unit lookup over the board's SPB_FLASH_SECTOR_GROUPS ({start, size, count} runs, ascending),
  * shared by the ports. Include after spb_board.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared Cortex-M startup of the bootloader: vector table with the 16 core exceptions (the bootloader
  * uses no device interrupt; a port may define SysTick_Handler) and Reset_Handler.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pieces shared by the STM32 ports: GPIO (same register layout on L0, L4 and F4, RM0367/RM0394/RM0090),
  * the "new" USART/LPUART register set of L0 and L4, and the write checks of port.h.

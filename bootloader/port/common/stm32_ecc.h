@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading flash that may hold a torn programming unit, on STM32 flash with ECC double-error detection
  * (L4/L4+, and the same FLASH IP on G0, G4, WL and L5).

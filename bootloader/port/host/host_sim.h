@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test-facing side of the host port: a flash simulator with operation counting and power cuts, for
  * running the real bootloader core on the build machine (tests/bootloader). Not part of any firmware.

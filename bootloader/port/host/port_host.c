@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Host port: port.h over simulated flash (see host_sim.h). */
 #include <setjmp.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Port for the emulator board: Arm MPS2 FPGA image AN385 (Cortex-M3) as modelled by
  * `qemu-system-arm -M mps2-an385` (tests/support/qemu.py starts it).

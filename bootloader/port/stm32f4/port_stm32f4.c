@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Port for STM32F4 (RM0090 F405/7/15/17/27/29/37/39; RM0368/RM0383/RM0390 parts share these registers).
  *

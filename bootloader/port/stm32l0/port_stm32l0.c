@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Port for STM32L0 (RM0367 L0x3, RM0376 L0x2, RM0377 L0x1; Cortex-M0+).
  *

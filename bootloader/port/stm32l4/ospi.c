@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * External NOR flash on an STM32L4+ OCTOSPI (RM0432 "Octo-SPI interface" and "OCTOSPI I/O manager"), for
  * boards whose [external_flash] has kind = "ospi" with the driver data (instance, port, pins,

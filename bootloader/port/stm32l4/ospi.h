@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * External NOR flash on the STM32L4+ OCTOSPI (ospi.c). Present when the board's [external_flash] has
  * kind = "ospi" and the driver data (instance, port, pins): SPB_EXT_FLASH_OSPI_INSTANCE is defined then.

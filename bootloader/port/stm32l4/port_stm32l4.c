@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Port for STM32L4 / L4+ (RM0394, RM0351, RM0432). Everything board-specific comes from spb_board.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AES-128 (FIPS 197). Encryption (used by tests only) is byte-oriented with the S-box; decryption,
  * which the bootloader runs over every image it verifies or installs, uses one 1 KiB T-table (TD0) and
  * its free rotations: about 70 instructions per byte on Cortex-M3 instead of 460 byte-wise.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AES-128 (FIPS 197) block cipher and CBC mode without padding. Table-light for small flash. */
 #ifndef SPB_AES128_H
 #define SPB_AES128_H

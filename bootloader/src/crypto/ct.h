@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Constant-time comparison for secrets such as MAC tags: memcmp may return at the first differing byte,
  * which leaks how much of a forged tag was right. */
 #ifndef SPB_CT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ECDSA P-256 verification (FIPS 186-4 section 6.4, curve parameters from D.1.2.3).
  *
  * Variable time throughout, on purpose: the public key, the digest and the signature are all public, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ECDSA P-256 signature verification only (FIPS 186-4), for SHA-256 digests. */
 #ifndef SPB_P256_H
 #define SPB_P256_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 (FIPS 180-4). Every boot hashes the whole application, so compress() is tuned on Cortex-M3/M4:
  * eight rounds unrolled (the working variables rotate by renaming, not by moves), the message schedule
  * expanded beforehand two words per turn, and Sigma0/Sigma1 written so that ARM's rotated operands absorb

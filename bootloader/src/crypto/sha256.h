@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 (FIPS 180-4). Small, portable, streaming. */
 #ifndef SPB_SHA256_H
 #define SPB_SHA256_H

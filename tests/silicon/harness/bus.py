@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Memory-mapped peripheral blocks: the base class every model derives from.
 
 A model answers the bus accesses of one register block. `read`/`write` receive the offset inside the
@@ -12,9 +13,10 @@ Violations are things the real chip would not report but that make the software 
 register while the peripheral forbids it). They are collected in `Machine.violations`; tests assert
 that there are none.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .machine import Machine
@@ -30,17 +32,17 @@ class Peripheral:
     #: registers on AHB/APB that accept byte and half-word accesses as well, so the default is all.
     sizes = (1, 2, 4)
 
-    def __init__(self, base: int, size: int = 0x400, name: Optional[str] = None):
+    def __init__(self, base: int, size: int = 0x400, name: str | None = None):
         self.base = base
         self.size = size
         if name is not None:
             self.name = name
-        self.machine: Optional[Machine] = None
+        self.machine: Machine | None = None
         #: A callable telling whether the bus clock of the block is on (RCC enable bit); None: always.
-        self.clock_enabled: Optional[Callable[[], bool]] = None
+        self.clock_enabled: Callable[[], bool] | None = None
 
     # -- wiring --------------------------------------------------------------------------------------
-    def attach(self, machine: "Machine") -> None:
+    def attach(self, machine: Machine) -> None:
         self.machine = machine
 
     def reset(self) -> None:
@@ -64,8 +66,10 @@ class Peripheral:
     def _clocked(self, what: str, offset: int) -> bool:
         if self.clock_enabled is None or self.clock_enabled():
             return True
-        self.violation(f"{what} of {self.name}+{offset:#05x} while its bus clock is disabled "
-                       f"(RCC enable bit clear): ignored by the silicon")
+        self.violation(
+            f"{what} of {self.name}+{offset:#05x} while its bus clock is disabled "
+            f"(RCC enable bit clear): ignored by the silicon"
+        )
         return False
 
     def read(self, offset: int, size: int) -> int:
@@ -112,9 +116,9 @@ class Registers(Peripheral):
 
     `layout` maps offset -> (name, reset value, writable mask)."""
 
-    layout: dict = {}
+    layout: ClassVar[dict] = {}
 
-    def __init__(self, base: int, size: int = 0x400, name: Optional[str] = None):
+    def __init__(self, base: int, size: int = 0x400, name: str | None = None):
         super().__init__(base, size, name)
         self.by_name = {reg[0]: off for off, reg in self.layout.items()}
         self.regs: dict = {}

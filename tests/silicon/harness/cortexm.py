@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Cortex-M core around Unicorn: exception entry and return, the System Control Space (SCB, SysTick,
 NVIC) and fault escalation.
 
@@ -31,10 +32,11 @@ Time is counted in instructions and taken as processor cycles (one instruction p
 UART pacing and timeouts all use that clock. The machine runs the CPU in slices that end at the next
 timer event, so SysTick interrupts arrive at the right instruction count.
 """
+
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
 from unicorn import arm_const as A
@@ -42,13 +44,21 @@ from unicorn import arm_const as A
 from .bus import Peripheral
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .machine import Machine
+    pass
 
 RESET, NMI, HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT = 1, 2, 3, 4, 5, 6
 SVCALL, DEBUGMON, PENDSV, SYSTICK = 11, 12, 14, 15
-EXC_NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
-             USAGEFAULT: "UsageFault", SVCALL: "SVCall", DEBUGMON: "DebugMonitor", PENDSV: "PendSV",
-             SYSTICK: "SysTick"}
+EXC_NAMES = {
+    NMI: "NMI",
+    HARDFAULT: "HardFault",
+    MEMMANAGE: "MemManage",
+    BUSFAULT: "BusFault",
+    USAGEFAULT: "UsageFault",
+    SVCALL: "SVCall",
+    DEBUGMON: "DebugMonitor",
+    PENDSV: "PendSV",
+    SYSTICK: "SysTick",
+}
 
 CPU_MODELS = {
     # name: (Unicorn model, CPUID, ARMv7-M?)   CPUID values: Cortex-M4 r0p1 TRM 4.3.1,
@@ -68,8 +78,7 @@ CFSR_IBUSERR, CFSR_PRECISERR, CFSR_IMPRECISERR, CFSR_BFARVALID = 1 << 8, 1 << 9,
 CFSR_UNDEFINSTR, CFSR_INVSTATE, CFSR_NOCP, CFSR_UNALIGNED = 1 << 16, 1 << 17, 1 << 19, 1 << 24
 HFSR_VECTTBL, HFSR_FORCED = 1 << 1, 1 << 30
 
-_BASIC = (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3, A.UC_ARM_REG_R12,
-          A.UC_ARM_REG_LR)
+_BASIC = (A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3, A.UC_ARM_REG_R12, A.UC_ARM_REG_LR)
 _FP_REGS = tuple(getattr(A, f"UC_ARM_REG_S{i}") for i in range(16))
 
 
@@ -110,10 +119,10 @@ class CortexM(Peripheral):
         self.nvic_ipr = bytearray(240)
         self.systick_csr = 0
         self.systick_rvr = 0
-        self.systick_base = 0   # cycle at which the counter was last reloaded from RVR
+        self.systick_base = 0  # cycle at which the counter was last reloaded from RVR
         self.countflag = False
         self.reset_request = False
-        self.lockup: Optional[str] = None
+        self.lockup: str | None = None
 
     # -- registers --------------------------------------------------------------------------------------
     def reg(self, r: int) -> int:
@@ -166,7 +175,7 @@ class CortexM(Peripheral):
             prio = min(prio, -1)
         return prio
 
-    def next_exception(self) -> Optional[int]:
+    def next_exception(self) -> int | None:
         """The pending exception that would be taken now, if any (lowest priority value, then lowest
         number; ARMv7-M B1.5.4)."""
         if not self.pending and not any(self.nvic_pending):
@@ -185,7 +194,7 @@ class CortexM(Peripheral):
         return None
 
     # -- faults ----------------------------------------------------------------------------------------
-    def fault(self, kind: int, cfsr_bits: int = 0, address: Optional[int] = None, why: str = "") -> None:
+    def fault(self, kind: int, cfsr_bits: int = 0, address: int | None = None, why: str = "") -> None:
         """A synchronous fault: pend it (escalated to HardFault where the architecture says so)."""
         if self.machine is not None:
             self.machine.event(f"fault: {EXC_NAMES.get(kind, kind)} {why} at pc={self.pc:#010x}")
@@ -195,8 +204,7 @@ class CortexM(Peripheral):
             if address is not None and kind == BUSFAULT:
                 self.bfar = address
                 self.cfsr |= CFSR_BFARVALID
-            if not self.v7m or not (self.shcsr >> enable_bit) & 1 or \
-                    self.priority(kind) >= self.execution_priority():
+            if not self.v7m or not (self.shcsr >> enable_bit) & 1 or self.priority(kind) >= self.execution_priority():
                 kind = HARDFAULT
                 if self.v7m:
                     self.hfsr |= HFSR_FORCED
@@ -270,8 +278,12 @@ class CortexM(Peripheral):
         """Called from the INTR hook (intno 8) with PC = EXC_RETURN & ~1 (ARMv7-M B1.5.8)."""
         uc = self.uc
         exc_return |= 1
-        if not self.active or self.ipsr == 0 or (exc_return & 0xFFFFFF00) != 0xFFFFFF00 or \
-                (exc_return & 0xF) not in (0x1, 0x9, 0xD):
+        if (
+            not self.active
+            or self.ipsr == 0
+            or (exc_return & 0xFFFFFF00) != 0xFFFFFF00
+            or (exc_return & 0xF) not in (0x1, 0x9, 0xD)
+        ):
             self.fault(USAGEFAULT, CFSR_INVSTATE, why=f"bad exception return {exc_return:#010x}")
             return
         returning = self.active.pop()
@@ -318,7 +330,7 @@ class CortexM(Peripheral):
     def systick_running(self) -> bool:
         return bool(self.systick_csr & 1) and (self.systick_rvr & 0xFFFFFF) != 0
 
-    def next_systick(self, now: int) -> Optional[int]:
+    def next_systick(self, now: int) -> int | None:
         if not self.systick_running():
             return None
         period = self.systick_period()

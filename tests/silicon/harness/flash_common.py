@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the flash controllers of every generation share: the key sequence that unlocks a control
 register, the bus error of a wrong key, and performing one cell operation under the power-cut model."""
+
 from __future__ import annotations
 
 from .bus import Peripheral

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FLASH controller of the STM32F4 ("generation C": sectors, PSIZE; the F7 shares it).
 
 Sources: RM0090 rev 19 (F405/415, F407/417, F427/437, F429/439) section 3, "Embedded Flash memory
@@ -24,6 +25,7 @@ stm32f429xx.h.
   64 / 128 KiB sector).
 - No ECC: a torn program or erase reads back as the mixed bits it left.
 """
+
 from __future__ import annotations
 
 from .flash_common import FlashController

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """NVM controller of the STM32L0 ("generation A": PECR with three key registers; the L1 is similar).
 
 Sources: RM0367 rev 7 (L0x3) section 3, RM0376 (L0x2) and RM0377 (L0x1) section 3, "Flash program
@@ -26,6 +27,7 @@ memory and data EEPROM (FLASH)": 3.3.4 unlocking, 3.3.5 program/erase, 3.3.6 "Er
 - Times (DS10685 table "Flash memory and data EEPROM characteristics"): 3.2 ms per word program and per
   page erase; the CPU stalls meanwhile (code runs from the program memory, RM0367 3.3.5).
 """
+
 from __future__ import annotations
 
 from .flash_common import FlashController

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FLASH controller of the STM32L4 / L4+ ("generation B" in ../shared/reference/stm32-flash.md; the same
 IP, with per-part field widths, serves G0, G4 and WL).
 
@@ -32,6 +33,7 @@ What the model does, and refuses, as the manuals describe:
   NMI. ECCD is write-1-to-clear. Single-error correction (ECCC) is not modelled.
 - Cache lines are not modelled (reads always see the array); ICRST/DCRST are accepted.
 """
+
 from __future__ import annotations
 
 from .cortexm import NMI
@@ -168,8 +170,9 @@ class FlashL4(FlashController):
             bank_base = self.bank2_base
         page_size = self.cells.sectors[0][1]
         address = bank_base + page * page_size
-        bank_end = self.bank2_base if (self.bank2_base and bank_base == self.cells.base) else \
-            self.cells.base + self.cells.size
+        bank_end = (
+            self.bank2_base if (self.bank2_base and bank_base == self.cells.base) else self.cells.base + self.cells.size
+        )
         if address >= bank_end:
             self.violation(f"page {page} of bank {2 if cr & CR_BKER else 1} does not exist")
             return
@@ -205,8 +208,9 @@ class FlashL4(FlashController):
             self.sr |= SR_PGAERR | SR_PGSERR
             return
         data = first_value.to_bytes(4, "little") + value.to_bytes(4, "little")
-        if self.cells.poisoned_in(first_address, 8) is not None or \
-                (not self.cells.is_erased(first_address, 8) and data != bytes(8)):
+        if self.cells.poisoned_in(first_address, 8) is not None or (
+            not self.cells.is_erased(first_address, 8) and data != bytes(8)
+        ):
             # A double word with an ECC error cannot read as erased either: conservative PROGERR.
             self.sr |= SR_PROGERR
             self.log(f"double word {first_address:#010x} is not erased: PROGERR")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Flash cell arrays: what the bits hold, independent of the controller that programs them.
 
 `FlashCells` is the memory array of an internal STM32 flash: contents, programming unit, erase units,
@@ -22,14 +23,15 @@ Physics of an interrupted operation (what a power cut leaves):
   bits it holds, without any fault.
 - `ecc=None` (STM32F4, NOR chips): no ECC; torn units read back as their mixed bits.
 """
+
 from __future__ import annotations
 
 import ctypes
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 
 class FlashCells:
-    def __init__(self, base: int, size: int, unit: int, erased: int, sectors: Iterable, ecc: Optional[str]):
+    def __init__(self, base: int, size: int, unit: int, erased: int, sectors: Iterable, ecc: str | None):
         """sectors: (start, size) of every erase unit, ascending and contiguous."""
         self.base, self.size, self.unit, self.erased, self.ecc = base, size, unit, erased, ecc
         self.buffer = ctypes.create_string_buffer(size)
@@ -58,12 +60,12 @@ class FlashCells:
     # -- contents ------------------------------------------------------------------------------------------
     def read(self, address: int, length: int) -> bytes:
         off = address - self.base
-        return bytes(self.mem[off:off + length])
+        return bytes(self.mem[off : off + length])
 
     def load(self, address: int, data: bytes) -> None:
         """A programmer (ST-LINK) writes the image: clean units, no ECC errors."""
         off = address - self.base
-        self.mem[off:off + len(data)] = data
+        self.mem[off : off + len(data)] = data
         self._unpoison(address, len(data))
 
     def snapshot(self) -> tuple:
@@ -82,23 +84,23 @@ class FlashCells:
     def program(self, address: int, data: bytes) -> None:
         """Program whole units: bits only move from the erased to the programmed level."""
         off = address - self.base
-        old = self.mem[off:off + len(data)]
+        old = self.mem[off : off + len(data)]
         if self.erased == 0xFF:
             new = bytes(o & d for o, d in zip(old, data))
         else:
             new = bytes(o | d for o, d in zip(old, data))
-        self.mem[off:off + len(data)] = new
+        self.mem[off : off + len(data)] = new
         self._unpoison(address, len(data))
 
     def erase(self, start: int, size: int) -> None:
         off = start - self.base
-        self.mem[off:off + size] = bytes([self.erased]) * size
+        self.mem[off : off + size] = bytes([self.erased]) * size
         self._unpoison(start, size)
 
     def tear_program(self, address: int, data: bytes, rng) -> None:
         """A program the power cut interrupted: each bit that had to move moved or not."""
         off = address - self.base
-        old = bytes(self.mem[off:off + len(data)])
+        old = bytes(self.mem[off : off + len(data)])
         new = bytearray(old)
         changed = False
         for i, (o, d) in enumerate(zip(old, data)):
@@ -109,11 +111,11 @@ class FlashCells:
             changed |= keep != moving
         if not changed and old != bytes(data) and any(o != d for o, d in zip(old, data)):
             # The random draw completed every bit: force one bit back so the unit is really torn.
-            for i, (o, d) in enumerate(zip(old, data)):
+            for i, o in enumerate(old):
                 if new[i] != o:
                     new[i] = o
                     break
-        self.mem[off:off + len(data)] = bytes(new)
+        self.mem[off : off + len(data)] = bytes(new)
         if self.ecc == "detect":
             for unit in range(address - (address - self.base) % self.unit, address + len(data), self.unit):
                 self.poisoned.add(unit)
@@ -125,14 +127,14 @@ class FlashCells:
         a double error; units that were erased stay erased (erasing an erased cell changes nothing)."""
         for unit in range(start, start + size, self.unit):
             uoff = unit - self.base
-            old = bytes(self.mem[uoff:uoff + self.unit])
+            old = bytes(self.mem[uoff : uoff + self.unit])
             if old == bytes([self.erased]) * self.unit and unit not in self.poisoned:
                 continue
             new = bytearray(self.unit)
             for i, o in enumerate(old):
                 moving = o ^ self.erased
                 new[i] = o ^ (rng.getrandbits(8) & moving)
-            self.mem[uoff:uoff + self.unit] = bytes(new)
+            self.mem[uoff : uoff + self.unit] = bytes(new)
             if self.ecc == "detect":
                 if bytes(new) == bytes([self.erased]) * self.unit and rng.random() < 0.5:
                     self.poisoned.discard(unit)  # the erase of this unit had completed
@@ -143,13 +145,14 @@ class FlashCells:
     def apply(self, kind: str, address: int, length: int, data, verdict: str, rng) -> None:
         """One operation of a power-cut trace (power.replay), as the controller performs it."""
         from .power import DO, TEAR
+
         if verdict == DO:
             self.erase(address, length) if kind == "erase" else self.program(address, data)
         elif verdict == TEAR:
             self.tear_erase(address, length, rng) if kind == "erase" else self.tear_program(address, data, rng)
 
     # -- ECC ---------------------------------------------------------------------------------------------
-    def poisoned_in(self, address: int, length: int) -> Optional[int]:
+    def poisoned_in(self, address: int, length: int) -> int | None:
         """First unit in [address, address + length) that reads with a double ECC error, or None."""
         if not self.poisoned:
             return None

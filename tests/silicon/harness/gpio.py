@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GPIO port of the STM32L0 / L4 / F4 (the same register layout on all three: RM0367 9.4, RM0394 8.5,
 RM0090 8.4).
 
@@ -12,6 +13,7 @@ Pin levels: an input pin reads what the board drives on it (the tests press butt
 model picks 0). A pin in analog mode reads 0 in IDR (RM0394 8.4.12: "the Schmitt trigger input is
 deactivated ... the data register reads 0").
 """
+
 from __future__ import annotations
 
 from .bus import Peripheral
@@ -19,11 +21,17 @@ from .pinmux import pin_name
 
 RESET = {
     # family: {port index: (MODER, OSPEEDR, PUPDR)}; other ports use the "*" entry
-    "stm32l4": {0: (0xABFFFFFF, 0x0C000000, 0x64000000), 1: (0xFFFFFEBF, 0x00000000, 0x00000100),
-                "*": (0xFFFFFFFF, 0, 0)},
+    "stm32l4": {
+        0: (0xABFFFFFF, 0x0C000000, 0x64000000),
+        1: (0xFFFFFEBF, 0x00000000, 0x00000100),
+        "*": (0xFFFFFFFF, 0, 0),
+    },
     "stm32l0": {0: (0xEBFFFCFF, 0x0C000000, 0x24000000), "*": (0xFFFFFFFF, 0, 0)},
-    "stm32f4": {0: (0xA8000000, 0x0C000000, 0x64000000), 1: (0x00000280, 0x000000C0, 0x00000100),
-                "*": (0x00000000, 0, 0)},
+    "stm32f4": {
+        0: (0xA8000000, 0x0C000000, 0x64000000),
+        1: (0x00000280, 0x000000C0, 0x00000100),
+        "*": (0x00000000, 0, 0),
+    },
 }
 
 
@@ -69,8 +77,17 @@ class Gpio(Peripheral):
     def read32(self, offset: int) -> int:
         if offset == 0x10:
             return self.idr()
-        regs = {0x00: self.moder, 0x04: self.otyper, 0x08: self.ospeedr, 0x0C: self.pupdr, 0x14: self.odr,
-                0x18: 0, 0x1C: self.lckr, 0x20: self.afr[0], 0x24: self.afr[1]}
+        regs = {
+            0x00: self.moder,
+            0x04: self.otyper,
+            0x08: self.ospeedr,
+            0x0C: self.pupdr,
+            0x14: self.odr,
+            0x18: 0,
+            0x1C: self.lckr,
+            0x20: self.afr[0],
+            0x24: self.afr[1],
+        }
         if self.has_brr:
             regs[0x28] = 0
         if offset in regs:

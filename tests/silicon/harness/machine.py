@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The machine: a board's part (soc.py) around the Cortex-M core (cortexm.py), running the real firmware.
 
 Memory: the internal flash array (flashcells.py) is mapped read/execute at its base and at the boot
@@ -17,17 +18,26 @@ application (the first instruction executed inside SLOT0), when the console show
 cut, at a lockup, after too many resets without reaching the application (a boot loop), or after a
 cycle budget.
 """
+
 from __future__ import annotations
 
 import ctypes
 import random
 import re
 import struct
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import dataclass
 
-from unicorn import (UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ, UC_HOOK_MEM_UNMAPPED,
-                     UC_HOOK_MEM_WRITE_PROT, UC_PROT_EXEC, UC_PROT_READ, UcError)
+from unicorn import (
+    UC_HOOK_BLOCK,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_READ,
+    UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UcError,
+)
 from unicorn import arm_const as A
 from unicorn import unicorn_const as U
 
@@ -36,8 +46,8 @@ from .cortexm import BUSFAULT, HARDFAULT, MEMMANAGE, SVCALL, USAGEFAULT, CortexM
 from .power import Power
 from .soc import build
 
-SLICE = 200_000          # longest slice without a timer event (instructions)
-PAGE = 0x400             # Unicorn's page size on ARM
+SLICE = 200_000  # longest slice without a timer event (instructions)
+PAGE = 0x400  # Unicorn's page size on ARM
 
 
 def _page_up(n: int) -> int:
@@ -54,12 +64,12 @@ class AppEntry:
 
 @dataclass
 class RunResult:
-    reason: str                     # app / console / cut / lockup / loop / timeout / stuck
+    reason: str  # app / console / cut / lockup / loop / timeout / stuck
     cycles: int
     resets: int
-    app: Optional[AppEntry] = None
+    app: AppEntry | None = None
     detail: str = ""
-    instructions: Optional[int] = None
+    instructions: int | None = None
 
     def __bool__(self) -> bool:  # pragma: no cover - guard against `assert m.run()`
         raise TypeError("test RunResult.reason, not the result itself")
@@ -67,8 +77,8 @@ class RunResult:
 
 @dataclass
 class _Pending:
-    error: Optional[BaseException] = None
-    unmapped: Optional[tuple] = None
+    error: BaseException | None = None
+    unmapped: tuple | None = None
 
 
 class Machine:
@@ -86,12 +96,12 @@ class Machine:
         self.console = bytearray()
         self.violations: list = []
         self.events: list = []
-        self.app_entry: Optional[AppEntry] = None
+        self.app_entry: AppEntry | None = None
         self.count_instructions = False
         self.instructions = 0
         self._stop = False
         self._idle = False
-        self._ecc_hit: Optional[int] = None
+        self._ecc_hit: int | None = None
         self._ecc_stepping = False
         self._pending = _Pending()
         self._callbacks: list = []
@@ -155,8 +165,7 @@ class Machine:
 
     def _install_hooks(self) -> None:
         cells = self.soc.cells
-        self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._flash_store, begin=cells.base,
-                         end=cells.base + cells.size - 1)
+        self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._flash_store, begin=cells.base, end=cells.base + cells.size - 1)
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._alias_store, begin=0, end=cells.size - 1)
         self.uc.hook_add(UC_HOOK_INTR, self._intr)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._unmapped)
@@ -226,6 +235,7 @@ class Machine:
 
     def load_hex(self, path) -> None:
         from intelhex import IntelHex
+
         ih = IntelHex(str(path))
         for start, end in ih.segments():
             self.load(start, ih.tobinstr(start=start, end=end - 1))
@@ -243,7 +253,7 @@ class Machine:
         """Bytes the host sends to the console UART."""
         self.soc.uart.feed(bytes(data))
 
-    def set_pin(self, name: str, level: Optional[int]) -> None:
+    def set_pin(self, name: str, level: int | None) -> None:
         """Drive a pin from the board (a button); None releases it."""
         gpio = self.soc.gpios[name[1]]
         pin = int(name[2:])
@@ -325,8 +335,7 @@ class Machine:
         ranges = [(b.slot0.address, b.slot0.address + b.slot0.size)]
         if b.slot0.external is not None:
             ranges.append((b.slot0.external.address, b.slot0.external.address + b.slot0.external.size))
-        self._hooks["app"] = [self.uc.hook_add(UC_HOOK_CODE, self._app_code, begin=lo, end=hi - 1)
-                              for lo, hi in ranges]
+        self._hooks["app"] = [self.uc.hook_add(UC_HOOK_CODE, self._app_code, begin=lo, end=hi - 1) for lo, hi in ranges]
 
     def _drop_hook(self, name: str) -> None:
         for h in self._hooks.pop(name, []):
@@ -400,9 +409,12 @@ class Machine:
             elif intno == cortexm.EXCP_SWI:
                 self.core.take(SVCALL, pc)
             elif intno in (cortexm.EXCP_UDEF, cortexm.EXCP_NOCP, cortexm.EXCP_INVSTATE, cortexm.EXCP_UNALIGNED):
-                bits = {cortexm.EXCP_UDEF: cortexm.CFSR_UNDEFINSTR, cortexm.EXCP_NOCP: cortexm.CFSR_NOCP,
-                        cortexm.EXCP_INVSTATE: cortexm.CFSR_INVSTATE,
-                        cortexm.EXCP_UNALIGNED: cortexm.CFSR_UNALIGNED}[intno]
+                bits = {
+                    cortexm.EXCP_UDEF: cortexm.CFSR_UNDEFINSTR,
+                    cortexm.EXCP_NOCP: cortexm.CFSR_NOCP,
+                    cortexm.EXCP_INVSTATE: cortexm.CFSR_INVSTATE,
+                    cortexm.EXCP_UNALIGNED: cortexm.CFSR_UNALIGNED,
+                }[intno]
                 self.core.fault(USAGEFAULT, bits, why=f"CPU exception {intno}")
             elif intno == cortexm.EXCP_BKPT:
                 self.core.fault(HARDFAULT, why="BKPT without a debugger")
@@ -428,8 +440,9 @@ class Machine:
         self.instructions += n
 
     # -- running ----------------------------------------------------------------------------------------------
-    def run(self, *, until=None, stop_at_app: bool = True, max_cycles: int = 2_000_000_000,
-            max_resets: int = 6) -> RunResult:
+    def run(
+        self, *, until=None, stop_at_app: bool = True, max_cycles: int = 2_000_000_000, max_resets: int = 6
+    ) -> RunResult:
         """Run until an event (see the module docstring). `until`: text (or compiled regex) to wait for
         on the console. Returns why it stopped."""
         start = self.cycles
@@ -492,7 +505,7 @@ class Machine:
                     if stop_at_app:
                         return self._result("app", start, resets)
                 if pattern is not None:
-                    window = bytes(self.console[max(0, search_from - 256):])
+                    window = bytes(self.console[max(0, search_from - 256) :])
                     hit = pattern.search(window) if isinstance(pattern, re.Pattern) else pattern in window
                     if hit:
                         return self._result("console", start, resets)
@@ -532,8 +545,12 @@ class Machine:
         pending, self._pending.unmapped = self._pending.unmapped, None
         where = f"{pending[1]:#010x}" if pending else "?"
         if errno in (U.UC_ERR_READ_UNMAPPED, U.UC_ERR_WRITE_UNMAPPED, U.UC_ERR_READ_PROT, U.UC_ERR_WRITE_PROT):
-            self.core.fault(BUSFAULT, cortexm.CFSR_PRECISERR, address=pending[1] if pending else None,
-                            why=f"bus error: data access to unmapped {where}")
+            self.core.fault(
+                BUSFAULT,
+                cortexm.CFSR_PRECISERR,
+                address=pending[1] if pending else None,
+                why=f"bus error: data access to unmapped {where}",
+            )
         elif errno in (U.UC_ERR_FETCH_UNMAPPED, U.UC_ERR_FETCH_PROT):
             self.core.fault(BUSFAULT, cortexm.CFSR_IBUSERR, why=f"instruction fetch from {where}")
         elif errno == U.UC_ERR_INSN_INVALID:
@@ -544,5 +561,11 @@ class Machine:
             self.core.fault(HARDFAULT, why=f"CPU stopped: {exc}")
 
     def _result(self, reason: str, start: int, resets: int, detail: str = "") -> RunResult:
-        return RunResult(reason, self.cycles - start, resets, self.app_entry, detail,
-                         self.instructions if self.count_instructions else None)
+        return RunResult(
+            reason,
+            self.cycles - start,
+            resets,
+            self.app_entry,
+            detail,
+            self.instructions if self.count_instructions else None,
+        )

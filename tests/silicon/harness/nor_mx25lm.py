@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Macronix MX25LM51245G: 512 Mbit (64 MiB) octal NOR flash, as the OCTOSPI controller sees it.
 
 The chip receives one `Frame` per command (chip select low .. high): instruction, optional address,
@@ -62,11 +63,12 @@ to move either moved or not (no ECC on this chip: torn bytes read back as they a
 Storage is sparse: 64 KiB blocks created on the first program, absent blocks read as erased; snapshots
 copy only the blocks that exist.
 """
+
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 from .power import DO, SKIP, TEAR
 
@@ -86,25 +88,51 @@ BUSY_POLLS = 2
 POLL_STEP = 1e-3
 READY_IDLE, READY_PROGRAM, READY_ERASE = 40e-6, 1e-3, 12e-3
 MAX_HZ, MAX_HZ_PLAIN_READ = 133e6, 50e6
-FRAME_SECONDS = 10e-6    # machine time one ignored frame costs during reset recovery (coarse)
+FRAME_SECONDS = 10e-6  # machine time one ignored frame costs during reset recovery (coarse)
 
 SPI, SOPI, DOPI = "SPI", "SOPI", "DOPI"
 DC_CYCLES = (20, 18, 16, 14, 12, 10, 8, 6)  # CR2 0x300 DC[2:0] -> dummy cycles
 
 # SPI opcodes: name, address bytes, dummy cycles
 SPI_COMMANDS = {
-    0x06: ("WREN", 0, 0), 0x04: ("WRDI", 0, 0), 0x05: ("RDSR", 0, 0), 0x15: ("RDCR", 0, 0),
-    0x2B: ("RDSCUR", 0, 0), 0x9F: ("RDID", 0, 0), 0x66: ("RSTEN", 0, 0), 0x99: ("RST", 0, 0),
-    0x71: ("RDCR2", 4, 0), 0x72: ("WRCR2", 4, 0),
-    0x03: ("READ", 3, 0), 0x13: ("READ", 4, 0), 0x0B: ("FAST_READ", 3, 8), 0x0C: ("FAST_READ", 4, 8),
-    0x02: ("PP", 3, 0), 0x12: ("PP", 4, 0), 0x20: ("SE", 3, 0), 0x21: ("SE", 4, 0),
-    0xD8: ("BE", 3, 0), 0xDC: ("BE", 4, 0),
+    0x06: ("WREN", 0, 0),
+    0x04: ("WRDI", 0, 0),
+    0x05: ("RDSR", 0, 0),
+    0x15: ("RDCR", 0, 0),
+    0x2B: ("RDSCUR", 0, 0),
+    0x9F: ("RDID", 0, 0),
+    0x66: ("RSTEN", 0, 0),
+    0x99: ("RST", 0, 0),
+    0x71: ("RDCR2", 4, 0),
+    0x72: ("WRCR2", 4, 0),
+    0x03: ("READ", 3, 0),
+    0x13: ("READ", 4, 0),
+    0x0B: ("FAST_READ", 3, 8),
+    0x0C: ("FAST_READ", 4, 8),
+    0x02: ("PP", 3, 0),
+    0x12: ("PP", 4, 0),
+    0x20: ("SE", 3, 0),
+    0x21: ("SE", 4, 0),
+    0xD8: ("BE", 3, 0),
+    0xDC: ("BE", 4, 0),
 }
 # Octal opcodes (first byte; the second is its complement): name, address bytes (always 4 if any)
 OPI_COMMANDS = {
-    0x06: ("WREN", 0), 0x04: ("WRDI", 0), 0x05: ("RDSR", 4), 0x15: ("RDCR", 4), 0x2B: ("RDSCUR", 4),
-    0x9F: ("RDID", 4), 0x66: ("RSTEN", 0), 0x99: ("RST", 0), 0x71: ("RDCR2", 4), 0x72: ("WRCR2", 4),
-    0xEC: ("READ8", 4), 0xEE: ("READ8_DTR", 4), 0x12: ("PP", 4), 0x21: ("SE", 4), 0xDC: ("BE", 4),
+    0x06: ("WREN", 0),
+    0x04: ("WRDI", 0),
+    0x05: ("RDSR", 4),
+    0x15: ("RDCR", 4),
+    0x2B: ("RDSCUR", 4),
+    0x9F: ("RDID", 4),
+    0x66: ("RSTEN", 0),
+    0x99: ("RST", 0),
+    0x71: ("RDCR2", 4),
+    0x72: ("WRCR2", 4),
+    0xEC: ("READ8", 4),
+    0xEE: ("READ8_DTR", 4),
+    0x12: ("PP", 4),
+    0x21: ("SE", 4),
+    0xDC: ("BE", 4),
 }
 READS = ("READ", "FAST_READ", "READ8", "READ8_DTR")
 REGISTER_READS = ("RDSR", "RDCR", "RDSCUR", "RDID", "RDCR2")
@@ -114,26 +142,26 @@ BUSY_ALLOWED = ("RDSR", "RDSCUR", "RSTEN", "RST")
 @dataclass
 class Frame:
     """One command between chip select low and high, as the controller clocks it."""
+
     instruction: int = 0
-    ilines: int = 1          # 0: no instruction phase
-    isize: int = 1           # bytes
+    ilines: int = 1  # 0: no instruction phase
+    isize: int = 1  # bytes
     idtr: bool = False
-    address: Optional[int] = None
+    address: int | None = None
     alines: int = 0
     asize: int = 0
     adtr: bool = False
-    alt_lines: int = 0       # alternate bytes (not used by this chip)
-    dummy: int = 0           # cycles
-    dlines: int = 0          # 0: no data phase
+    alt_lines: int = 0  # alternate bytes (not used by this chip)
+    dummy: int = 0  # cycles
+    dlines: int = 0  # 0: no data phase
     ddtr: bool = False
     dqs: bool = False
-    data: bytes = b""        # bytes written by the controller
-    read: int = 0            # bytes the controller reads
+    data: bytes = b""  # bytes written by the controller
+    read: int = 0  # bytes the controller reads
     clock_hz: float = 0.0
 
     def describe(self) -> str:
-        parts = [f"instr {self.instruction:#0{2 + 2 * max(self.isize, 1)}x}/{self.ilines}L"
-                 f"{'D' if self.idtr else ''}"]
+        parts = [f"instr {self.instruction:#0{2 + 2 * max(self.isize, 1)}x}/{self.ilines}L{'D' if self.idtr else ''}"]
         if self.address is not None:
             parts.append(f"addr {self.address:#x}/{self.asize}B/{self.alines}L{'D' if self.adtr else ''}")
         if self.dummy:
@@ -153,8 +181,8 @@ class NorMX25LM:
     def __init__(self, base: int = 0x90000000, size: int = SIZE):
         self.base, self.size = base, size
         self.machine = None
-        self.blocks: dict = {}                 # block index -> bytearray(BLOCK)
-        self.on_change: Optional[Callable[[int, int], None]] = None   # (offset, length)
+        self.blocks: dict = {}  # block index -> bytearray(BLOCK)
+        self.on_change: Callable[[int, int], None] | None = None  # (offset, length)
         self.noise = random.Random(0x4D58)
         self.power_on()
 
@@ -162,11 +190,11 @@ class NorMX25LM:
     def power_on(self) -> None:
         self.mode = SPI
         self.wel = False
-        self.cr = 0x07              # configuration register (output driver strength default) [U]
+        self.cr = 0x07  # configuration register (output driver strength default) [U]
         self.cr2 = {0x000: 0, 0x200: 0, 0x300: 0, 0x500: 0}
         self.rsten = False
-        self.busy = None            # (kind, offset, length, old bytes, target bytes, end cycle, polls left)
-        self.ready_at = 0           # cycle before which the chip is still in reset recovery
+        self.busy = None  # (kind, offset, length, old bytes, target bytes, end cycle, polls left)
+        self.ready_at = 0  # cycle before which the chip is still in reset recovery
 
     def reset(self) -> None:
         """MCU system reset: the chip is another device and keeps its state (see the module docstring)."""
@@ -199,7 +227,7 @@ class NorMX25LM:
             index, inner = divmod(offset, BLOCK)
             n = min(length, BLOCK - inner)
             block = self.blocks.get(index)
-            out += block[inner:inner + n] if block is not None else b"\xff" * n
+            out += block[inner : inner + n] if block is not None else b"\xff" * n
             offset += n
             length -= n
         return bytes(out)
@@ -210,14 +238,14 @@ class NorMX25LM:
         while pos < len(data):
             index, inner = divmod(offset + pos, BLOCK)
             n = min(len(data) - pos, BLOCK - inner)
-            chunk = data[pos:pos + n]
+            chunk = data[pos : pos + n]
             block = self.blocks.get(index)
             if block is None:
                 if chunk.count(0xFF) == n:
                     pos += n
                     continue
                 block = self.blocks[index] = bytearray(b"\xff" * BLOCK)
-            block[inner:inner + n] = chunk
+            block[inner : inner + n] = chunk
             if inner == 0 and n == BLOCK and chunk.count(0xFF) == BLOCK:
                 del self.blocks[index]
             pos += n
@@ -267,7 +295,7 @@ class NorMX25LM:
                 j += 1
             first = pairs[i][0]
             old = self.read(first, j - i + 1)
-            new = bytes(o & b for o, (_, b) in zip(old, pairs[i:j + 1]))
+            new = bytes(o & b for o, (_, b) in zip(old, pairs[i : j + 1]))
             runs.append((first, old, new))
             i = j + 1
         return runs
@@ -332,8 +360,11 @@ class NorMX25LM:
             return None, f"clock {f.clock_hz / 1e6:.1f} MHz above {MAX_HZ / 1e6:.0f} MHz"
         if self.mode == SPI:
             if f.ilines != 1 or f.isize != 1 or f.idtr:
-                return None, f"instruction framed {f.ilines} lines x {f.isize} bytes{' DTR' if f.idtr else ''} " \
-                             f"but the chip is in SPI mode (1 line, 1 byte)"
+                return (
+                    None,
+                    f"instruction framed {f.ilines} lines x {f.isize} bytes{' DTR' if f.idtr else ''} "
+                    f"but the chip is in SPI mode (1 line, 1 byte)",
+                )
             cmd = SPI_COMMANDS.get(f.instruction & 0xFF)
             if cmd is None:
                 return None, f"unknown SPI opcode {f.instruction:#04x}"
@@ -350,8 +381,11 @@ class NorMX25LM:
         dtr = self.mode == DOPI
         op = (f.instruction >> 8) & 0xFF
         if f.ilines != 8 or f.isize != 2 or f.idtr != dtr:
-            return None, f"instruction framed {f.ilines} lines x {f.isize} bytes{' DTR' if f.idtr else ''} " \
-                         f"but the chip is in {self.mode} (8 lines, 2 bytes{', DTR' if dtr else ''})"
+            return (
+                None,
+                f"instruction framed {f.ilines} lines x {f.isize} bytes{' DTR' if f.idtr else ''} "
+                f"but the chip is in {self.mode} (8 lines, 2 bytes{', DTR' if dtr else ''})",
+            )
         if f.instruction & 0xFF != (~op & 0xFF):
             return None, f"octal instruction {f.instruction:#06x}: second byte is not the complement"
         cmd = OPI_COMMANDS.get(op)
@@ -370,7 +404,7 @@ class NorMX25LM:
         if name in READS:
             dummy = DC_CYCLES[self.cr2[0x300] & 7]
         elif name in REGISTER_READS:
-            dummy = None   # 4 (STR) / 5 (DTR) per ST's driver, or the DC setting [U]: both accepted
+            dummy = None  # 4 (STR) / 5 (DTR) per ST's driver, or the DC setting [U]: both accepted
         else:
             dummy = 0
         return (name, dummy), None
@@ -381,8 +415,9 @@ class NorMX25LM:
         if now < self.ready_at:
             # The frame takes bus time (machine.cycles only advances between the machine's slices).
             if self.machine is not None:
-                self.machine.stall(min(self.ready_at - now, self._seconds_to_cycles(FRAME_SECONDS))
-                                   / self.machine.hclk_hz)
+                self.machine.stall(
+                    min(self.ready_at - now, self._seconds_to_cycles(FRAME_SECONDS)) / self.machine.hclk_hz
+                )
             if not self._recovery_logged:
                 self._recovery_logged = True
                 self.event(f"frame during reset recovery ignored (reads float high): {f.describe()}")
@@ -398,8 +433,10 @@ class NorMX25LM:
             return self.garbage(f.read)
         name, dummy = decoded
         if self.busy is not None and name not in BUSY_ALLOWED:
-            self.violation(f"{name} while an operation is in progress (WIP = 1): ignored; poll the "
-                           f"status register until WIP clears")
+            self.violation(
+                f"{name} while an operation is in progress (WIP = 1): ignored; poll the "
+                f"status register until WIP clears"
+            )
             return self.garbage(f.read)
         if dummy is not None and f.dummy != dummy:
             if f.read:
@@ -410,8 +447,10 @@ class NorMX25LM:
             self.violation(f"{name} with {f.dummy} dummy cycles")
             return self.garbage(f.read)
         if name == "READ" and f.clock_hz > MAX_HZ_PLAIN_READ + 1:
-            self.violation(f"READ (no dummy) at {f.clock_hz / 1e6:.1f} MHz: above {MAX_HZ_PLAIN_READ / 1e6:.0f} "
-                           f"MHz the data is not valid; use FAST_READ")
+            self.violation(
+                f"READ (no dummy) at {f.clock_hz / 1e6:.1f} MHz: above {MAX_HZ_PLAIN_READ / 1e6:.0f} "
+                f"MHz the data is not valid; use FAST_READ"
+            )
             return self.garbage(f.read)
         if f.read and name not in READS + REGISTER_READS:
             self.violation(f"{name} read with a data phase")
@@ -440,7 +479,7 @@ class NorMX25LM:
         return self._repeat(bytes([self.cr]), f.read)
 
     def _cmd_rdscur(self, f: Frame) -> bytes:
-        return bytes(f.read)   # no P_FAIL / E_FAIL: operations do not fail in the model
+        return bytes(f.read)  # no P_FAIL / E_FAIL: operations do not fail in the model
 
     def _cmd_rdid(self, f: Frame) -> bytes:
         return self._repeat(JEDEC_ID, f.read)
@@ -537,8 +576,10 @@ class NorMX25LM:
         if not f.data:
             return b""
         if self.mode == DOPI and (len(f.data) % 2 or f.address % 2):
-            self.violation(f"DOPI page program of {len(f.data)} bytes at {f.address:#x}: DTR programs 16-bit "
-                           f"units (even address and length)")
+            self.violation(
+                f"DOPI page program of {len(f.data)} bytes at {f.address:#x}: DTR programs 16-bit "
+                f"units (even address and length)"
+            )
         offset = f.address % self.size
         self._operate("program", offset, len(f.data), bytes(f.data), PP_SECONDS)
         return b""

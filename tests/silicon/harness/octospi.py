@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """OCTOSPI (v1, STM32L4+) and its I/O manager OCTOSPIM, with an octal NOR chip behind them.
 
 Sources: RM0432 (STM32L4+) section "Octo-SPI interface (OCTOSPI)" and "OCTOSPI I/O manager (OCTOSPIM)";
@@ -48,6 +49,7 @@ What a driver can observe, as modelled:
   IOLSRC 18:17, IOHEN 24, IOHSRC 26:25; write mask 0x0707_0333). Written while an OCTOSPI is enabled:
   reported [U: HAL_OSPIM_Config disables both OCTOSPIs first].
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -55,8 +57,17 @@ import mmap
 import os
 import tempfile
 
-from unicorn import (UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_WRITE_PROT, UC_MEM_FETCH_PROT,
-                     UC_MEM_READ_PROT, UC_MEM_WRITE_PROT, UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ)
+from unicorn import (
+    UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_READ_PROT,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_MEM_FETCH_PROT,
+    UC_MEM_READ_PROT,
+    UC_MEM_WRITE_PROT,
+    UC_PROT_EXEC,
+    UC_PROT_NONE,
+    UC_PROT_READ,
+)
 
 from .bus import Peripheral
 from .nor_mx25lm import Frame, NorMX25LM
@@ -80,13 +91,24 @@ OSPIM_MASK = 0x07070333
 
 # register offset -> (name, writable mask, locked while BUSY)
 LAYOUT = {
-    0x008: ("DCR1", 0x071F070B, True), 0x00C: ("DCR2", 0x000700FF, True), 0x010: ("DCR3", 0x001F0000, True),
-    0x040: ("DLR", 0xFFFFFFFF, True), 0x048: ("AR", 0xFFFFFFFF, True),
-    0x080: ("PSMKR", 0xFFFFFFFF, True), 0x088: ("PSMAR", 0xFFFFFFFF, True), 0x090: ("PIR", 0x0000FFFF, True),
-    0x100: ("CCR", 0xAF3F3F3F, True), 0x108: ("TCR", 0x5000001F, True), 0x110: ("IR", 0xFFFFFFFF, True),
-    0x120: ("ABR", 0xFFFFFFFF, True), 0x130: ("LPTR", 0x0000FFFF, True),
-    0x180: ("WCCR", 0x2F3F3F3F, True), 0x188: ("WTCR", 0x0000001F, True), 0x190: ("WIR", 0xFFFFFFFF, True),
-    0x1A0: ("WABR", 0xFFFFFFFF, True), 0x200: ("HLCR", 0x00FFFF03, True),
+    0x008: ("DCR1", 0x071F070B, True),
+    0x00C: ("DCR2", 0x000700FF, True),
+    0x010: ("DCR3", 0x001F0000, True),
+    0x040: ("DLR", 0xFFFFFFFF, True),
+    0x048: ("AR", 0xFFFFFFFF, True),
+    0x080: ("PSMKR", 0xFFFFFFFF, True),
+    0x088: ("PSMAR", 0xFFFFFFFF, True),
+    0x090: ("PIR", 0x0000FFFF, True),
+    0x100: ("CCR", 0xAF3F3F3F, True),
+    0x108: ("TCR", 0x5000001F, True),
+    0x110: ("IR", 0xFFFFFFFF, True),
+    0x120: ("ABR", 0xFFFFFFFF, True),
+    0x130: ("LPTR", 0x0000FFFF, True),
+    0x180: ("WCCR", 0x2F3F3F3F, True),
+    0x188: ("WTCR", 0x0000001F, True),
+    0x190: ("WIR", 0xFFFFFFFF, True),
+    0x1A0: ("WABR", 0xFFFFFFFF, True),
+    0x200: ("HLCR", 0x00FFFF03, True),
 }
 SIGNALS = ("clk", "ncs", "dqs") + tuple(f"io{i}" for i in range(8))
 
@@ -115,8 +137,10 @@ class OctoSpiM(Peripheral):
             return
         enabled = [c.name for c in self.controllers if c.cr & CR_EN]
         if enabled:
-            self.violation(f"P{offset // 4}CR written while {', '.join(enabled)} is enabled (disable the "
-                           f"OCTOSPIs before changing the I/O manager) [HAL practice]")
+            self.violation(
+                f"P{offset // 4}CR written while {', '.join(enabled)} is enabled (disable the "
+                f"OCTOSPIs before changing the I/O manager) [HAL practice]"
+            )
         self.pcr[offset // 4 - 1] = value & OSPIM_MASK
 
     def routes(self, port: int, instance: int, sig: str) -> bool:
@@ -136,8 +160,9 @@ class OctoSpiM(Peripheral):
 
 
 class OctoSpi(Peripheral):
-    def __init__(self, instance: str, chip: NorMX25LM, ospim: OctoSpiM, port: int, pins: dict, gpios: dict, pwr,
-                 family: str):
+    def __init__(
+        self, instance: str, chip: NorMX25LM, ospim: OctoSpiM, port: int, pins: dict, gpios: dict, pwr, family: str
+    ):
         base, window = INSTANCES[instance]
         super().__init__(base, 0x400, name=instance)
         self.instance = int(instance[-1])
@@ -148,8 +173,10 @@ class OctoSpi(Peripheral):
         for sig, (pin, af) in pins.items():
             wanted = f"OCTOSPIM_P{port}_{sig.upper()}"
             if signal(family, pin, af) != wanted:
-                raise ValueError(f"external_flash.pins.{sig} = {pin} AF{af} is not {wanted} in the datasheet "
-                                 f"table (harness/pinmux.py)")
+                raise ValueError(
+                    f"external_flash.pins.{sig} = {pin} AF{af} is not {wanted} in the datasheet "
+                    f"table (harness/pinmux.py)"
+                )
             p, n = parse_pin(pin)
             self.pins[sig] = (gpios[chr(65 + p)], n, af, pin)
         ospim.controllers.append(self)
@@ -162,12 +189,12 @@ class OctoSpi(Peripheral):
         self.regs = {name: 0 for name, _m, _l in LAYOUT.values()}
         self.flags = 0
         self.busy = False
-        self.rx = bytearray()      # indirect read / polling: bytes not yet read from DR
-        self.tx = None             # indirect write in progress: (bytes so far, DLR + 1)
-        self.polling = None        # Frame polled in automatic status-polling mode
+        self.rx = bytearray()  # indirect read / polling: bytes not yet read from DR
+        self.tx = None  # indirect write in progress: (bytes so far, DLR + 1)
+        self.polling = None  # Frame polled in automatic status-polling mode
         self.last_status = 0
-        self.mm_ok = False         # memory-mapped mode on with a read command the chip answers
-        self.mm_busy = False       # BUSY of memory-mapped mode: from its start until ABORT
+        self.mm_ok = False  # memory-mapped mode on with a read command the chip answers
+        self.mm_busy = False  # BUSY of memory-mapped mode: from its start until ABORT
         if self.window is not None:
             self.window.protect(False, 0)
 
@@ -227,7 +254,7 @@ class OctoSpi(Peripheral):
             return
         self.regs[name] = value & mask
         if name in ("DCR1", "DCR2", "CCR", "TCR", "IR") and self.cr & CR_EN and self._fmode() == FMODE_MM:
-            self.mm_ok = False      # memory-mapped reads use the new setting from the next access
+            self.mm_ok = False  # memory-mapped reads use the new setting from the next access
             self._update_mm()
         if name == "DCR1" and (value >> 24 & 7) == 4:
             self.violation("DCR1.MTYP = HyperBus is not modelled")
@@ -249,7 +276,7 @@ class OctoSpi(Peripheral):
         if unsupported and (old ^ value) & unsupported:
             self.violation(f"CR bits {unsupported:#x} (DMA / dual-quad / FSEL / interrupts) are not modelled")
         if (old ^ self.cr) & (CR_EN | 3 << 28):
-            self._update_mm()       # entering or leaving memory-mapped mode (an ABORT leaves it selected)
+            self._update_mm()  # entering or leaving memory-mapped mode (an ABORT leaves it selected)
 
     # -- frames ------------------------------------------------------------------------------------------------
     def _fmode(self) -> int:
@@ -270,12 +297,24 @@ class OctoSpi(Peripheral):
         asize = (ccr >> 12 & 3) + 1
         ablines = LINES.get(ccr >> 16 & 7, 0)
         dlines = LINES.get(ccr >> 24 & 7, 0)
-        f = Frame(instruction=ir & ((1 << (8 * isize)) - 1) if ilines else 0, ilines=ilines,
-                  isize=isize if ilines else 0, idtr=bool(ccr >> 3 & 1),
-                  address=(address & ((1 << (8 * asize)) - 1)) if alines else None, alines=alines,
-                  asize=asize if alines else 0, adtr=bool(ccr >> 11 & 1), alt_lines=ablines,
-                  dummy=tcr & 0x1F, dlines=dlines, ddtr=bool(ccr >> 27 & 1), dqs=bool(ccr >> 29 & 1),
-                  data=data, read=read if dlines else 0, clock_hz=self.clock_hz())
+        f = Frame(
+            instruction=ir & ((1 << (8 * isize)) - 1) if ilines else 0,
+            ilines=ilines,
+            isize=isize if ilines else 0,
+            idtr=bool(ccr >> 3 & 1),
+            address=(address & ((1 << (8 * asize)) - 1)) if alines else None,
+            alines=alines,
+            asize=asize if alines else 0,
+            adtr=bool(ccr >> 11 & 1),
+            alt_lines=ablines,
+            dummy=tcr & 0x1F,
+            dlines=dlines,
+            ddtr=bool(ccr >> 27 & 1),
+            dqs=bool(ccr >> 29 & 1),
+            data=data,
+            read=read if dlines else 0,
+            clock_hz=self.clock_hz(),
+        )
         if ablines:
             self.violation("alternate bytes are not modelled (the MX25LM51245G takes none)")
         if ccr >> 31 & 1:
@@ -321,7 +360,7 @@ class OctoSpi(Peripheral):
         if missing:
             self.violation(f"frame ({f.describe()}) with signals not reaching the chip: {self._explain(missing)}")
             if any(sig in ("clk", "ncs", "io0") for sig, _why in missing):
-                return self.chip.garbage(f.read)       # the chip sees no frame at all
+                return self.chip.garbage(f.read)  # the chip sees no frame at all
             data = self.chip.command(f)
             return self.chip.garbage(len(data))
         return self.chip.command(f)
@@ -338,7 +377,7 @@ class OctoSpi(Peripheral):
         fmode = self._fmode()
         dmode = self._ccr_field(24, 7)
         if fmode == FMODE_WRITE and dmode != 0:
-            return                                  # the data written to DR starts it
+            return  # the data written to DR starts it
         if not self.cr & CR_EN:
             self.violation(f"command started by a write to {register} while CR.EN = 0: nothing is sent")
             return
@@ -363,7 +402,7 @@ class OctoSpi(Peripheral):
             self.rx = bytearray(self._send(f))
             self.busy = bool(self.rx)
             if len(self.rx) <= FIFO:
-                self.flags |= SR_TCF       # the last byte has been received from the chip
+                self.flags |= SR_TCF  # the last byte has been received from the chip
             return
         # indirect write without data: instruction (+ address) only
         self._send(self._frame(ccr, tcr, ir, ar))
@@ -443,7 +482,7 @@ class OctoSpi(Peripheral):
         self.rx = bytearray()
         self.polling = None
         self.busy = False
-        self.mm_busy = False       # memory-mapped mode itself stays selected (FMODE = 11)
+        self.mm_busy = False  # memory-mapped mode itself stays selected (FMODE = 11)
         self.flags |= SR_TCF
 
     # -- memory-mapped mode -------------------------------------------------------------------------------------
@@ -481,8 +520,10 @@ class OctoSpi(Peripheral):
             elif decoded[0] == "READ" and probe.clock_hz > 50e6 + 1:
                 why = f"READ without dummy cycles at {probe.clock_hz / 1e6:.1f} MHz"
         if why is not None:
-            self.violation(f"memory-mapped mode with a read command the chip does not answer "
-                           f"({probe.describe()}): {why}; the window stays inaccessible")
+            self.violation(
+                f"memory-mapped mode with a read command the chip does not answer "
+                f"({probe.describe()}): {why}; the window stays inaccessible"
+            )
             return
         self.mm_ok = True
         size = min(1 << ((self.regs["DCR1"] >> 16 & 0x1F) + 1), self.chip.size)
@@ -498,7 +539,7 @@ def _erased_file(size: int) -> int:
         if hasattr(os, "memfd_create"):
             f = os.fdopen(os.memfd_create("spb-nor-erased"), "w+b")
         else:  # pragma: no cover - not Linux
-            f = tempfile.TemporaryFile(prefix="spb-nor-")
+            f = tempfile.TemporaryFile(prefix="spb-nor-")  # noqa: SIM115 - kept open: mapped below
         chunk = b"\xff" * (1 << 20)
         for _ in range((size + len(chunk) - 1) // len(chunk)):
             f.write(chunk)
@@ -517,20 +558,23 @@ class Window:
     def __init__(self, machine, base: int, chip: NorMX25LM, owner: OctoSpi):
         self.machine, self.base, self.chip, self.owner = machine, base, chip, owner
         size = chip.size
-        self.buffer = mmap.mmap(_erased_file(size), size, flags=mmap.MAP_PRIVATE,
-                                prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        self.buffer = mmap.mmap(_erased_file(size), size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
         self._cbuf = ctypes.c_char.from_buffer(self.buffer)
         machine.uc.mem_map_ptr(base, size, UC_PROT_NONE, ctypes.addressof(self._cbuf))
         self.size = size
         self.readable = 0
-        self._hook = machine.uc.hook_add(UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_FETCH_PROT | UC_HOOK_MEM_WRITE_PROT,
-                                         self._fault, begin=base, end=base + size - 1)
+        self._hook = machine.uc.hook_add(
+            UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_FETCH_PROT | UC_HOOK_MEM_WRITE_PROT,
+            self._fault,
+            begin=base,
+            end=base + size - 1,
+        )
         for index in list(chip.blocks):
             self.changed(index * 0x10000, 0x10000)
         chip.on_change = self.changed
 
     def changed(self, offset: int, length: int) -> None:
-        self.buffer[offset:offset + length] = self.chip.read(offset, length)
+        self.buffer[offset : offset + length] = self.chip.read(offset, length)
         self.machine.flash_changed(self.base + offset, length)
 
     def protect(self, on: bool, size: int) -> None:
@@ -545,13 +589,17 @@ class Window:
         self.readable = size
 
     def _fault(self, uc, access, address, size, value, _):
-        what = {UC_MEM_WRITE_PROT: "store to", UC_MEM_READ_PROT: "read of",
-                UC_MEM_FETCH_PROT: "instruction fetch from"}.get(access, "access to")
+        what = {
+            UC_MEM_WRITE_PROT: "store to",
+            UC_MEM_READ_PROT: "read of",
+            UC_MEM_FETCH_PROT: "instruction fetch from",
+        }.get(access, "access to")
         mode = "memory-mapped mode is off" if not self.owner.mm_ok else "beyond DCR1.DEVSIZE"
         if access == UC_MEM_WRITE_PROT:
             mode = "memory-mapped writes are not modelled"
-        self.machine.violation(f"{self.owner.name}: {what} the memory-mapped window at {address:#010x}: {mode} "
-                               f"(bus error)")
+        self.machine.violation(
+            f"{self.owner.name}: {what} the memory-mapped window at {address:#010x}: {mode} (bus error)"
+        )
         return False
 
 
@@ -570,8 +618,10 @@ class OspiFlash:
         pins = {p.signal: (p.pin, p.af) for p in ext.pins}
         self.ospi = OctoSpi(ext.instance, self.chip, self.ospim, ext.port, pins, gpios, pwr, family)
         if self.ospi.window_base != ext.base:
-            raise ValueError(f"{board.name}: external_flash.base {ext.base:#x} is not the {ext.instance} "
-                             f"window {self.ospi.window_base:#x}")
+            raise ValueError(
+                f"{board.name}: external_flash.base {ext.base:#x} is not the {ext.instance} "
+                f"window {self.ospi.window_base:#x}"
+            )
         self.ospi.clock_enabled = rcc.gate(ext.instance)
         rcc.reset_targets["OCTOSPIM"] = self.ospim
         rcc.reset_targets[ext.instance] = self.ospi

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Power cuts inside the flash models.
 
 Every flash operation the silicon performs as one indivisible step of its own state machine counts as
@@ -17,11 +18,12 @@ run's trace and tearing (or skipping) operation k with the same randomness (`rep
 tests check this equivalence on live cuts and then use the replay to reach each cut point without
 re-executing everything before it.
 """
+
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 DO, TEAR, SKIP = "do", "tear", "skip"
 MODES = ("before", "torn")
@@ -29,15 +31,15 @@ MODES = ("before", "torn")
 
 @dataclass
 class Power:
-    cut_at: Optional[int] = None   # 1-based operation number to cut at
+    cut_at: int | None = None  # 1-based operation number to cut at
     mode: str = "torn"
     seed: int = 0
     ops: int = 0
     dead: bool = False
     trace: list = field(default_factory=list)
-    on_cut: Optional[Callable[[], None]] = None
+    on_cut: Callable[[], None] | None = None
 
-    def arm(self, cut_at: Optional[int], mode: str = "torn", seed: int = 0) -> None:
+    def arm(self, cut_at: int | None, mode: str = "torn", seed: int = 0) -> None:
         if mode not in MODES:
             raise ValueError(f"cut mode {mode!r} is not one of {MODES}")
         self.cut_at, self.mode, self.seed = cut_at, mode, seed
@@ -48,7 +50,7 @@ class Power:
     def disarm(self) -> None:
         self.cut_at = None
 
-    def operation(self, kind: str, address: int, length: int, data: Optional[bytes] = None) -> str:
+    def operation(self, kind: str, address: int, length: int, data: bytes | None = None) -> str:
         """Called by a flash model before it performs one operation (`data`: what a program writes).
         Returns DO, TEAR or SKIP."""
         if self.dead:

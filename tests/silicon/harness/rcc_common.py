@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the RCC models of every family share: oscillators whose ready flag follows their enable bit a
 few register reads later (software must poll it, as on silicon), the system clock switch that only
 happens once the selected source is ready (SWS follows SW), enable bits that gate peripheral bus
@@ -9,9 +10,10 @@ an out-of-range PLL does not lock or runs out of specification. The models repor
 violation (and an out-of-range PLL does not lock: PLLRDY stays clear, so software that waits for it
 hangs, which the run loop reports as a timeout).
 """
+
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar
 
 from .bus import Registers
 
@@ -22,7 +24,7 @@ class Oscillator:
     """An on/ready pair: ready `READY_AFTER_READS` reads of the register after `on` went to 1, clear
     as soon as `on` goes to 0."""
 
-    def __init__(self, name: str, on_bit: int, rdy_bit: int, hz: Optional[float], ready_at_reset: bool = False):
+    def __init__(self, name: str, on_bit: int, rdy_bit: int, hz: float | None, ready_at_reset: bool = False):
         self.name, self.on_bit, self.rdy_bit, self.hz = name, on_bit, rdy_bit, hz
         self.ready_at_reset = ready_at_reset
         self.reset()
@@ -60,7 +62,7 @@ class RccBase(Registers):
     cfgr_name = "CFGR"
     sws_shift = 2
     #: (register name, bit) of the bus clock enable of each gated peripheral, by peripheral name.
-    gates: dict = {}
+    gates: ClassVar[dict] = {}
     #: (register, mask of the PLL fields, manual section): "can be written only when the PLL is disabled"
     pll_config: tuple = ("PLLCFGR", 0xFFFFFFFF, "")
 
@@ -180,8 +182,10 @@ class RccBase(Registers):
         if needed is None:
             self.violation(f"{when}: HCLK {hclk / 1e6:.1f} MHz is above every wait-state limit ({where})")
         elif latency < needed:
-            self.violation(f"{when}: HCLK {hclk / 1e6:.1f} MHz needs {needed} flash wait states, "
-                           f"FLASH_ACR.LATENCY is {latency} ({where})")
+            self.violation(
+                f"{when}: HCLK {hclk / 1e6:.1f} MHz needs {needed} flash wait states, "
+                f"FLASH_ACR.LATENCY is {latency} ({where})"
+            )
 
     def publish(self) -> None:
         if self.machine is not None:

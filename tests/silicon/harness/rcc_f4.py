@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RCC and PWR of the STM32F4 (F405/407/415/417, F427/429/437/439; F469 as far as used here).
 
 Sources: RM0090 rev 19 section 6 "Reset and clock control for STM32F42xxx and STM32F43xxx" and section 5
@@ -22,7 +23,10 @@ RCC (base 0x4002_3800):
 PWR (base 0x4000_7000, clock APB1ENR.PWREN): CR 0x00 VOS[15:14] (F42x reset 11 = scale 1: up to 168 MHz
 without over-drive), ODEN b16, ODSWEN b17; CSR 0x04 VOSRDY b14, ODRDY b16, ODSWRDY b17.
 """
+
 from __future__ import annotations
+
+from typing import ClassVar
 
 from .bus import Registers
 from .rcc_common import Oscillator, RccBase
@@ -30,7 +34,7 @@ from .rcc_common import Oscillator, RccBase
 
 class PwrF4(Registers):
     name = "PWR"
-    layout = {
+    layout: ClassVar[dict] = {
         0x00: ("CR", 0x0000C000, 0x000FEFFF),
         0x04: ("CSR", 0x00004000, 0x00000300),
     }
@@ -48,7 +52,7 @@ class PwrF4(Registers):
 
 
 class RccF4(RccBase):
-    layout = {
+    layout: ClassVar[dict] = {
         0x00: ("CR", 0x00000083, 0x3F0DFFF9),
         0x04: ("PLLCFGR", 0x24003010, 0x7F437FFF),
         0x08: ("CFGR", 0x00000000, 0xFFFFFCF3),
@@ -71,7 +75,7 @@ class RccF4(RccBase):
         0x8C: ("DCKCFGR", 0x00000000, 0x01F31F1F),
     }
     pll_config = ("PLLCFGR", 0xFFFFFFFF, "RM0090 6.3.2")
-    gates = {
+    gates: ClassVar[dict] = {
         **{f"GPIO{chr(65 + i)}": ("AHB1ENR", i) for i in range(11)},
         "QUADSPI": ("AHB3ENR", 1),
         "PWR": ("APB1ENR", 28),
@@ -84,8 +88,16 @@ class RccF4(RccBase):
         "UART7": ("APB1ENR", 30),
         "UART8": ("APB1ENR", 31),
     }
-    uart_bus = {"USART1": 2, "USART6": 2, "USART2": 1, "USART3": 1, "UART4": 1, "UART5": 1, "UART7": 1,
-                "UART8": 1}
+    uart_bus: ClassVar[dict] = {
+        "USART1": 2,
+        "USART6": 2,
+        "USART2": 1,
+        "USART3": 1,
+        "UART4": 1,
+        "UART5": 1,
+        "UART7": 1,
+        "UART8": 1,
+    }
 
     def __init__(self, *, hse_hz=None, sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6, pwr=None, flash=None):
         self.sysclk_max, self.apb1_max, self.apb2_max = sysclk_max, apb1_max, apb2_max
@@ -147,8 +159,10 @@ class RccF4(RccBase):
         od = self.pwr is not None and self.pwr.overdrive()
         limit = self.sysclk_max if od else min(self.sysclk_max, 168e6)
         if sysclk > limit + 1:
-            self.violation(f"{when}: SYSCLK {sysclk / 1e6:.1f} MHz above {limit / 1e6:.0f} MHz"
-                           + ("" if od else " (over-drive off)"))
+            self.violation(
+                f"{when}: SYSCLK {sysclk / 1e6:.1f} MHz above {limit / 1e6:.0f} MHz"
+                + ("" if od else " (over-drive off)")
+            )
         if self.pclk_hz(1) > self.apb1_max + 1:
             self.violation(f"{when}: PCLK1 {self.pclk_hz(1) / 1e6:.1f} MHz above {self.apb1_max / 1e6:.0f} MHz")
         if self.pclk_hz(2) > self.apb2_max + 1:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RCC and PWR of the STM32L0.
 
 Sources: RM0367 rev 7 (L0x3) section 7 "Reset and clock control" and section 6 "Power control"; the
@@ -20,7 +21,10 @@ RCC (base 0x4002_1000):
 PWR (base 0x4000_7000, clock APB1ENR.PWREN): CR 0x00 VOS[12:11] (reset 10 = range 2; 00 is not allowed);
 CSR 0x04 VOSF b4 ("the regulator is changing range": VOS must not be written while it is set).
 """
+
 from __future__ import annotations
+
+from typing import ClassVar
 
 from .bus import Registers
 from .rcc_common import Oscillator, RccBase
@@ -31,7 +35,7 @@ PLLMUL = (3, 4, 6, 8, 12, 16, 24, 32, 48)
 
 class PwrL0(Registers):
     name = "PWR"
-    layout = {
+    layout: ClassVar[dict] = {
         0x00: ("CR", 0x00001000, 0x00037FFF),
         0x04: ("CSR", 0x00000008, 0x00000700),
     }
@@ -63,7 +67,7 @@ class PwrL0(Registers):
 
 class RccL0(RccBase):
     cfgr_name = "CFGR"
-    layout = {
+    layout: ClassVar[dict] = {
         0x00: ("CR", 0x00000300, 0x011D032B),
         0x04: ("ICSCR", 0x0000A000, 0xFF00E000),
         0x08: ("CRRCR", 0x00000000, 0x00000001),
@@ -83,9 +87,13 @@ class RccL0(RccBase):
         0x50: ("CSR", 0x0C000000, 0x01C7FF00),
     }
     pll_config = ("CFGR", 0x00FF0000, "RM0367 7.3.3")
-    gates = {
-        "GPIOA": ("IOPENR", 0), "GPIOB": ("IOPENR", 1), "GPIOC": ("IOPENR", 2), "GPIOD": ("IOPENR", 3),
-        "GPIOE": ("IOPENR", 4), "GPIOH": ("IOPENR", 7),
+    gates: ClassVar[dict] = {
+        "GPIOA": ("IOPENR", 0),
+        "GPIOB": ("IOPENR", 1),
+        "GPIOC": ("IOPENR", 2),
+        "GPIOD": ("IOPENR", 3),
+        "GPIOE": ("IOPENR", 4),
+        "GPIOH": ("IOPENR", 7),
         "PWR": ("APB1ENR", 28),
         "USART1": ("APB2ENR", 14),
         "USART2": ("APB1ENR", 17),
@@ -93,7 +101,7 @@ class RccL0(RccBase):
         "USART4": ("APB1ENR", 19),
         "USART5": ("APB1ENR", 20),
     }
-    uart_bus = {"USART1": 2, "USART2": 1, "LPUART1": 1, "USART4": 1, "USART5": 1}
+    uart_bus: ClassVar[dict] = {"USART1": 2, "USART2": 1, "LPUART1": 1, "USART4": 1, "USART5": 1}
 
     def __init__(self, *, hse_hz=None, pwr=None, flash=None):
         oscillators = [

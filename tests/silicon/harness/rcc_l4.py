@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RCC and PWR of the STM32L4 / L4+.
 
 Sources: RM0394 rev 4 section 6 "Reset and clock control" and section 5 "Power control" (L41x-L46x),
@@ -24,7 +25,10 @@ RCC (base 0x4002_1000):
 PWR (base 0x4000_7000, clock APB1ENR1.PWREN): CR1 0x00 VOS[10:9] (reset 01 = range 1), SR2 0x14 VOSF b10
 (set while the regulator changes range), CR5 0x80 (L4+) R1MODE b8 (reset 1: normal range 1).
 """
+
 from __future__ import annotations
+
+from typing import ClassVar
 
 from .bus import Registers
 from .rcc_common import Oscillator, RccBase
@@ -34,7 +38,7 @@ MSI_RANGES_HZ = (100e3, 200e3, 400e3, 800e3, 1e6, 2e6, 4e6, 8e6, 16e6, 24e6, 32e
 
 class PwrL4(Registers):
     name = "PWR"
-    layout = {
+    layout: ClassVar[dict] = {
         0x00: ("CR1", 0x00000200, 0x0000C71F),
         0x04: ("CR2", 0x00000000, 0x000007FF),
         0x08: ("CR3", 0x00008000, 0x0000F51F),
@@ -78,7 +82,7 @@ class PwrL4(Registers):
 
 
 class RccL4(RccBase):
-    layout = {
+    layout: ClassVar[dict] = {
         0x00: ("CR", 0x00000063, 0x0F0F0BFD),
         0x04: ("ICSCR", 0x10000000, 0x1FFF0000),
         0x08: ("CFGR", 0x00000000, 0x7F00FFF3),
@@ -107,7 +111,7 @@ class RccL4(RccBase):
         0x9C: ("CCIPR2", 0x00000000, 0x001FFFFF),  # L4+ (OSPISEL, DSI, ...); reserved on L4
     }
     pll_config = ("PLLCFGR", 0xFFFFFFFF, "RM0394 6.4.4")
-    gates = {
+    gates: ClassVar[dict] = {
         **{f"GPIO{chr(65 + i)}": ("AHB2ENR", i) for i in range(9)},
         "OCTOSPIM": ("AHB2ENR", 20),
         "OCTOSPI1": ("AHB3ENR", 8),
@@ -121,7 +125,7 @@ class RccL4(RccBase):
         "LPUART1": ("APB1ENR2", 0),
     }
     #: the APB bus of each U(S)ART: its kernel clock is that PCLK (CCIPR reset value)
-    uart_bus = {"USART1": 2, "USART2": 1, "USART3": 1, "UART4": 1, "UART5": 1, "LPUART1": 1}
+    uart_bus: ClassVar[dict] = {"USART1": 2, "USART2": 1, "USART3": 1, "UART4": 1, "UART5": 1, "LPUART1": 1}
 
     def __init__(self, *, plus: bool, hse_hz=None, pwr=None, flash=None):
         self.plus = plus
@@ -215,5 +219,7 @@ class RccL4(RccBase):
 
     def switched(self, sysclk_before: float) -> None:
         if self.sysclk_hz() > 80e6 + 1 and sysclk_before <= 80e6 + 1 and self.hclk_hz() > 80e6 + 1:
-            self.violation("switched to SYSCLK above 80 MHz with the AHB prescaler at /1: RM0432 6.2.9 asks "
-                           "for HPRE = /2 during the transition")
+            self.violation(
+                "switched to SYSCLK above 80 MHz with the AHB prescaler at /1: RM0432 6.2.9 asks "
+                "for HPRE = /2 during the transition"
+            )

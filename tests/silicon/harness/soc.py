@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Systems on chip: which models sit at which address for a board's part.
 
 A board file names its part (`mcu`, e.g. "STM32L452RE"); `PARTS` maps the part's line to what differs
@@ -5,10 +6,10 @@ between parts of one family: the flash IP variant and its field widths, option-b
 ports, bus limits. The addresses are those of the reference manuals' memory maps (RM0394 2.2.2,
 RM0432 2.2.2, RM0090 2.3, RM0367 2.2.2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from .flash_f4 import FlashF4
 from .flash_l0 import FlashL0
@@ -27,10 +28,10 @@ class Part:
     family: str
     manual: str
     gpio_ports: str
-    plus: bool = False          # L4+ (RM0432)
+    plus: bool = False  # L4+ (RM0432)
     pnb_bits: int = 8
-    optr: int = 0xFFEFF8AA      # option bytes as shipped (RDP level 0)
-    bk_ecc_bit: Optional[int] = None
+    optr: int = 0xFFEFF8AA  # option bytes as shipped (RDP level 0)
+    bk_ecc_bit: int | None = None
     sysclk_max: float = 0.0
     apb1_max: float = 0.0
     apb2_max: float = 0.0
@@ -55,12 +56,31 @@ PARTS = {
 }
 
 UART_BASES = {
-    "stm32l4": {"USART1": 0x40013800, "USART2": 0x40004400, "USART3": 0x40004800, "UART4": 0x40004C00,
-                "UART5": 0x40005000, "LPUART1": 0x40008000},
-    "stm32f4": {"USART1": 0x40011000, "USART6": 0x40011400, "USART2": 0x40004400, "USART3": 0x40004800,
-                "UART4": 0x40004C00, "UART5": 0x40005000, "UART7": 0x40007800, "UART8": 0x40007C00},
-    "stm32l0": {"USART1": 0x40013800, "USART2": 0x40004400, "LPUART1": 0x40004800, "USART4": 0x40004C00,
-                "USART5": 0x40005000},
+    "stm32l4": {
+        "USART1": 0x40013800,
+        "USART2": 0x40004400,
+        "USART3": 0x40004800,
+        "UART4": 0x40004C00,
+        "UART5": 0x40005000,
+        "LPUART1": 0x40008000,
+    },
+    "stm32f4": {
+        "USART1": 0x40011000,
+        "USART6": 0x40011400,
+        "USART2": 0x40004400,
+        "USART3": 0x40004800,
+        "UART4": 0x40004C00,
+        "UART5": 0x40005000,
+        "UART7": 0x40007800,
+        "UART8": 0x40007C00,
+    },
+    "stm32l0": {
+        "USART1": 0x40013800,
+        "USART2": 0x40004400,
+        "LPUART1": 0x40004800,
+        "USART4": 0x40004C00,
+        "USART5": 0x40005000,
+    },
 }
 GPIO_BASE = {"stm32l4": 0x48000000, "stm32f4": 0x40020000, "stm32l0": 0x50000000}
 CPU = {"stm32l4": "cortex-m4", "stm32f4": "cortex-m4", "stm32l0": "cortex-m0plus"}
@@ -89,8 +109,8 @@ class Soc:
     gpios: dict
     uart: object
     peripherals: list
-    ram: tuple        # (base, size)
-    externals: list   # external-memory models (e.g. OCTOSPI + NOR), each with map(machine)
+    ram: tuple  # (base, size)
+    externals: list  # external-memory models (e.g. OCTOSPI + NOR), each with map(machine)
 
 
 def build(board) -> Soc:
@@ -103,15 +123,17 @@ def build(board) -> Soc:
     hse = board.clock.hse_hz
 
     if family == "stm32l4":
-        flash = FlashL4(cells, bank2_base=f.bank2_base, pnb_bits=part.pnb_bits, optr=part.optr,
-                        bk_ecc_bit=part.bk_ecc_bit)
+        flash = FlashL4(
+            cells, bank2_base=f.bank2_base, pnb_bits=part.pnb_bits, optr=part.optr, bk_ecc_bit=part.bk_ecc_bit
+        )
         pwr = PwrL4(part.plus)
         rcc = RccL4(plus=part.plus, hse_hz=hse, pwr=pwr, flash=flash)
     elif family == "stm32f4":
         flash = FlashF4(cells, bank2_base=f.bank2_base)
         pwr = PwrF4(0x40007000, 0x400)
-        rcc = RccF4(hse_hz=hse, sysclk_max=part.sysclk_max, apb1_max=part.apb1_max, apb2_max=part.apb2_max,
-                    pwr=pwr, flash=flash)
+        rcc = RccF4(
+            hse_hz=hse, sysclk_max=part.sysclk_max, apb1_max=part.apb1_max, apb2_max=part.apb2_max, pwr=pwr, flash=flash
+        )
     elif family == "stm32l0":
         flash = FlashL0(cells)
         pwr = PwrL0()
@@ -138,8 +160,10 @@ def build(board) -> Soc:
     for direction, pin_name, af in (("TX", u.tx_pin, u.tx_af), ("RX", u.rx_pin, u.rx_af)):
         wanted = f"{u.instance}_{direction}"
         if signal(family, pin_name, af) != wanted:
-            raise ValueError(f"{board.name}: uart.{direction.lower()} = {pin_name} AF{af} is not {wanted} in the "
-                             f"{board.mcu} datasheet table (harness/pinmux.py)")
+            raise ValueError(
+                f"{board.name}: uart.{direction.lower()} = {pin_name} AF{af} is not {wanted} in the "
+                f"{board.mcu} datasheet table (harness/pinmux.py)"
+            )
         port, pin = parse_pin(pin_name)
         setattr(uart, f"{direction.lower()}_pin", (gpios[chr(65 + port)], pin, af))
 
@@ -148,9 +172,12 @@ def build(board) -> Soc:
     ext = board.external_flash
     if ext is not None and ext.kind == "ospi" and ext.chip == "MX25LM51245G" and family == "stm32l4" and part.plus:
         if not ext.has_driver:
-            raise ValueError(f"{board.name}: external_flash names no instance/port/pins: the harness cannot "
-                             f"wire the chip")
+            raise ValueError(
+                f"{board.name}: external_flash names no instance/port/pins: the harness cannot wire the chip"
+            )
         from .octospi import OspiFlash
+
         externals.append(OspiFlash(board, rcc, pwr, gpios, family))
-    return Soc(part, CPU[family], cells, flash, rcc, pwr, gpios, uart, peripherals,
-               (board.ram.base, board.ram.size), externals)
+    return Soc(
+        part, CPU[family], cells, flash, rcc, pwr, gpios, uart, peripherals, (board.ram.base, board.ram.size), externals
+    )

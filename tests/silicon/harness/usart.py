@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """U(S)ART models: the console the boot log is read from and updates are fed into.
 
 Two register generations:
@@ -22,6 +23,7 @@ board's TX pin is routed to this U(S)ART (GPIO alternate function, pinmux.py). E
 checks the baud rate the current kernel clock gives against the board's (more than 2.5 % off: the host
 would read garbage - a violation).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -34,9 +36,9 @@ IDLE_POLLS = 64
 class _Line(Peripheral):
     def __init__(self, base: int, name: str, kind: str):
         super().__init__(base, 0x400, name=name)
-        self.kind = kind                 # "USART" / "UART" / "LPUART"
+        self.kind = kind  # "USART" / "UART" / "LPUART"
         self.rx: deque = deque()
-        self.tx_pin = None               # (gpio, pin, af) wired to the host, set by the machine
+        self.tx_pin = None  # (gpio, pin, af) wired to the host, set by the machine
         self.rx_pin = None
         self.board_baud = 115200
         self.seen_bauds: set = set()
@@ -76,8 +78,9 @@ class _Line(Peripheral):
             if not gpio.routed(pin, af):
                 if not self.routing_reported:
                     self.routing_reported = True
-                    self.violation(f"{self.name}_TX is not routed to {gpio.pin(pin)} (MODER/AFR): the host sees "
-                                   f"nothing")
+                    self.violation(
+                        f"{self.name}_TX is not routed to {gpio.pin(pin)} (MODER/AFR): the host sees nothing"
+                    )
                 return
         self.machine.console_out(byte)
 
@@ -89,8 +92,10 @@ class _Line(Peripheral):
             return
         self.seen_bauds.add(key)
         if baud <= 0 or abs(baud - self.board_baud) / self.board_baud > 0.025:
-            self.violation(f"baud rate {baud:.0f} (kernel clock {clock / 1e6:.3f} MHz, BRR {self.brr:#x}) differs "
-                           f"from the board's {self.board_baud} by more than 2.5 %")
+            self.violation(
+                f"baud rate {baud:.0f} (kernel clock {clock / 1e6:.3f} MHz, BRR {self.brr:#x}) differs "
+                f"from the board's {self.board_baud} by more than 2.5 %"
+            )
 
     def _receive(self) -> int:
         self.idle_polls = 0
