@@ -17,10 +17,14 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, NoReturn, overload
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11: the same parser from PyPI (a dependency there)
+    import tomli as tomllib  # type: ignore[no-redef]
 
-from .errors import SpbError
+from .errors import SpbError, StrPath
 
 U32_END = 1 << 32
 
@@ -33,9 +37,9 @@ U32_END = 1 << 32
 class Family:
     name: str
     description: str
-    cpus: tuple  # allowed `cpu` values
-    clock_sources: tuple  # allowed `clock.source` values
-    uart_kinds: tuple  # allowed peripheral kinds in `uart.instance` (USART, LPUART, UART)
+    cpus: tuple[str, ...]  # allowed `cpu` values
+    clock_sources: tuple[str, ...]  # allowed `clock.source` values
+    uart_kinds: tuple[str, ...]  # allowed peripheral kinds in `uart.instance` (USART, LPUART, UART)
     uart_pins: bool  # True: uart.tx / uart.rx are required (GPIO alternate functions)
     vector_bytes: int  # largest vector table of the family: (16 system + IRQs) * 4
     flash_ecc: bool = False  # a torn programming unit reads back with an uncorrectable ECC error (NMI)
@@ -70,7 +74,7 @@ FAMILIES = {
 }
 
 #: CPU -> FPUs the application may use (`fpu` key; omit it for no FPU).
-CPU_FPUS = {
+CPU_FPUS: dict[str, tuple[str, ...]] = {
     "cortex-m0plus": (),
     "cortex-m3": (),
     "cortex-m4": ("fpv4-sp-d16",),
@@ -130,7 +134,7 @@ class Flash:
     size: int
     write_size: int
     erased_value: int
-    sectors: tuple  # of Sector, ascending, contiguous from base to base + size
+    sectors: tuple[Sector, ...]  # ascending, contiguous from base to base + size
     bank2_base: int | None = None  # first address of bank 2 where sectors are numbered per bank
 
     @property
@@ -138,7 +142,7 @@ class Flash:
         return self.base + self.size
 
     @cached_property
-    def _starts(self) -> tuple:
+    def _starts(self) -> tuple[int, ...]:
         return tuple(s.start for s in self.sectors)
 
     def contains(self, addr: int) -> bool:
@@ -154,7 +158,7 @@ class Flash:
         sector = self.sector_at(addr)
         return sector is not None and sector.start == addr
 
-    def sectors_in(self, start: int, size: int) -> tuple:
+    def sectors_in(self, start: int, size: int) -> tuple[Sector, ...]:
         """Every sector overlapping [start, start + size)."""
         if size <= 0:
             return ()
@@ -163,9 +167,9 @@ class Flash:
         return tuple(s for s in self.sectors[first:last] if s.end > start and s.start < start + size)
 
     @property
-    def sector_groups(self) -> tuple:
+    def sector_groups(self) -> tuple[tuple[int, int, int], ...]:
         """Run-length form of the sectors: ((start, size, count), ...), ascending."""
-        groups = []
+        groups: list[tuple[int, int, int]] = []
         for s in self.sectors:
             if groups and groups[-1][1] == s.size:
                 start, size, count = groups[-1]
@@ -238,13 +242,19 @@ class Uart:
     rx_af: int | None
     baud: int
 
+    def _parts(self) -> re.Match[str]:
+        match = _UART_RE.fullmatch(self.instance)
+        if match is None:  # the loader only accepts names like USART2 (see _uart)
+            raise ValueError(f"{self.instance!r} is not a UART instance name")
+        return match
+
     @property
     def kind(self) -> str:
-        return _UART_RE.fullmatch(self.instance).group(1)
+        return self._parts().group(1)
 
     @property
     def number(self) -> int:
-        return int(_UART_RE.fullmatch(self.instance).group(2))
+        return int(self._parts().group(2))
 
     @property
     def has_pins(self) -> bool:
@@ -276,7 +286,7 @@ class ExternalFlash:
     instance: str | None = None  # "OCTOSPI1"
     port: int | None = None  # OCTOSPIM port the chip is wired to
     clock_divider: int = 2  # kernel clock (SYSCLK) / divider = flash clock
-    pins: tuple = ()  # of ExtPin, in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL order
+    pins: tuple[ExtPin, ...] = ()  # in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL order
 
     @property
     def has_driver(self) -> bool:
@@ -317,7 +327,7 @@ class Board:
     def sector_at(self, addr: int) -> Sector | None:
         return self.flash.sector_at(addr)
 
-    def sectors_in(self, start: int, size: int) -> tuple:
+    def sectors_in(self, start: int, size: int) -> tuple[Sector, ...]:
         return self.flash.sectors_in(start, size)
 
     def is_sector_start(self, addr: int) -> bool:
@@ -340,21 +350,21 @@ class Board:
         return self.slot0.address + self.vector_size
 
     # ---- compiler flags
-    def flags(self) -> list:
+    def flags(self) -> list[str]:
         """gcc CPU flags for the application (hardware floating point when the board has an FPU)."""
         if self.fpu:
             return [f"-mcpu={self.cpu}", "-mthumb", f"-mfpu={self.fpu}", "-mfloat-abi=hard"]
         return [f"-mcpu={self.cpu}", "-mthumb", "-mfloat-abi=soft"]
 
-    def boot_flags(self) -> list:
+    def boot_flags(self) -> list[str]:
         """gcc CPU flags for the bootloader: same CPU, no floating point."""
         return [f"-mcpu={self.cpu}", "-mthumb", "-mfloat-abi=soft"]
 
     # ---- serialisation
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """Plain data (ints, strings, lists, None); sectors in run-length groups. The path is left out."""
 
-        def slot(s):
+        def slot(s: Slot | None) -> dict[str, object] | None:
             if s is None:
                 return None
             ext = None if s.external is None else {"address": s.external.address, "size": s.external.size}
@@ -425,13 +435,13 @@ class Board:
 # Finding board files
 
 
-def list_boards(boards_dir) -> list:
+def list_boards(boards_dir: StrPath) -> list[str]:
     """Names of the board files (NAME.toml) in boards_dir, sorted."""
     directory = Path(boards_dir)
     if not directory.is_dir():
         raise SpbError(directory, "boards directory not found")
     names = sorted(p.stem for p in directory.glob("*.toml") if p.is_file())
-    seen = {}
+    seen: dict[str, str] = {}
     for name in names:
         other = seen.setdefault(name.lower(), name)
         if other != name:
@@ -439,7 +449,7 @@ def list_boards(boards_dir) -> list:
     return names
 
 
-def find_board(name: str, boards_dir) -> Path:
+def find_board(name: str, boards_dir: StrPath) -> Path:
     """The file of board `name` in boards_dir (exact name, else a unique case-insensitive match)."""
     directory = Path(boards_dir)
     names = list_boards(directory)
@@ -464,16 +474,20 @@ def _range(start: int, end: int) -> str:
     return f"[{_h(start)}, {_h(end)})"
 
 
+#: A TOML table as tomllib parses it; values are checked (and narrowed) one by one by _Checker.
+Table = dict[str, object]
+
+
 class _Checker:
     """Typed access to the parsed TOML with one SpbError(path, "key: problem") per problem."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = path
 
-    def fail(self, key: str, problem: str):
+    def fail(self, key: str, problem: str) -> NoReturn:
         raise SpbError(self.path, f"{key}: {problem}" if key else problem)
 
-    def keys(self, table: dict, prefix: str, required: tuple, optional: tuple = ()):
+    def keys(self, table: Table, prefix: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
         allowed = tuple(required) + tuple(optional)
         for key in table:
             if key not in allowed:
@@ -484,44 +498,50 @@ class _Checker:
             if key not in table:
                 self.fail(prefix + key, "missing (required key)")
 
-    def table(self, data: dict, key: str, prefix: str = "", required=True) -> dict | None:
+    @overload
+    def table(self, data: Table, key: str, prefix: str = "", required: Literal[True] = True) -> Table: ...
+
+    @overload
+    def table(self, data: Table, key: str, prefix: str = "", *, required: bool) -> Table | None: ...
+
+    def table(self, data: Table, key: str, prefix: str = "", required: bool = True) -> Table | None:
         if key not in data:
             if required:
                 self.fail(prefix + key, "missing (required table)")
             return None
-        value = data[key]
+        value: object = data[key]
         if not isinstance(value, dict):
             self.fail(prefix + key, f"must be a table, not {_type_name(value)}")
         return value
 
-    def integer(self, table: dict, key: str, prefix: str, minimum: int = 0, maximum: int = U32_END - 1) -> int:
-        value = table[key]
+    def integer(self, table: Table, key: str, prefix: str, minimum: int = 0, maximum: int = U32_END - 1) -> int:
+        value: object = table[key]
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(prefix + key, f"must be an integer, not {_type_name(value)}")
         if not minimum <= value <= maximum:
             self.fail(prefix + key, f"{value:#x} is out of range [{minimum:#x}, {maximum:#x}]")
         return value
 
-    def string(self, table: dict, key: str, prefix: str) -> str:
-        value = table[key]
+    def string(self, table: Table, key: str, prefix: str) -> str:
+        value: object = table[key]
         if not isinstance(value, str):
             self.fail(prefix + key, f"must be a string, not {_type_name(value)}")
         return value
 
-    def boolean(self, table: dict, key: str, prefix: str) -> bool:
-        value = table[key]
+    def boolean(self, table: Table, key: str, prefix: str) -> bool:
+        value: object = table[key]
         if not isinstance(value, bool):
             self.fail(prefix + key, f"must be true or false, not {_type_name(value)}")
         return value
 
-    def choice(self, table: dict, key: str, prefix: str, choices: tuple, what: str) -> str:
+    def choice(self, table: Table, key: str, prefix: str, choices: tuple[str, ...], what: str) -> str:
         value = self.string(table, key, prefix)
         if value not in choices:
             self.fail(prefix + key, f"unknown {what} {value!r} (allowed: {', '.join(choices)})")
         return value
 
 
-def _type_name(value) -> str:
+def _type_name(value: object) -> str:
     return {
         bool: "a boolean",
         int: "an integer",
@@ -536,7 +556,14 @@ def _is_pow2(value: int) -> bool:
     return value > 0 and value & (value - 1) == 0
 
 
-def load_board(path) -> Board:
+def _sector(flash: Flash, addr: int) -> Sector:
+    """The sector containing addr, which the checks made before the call place inside internal flash."""
+    sector = flash.sector_at(addr)
+    assert sector is not None, f"{_h(addr)} is outside internal flash"
+    return sector
+
+
+def load_board(path: StrPath) -> Board:
     """Read and validate a board file."""
     path = Path(path)
     try:
@@ -552,7 +579,7 @@ def load_board(path) -> Board:
     return _build(_Checker(path), path, data)
 
 
-def _build(c: _Checker, path: Path, data: dict) -> Board:
+def _build(c: _Checker, path: Path, data: Table) -> Board:
     c.keys(
         data,
         "",
@@ -629,7 +656,7 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
         c.fail(
             "bootloader.size",
             f"bootloader ends at {_h(boot.end)}, inside the erase sector at "
-            f"{_h(flash.sector_at(boot.end).start)}: it must end on a sector boundary",
+            f"{_h(_sector(flash, boot.end).start)}: it must end on a sector boundary",
         )
     if boot.size <= vector_size:
         c.fail("bootloader.size", f"{boot.size:#x} leaves no room after the vector area (vector_size {vector_size:#x})")
@@ -712,7 +739,7 @@ def _build(c: _Checker, path: Path, data: dict) -> Board:
     )
 
 
-def _flash(c: _Checker, t: dict) -> Flash:
+def _flash(c: _Checker, t: Table) -> Flash:
     p = "flash."
     c.keys(t, p, ("base", "size", "write_size", "erased_value", "sectors"), ("bank2_base",))
     base = c.integer(t, "base", p)
@@ -731,7 +758,8 @@ def _flash(c: _Checker, t: dict) -> Flash:
     groups = t["sectors"]
     if not isinstance(groups, list) or not groups:
         c.fail("flash.sectors", "must be a non-empty array of { size = ..., count = ... } tables")
-    sectors, addr = [], base
+    sectors: list[Sector] = []
+    addr = base
     for i, group in enumerate(groups):
         gp = f"flash.sectors[{i}]"
         if not isinstance(group, dict):
@@ -755,7 +783,7 @@ def _flash(c: _Checker, t: dict) -> Flash:
     return flash
 
 
-def _ram(c: _Checker, t: dict) -> Ram:
+def _ram(c: _Checker, t: Table) -> Ram:
     c.keys(t, "ram.", ("base", "size"))
     ram = Ram(c.integer(t, "base", "ram."), c.integer(t, "size", "ram.", minimum=8))
     if ram.base % 8:
@@ -767,7 +795,7 @@ def _ram(c: _Checker, t: dict) -> Ram:
     return ram
 
 
-def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram, family: str) -> ExternalFlash:
+def _external_flash(c: _Checker, t: Table, flash: Flash, ram: Ram, family: str) -> ExternalFlash:
     p = "external_flash."
     driver_keys = ("instance", "port", "clock_divider", "pins")
     c.keys(t, p, ("base", "size", "sector_size", "write_size", "kind", "chip"), driver_keys)
@@ -800,7 +828,7 @@ def _external_flash(c: _Checker, t: dict, flash: Flash, ram: Ram, family: str) -
     return _ospi(c, t, ext, family)
 
 
-def _ospi(c: _Checker, t: dict, ext: ExternalFlash, family: str) -> ExternalFlash:
+def _ospi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFlash:
     """The OCTOSPI driver's data: controller, I/O manager port, pins, clock divider (docs/boards.md)."""
     p = "external_flash."
     for key in ("instance", "port", "pins"):
@@ -828,7 +856,7 @@ def _ospi(c: _Checker, t: dict, ext: ExternalFlash, family: str) -> ExternalFlas
             p + "pins", f"must be a table of signals ({', '.join(OSPI_PINS_REQUIRED)}, ...), not {_type_name(table)}"
         )
     c.keys(table, p + "pins.", OSPI_PINS_REQUIRED, OSPI_PINS_OPTIONAL)
-    pins = []
+    pins: list[ExtPin] = []
     for sig in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL:
         if sig not in table:
             continue
@@ -846,16 +874,18 @@ def _ospi(c: _Checker, t: dict, ext: ExternalFlash, family: str) -> ExternalFlas
     )
 
 
-def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None):
+def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None) -> None:
     p = "external_flash."
+    chip = ext.chip_info
+    assert chip is not None, "_ospi accepts known chips only"
     hz = clock.sysclk_hz / ext.clock_divider
-    if hz > ext.chip_info.max_hz:
+    if hz > chip.max_hz:
         c.fail(
             p + "clock_divider",
             f"SYSCLK {clock.sysclk_hz} Hz / {ext.clock_divider} = {hz:.0f} Hz is above "
-            f"the {ext.chip} limit ({ext.chip_info.max_hz} Hz)",
+            f"the {ext.chip} limit ({chip.max_hz} Hz)",
         )
-    used = {uart.tx_pin: "uart.tx", uart.rx_pin: "uart.rx"}
+    used: dict[str | None, str] = {uart.tx_pin: "uart.tx", uart.rx_pin: "uart.rx"}
     if button is not None:
         used[button.pin] = "button.pin"
     for pin in ext.pins:
@@ -863,14 +893,14 @@ def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart,
             c.fail(f"{p}pins.{pin.signal}.pin", f"{pin.pin} is already used by {used[pin.pin]}")
 
 
-def _segment(c: _Checker, t, prefix: str) -> Segment:
+def _segment(c: _Checker, t: object, prefix: str) -> Segment:
     if not isinstance(t, dict):
         c.fail(prefix.rstrip("."), f"must be a table {{ address = ..., size = ... }}, not {_type_name(t)}")
     c.keys(t, prefix, ("address", "size"))
     return Segment(c.integer(t, "address", prefix), c.integer(t, "size", prefix, minimum=1))
 
 
-def _slot(c: _Checker, t: dict, name: str, flash: Flash, ext: ExternalFlash | None, vector_size: int) -> Slot:
+def _slot(c: _Checker, t: Table, name: str, flash: Flash, ext: ExternalFlash | None, vector_size: int) -> Slot:
     p = name + "."
     c.keys(t, p, ("address", "size"), ("external",))
     slot = Slot(c.integer(t, "address", p), c.integer(t, "size", p, minimum=1))
@@ -906,24 +936,25 @@ def _slot(c: _Checker, t: dict, name: str, flash: Flash, ext: ExternalFlash | No
     return slot
 
 
-def _check_alignment(c: _Checker, name: str, slot: Slot, flash: Flash, ext: ExternalFlash | None):
+def _check_alignment(c: _Checker, name: str, slot: Slot, flash: Flash, ext: ExternalFlash | None) -> None:
     p, label = name + ".", name.upper()
     if flash.contains(slot.address):
         if not flash.is_sector_start(slot.address):
-            sector = flash.sector_at(slot.address)
+            sector = _sector(flash, slot.address)
             c.fail(
                 p + "address",
                 f"{label} starts at {_h(slot.address)}, inside the erase sector "
                 f"{_range(sector.start, sector.end)}: a slot must start at a sector start",
             )
         if slot.end != flash.end and not flash.is_sector_start(slot.end):
-            sector = flash.sector_at(slot.end)
+            sector = _sector(flash, slot.end)
             c.fail(
                 p + "size",
                 f"{label} ends at {_h(slot.end)}, inside the erase sector "
                 f"{_range(sector.start, sector.end)}: a slot must end at a sector end",
             )
     else:
+        assert ext is not None, "_slot: a slot outside internal flash lies in external flash"
         if (slot.address - ext.base) % ext.sector_size:
             c.fail(
                 p + "address",
@@ -937,6 +968,7 @@ def _check_alignment(c: _Checker, name: str, slot: Slot, flash: Flash, ext: Exte
                 f"size ({ext.sector_size:#x})",
             )
     if slot.external is not None:
+        assert ext is not None, "_slot: an external segment needs external flash"
         seg = slot.external
         if (seg.address - ext.base) % ext.sector_size:
             c.fail(
@@ -951,7 +983,7 @@ def _check_alignment(c: _Checker, name: str, slot: Slot, flash: Flash, ext: Exte
             )
 
 
-def _clock(c: _Checker, t: dict, family: Family) -> Clock:
+def _clock(c: _Checker, t: Table, family: Family) -> Clock:
     p = "clock."
     c.keys(t, p, ("source", "sysclk_hz"), ("hse_hz", "hse_bypass"))
     source = c.choice(t, "source", p, CLOCK_SOURCES, "clock source")
@@ -962,7 +994,8 @@ def _clock(c: _Checker, t: dict, family: Family) -> Clock:
             f"(allowed: {', '.join(family.clock_sources)})",
         )
     sysclk = c.integer(t, "sysclk_hz", p, minimum=1)
-    hse_hz, bypass = None, False
+    hse_hz: int | None = None
+    bypass = False
     if source == "HSE":
         if "hse_hz" not in t:
             c.fail(p + "hse_hz", 'missing: required when source = "HSE" (crystal or bypass clock frequency)')
@@ -976,14 +1009,14 @@ def _clock(c: _Checker, t: dict, family: Family) -> Clock:
     return Clock(source, sysclk, hse_hz, bypass)
 
 
-def _pin(c: _Checker, t: dict, key: str, prefix: str) -> str:
+def _pin(c: _Checker, t: Table, key: str, prefix: str) -> str:
     pin = c.string(t, key, prefix)
     if not _PIN_RE.fullmatch(pin):
         c.fail(prefix + key, f'{pin!r} is not a GPIO pin like "PA2" (port A..K, pin 0..15)')
     return pin
 
 
-def _uart(c: _Checker, t: dict, family: Family) -> Uart:
+def _uart(c: _Checker, t: Table, family: Family) -> Uart:
     p = "uart."
     if family.uart_pins:
         c.keys(t, p, ("instance", "tx", "rx", "baud"))
@@ -1001,7 +1034,7 @@ def _uart(c: _Checker, t: dict, family: Family) -> Uart:
         )
     if family.name.startswith("stm32") and int(match.group(2)) == 0:
         c.fail(p + "instance", f"{instance!r}: STM32 UART instances are numbered from 1")
-    pins = {}
+    pins: dict[str, tuple[str | None, int | None]] = {}
     for key in ("tx", "rx"):
         if key not in t:
             pins[key] = (None, None)
@@ -1018,7 +1051,7 @@ def _uart(c: _Checker, t: dict, family: Family) -> Uart:
     return Uart(instance, pins["tx"][0], pins["tx"][1], pins["rx"][0], pins["rx"][1], baud)
 
 
-def _button(c: _Checker, t: dict) -> Button:
+def _button(c: _Checker, t: Table) -> Button:
     p = "button."
     c.keys(t, p, ("pin", "active"))
     pin = _pin(c, t, "pin", p)

@@ -21,69 +21,132 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 import SCons.Script
 from SCons.Script import Builder, Variables
 
 from . import REPO_ROOT
-from .errors import SpbError
+from .errors import SpbError, StrPath
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    # SCons has no type information mypy reads (no py.typed marker, see [tool.mypy] in pyproject.toml):
+    # to mypy these two are Any, named for the reader.
+    from SCons.Environment import Base as Environment
+    from SCons.Node import Node
+
+    from .board import Board
+    from .keys import KeySet
+    from .version import Version
+
+    #: A Python action: called with the target and source node lists and the environment; a non-zero
+    #: result fails the build.
+    ActionFunction: TypeAlias = Callable[[list[Node], list[Node], Environment], int | None]
+    #: An emitter: (targets, sources, env) -> (targets, sources).
+    Emitter: TypeAlias = Callable[[list[Node], list[Node], Environment], tuple[list[Node], list[Node]]]
+    #: Source files: a path, a node, or a (nested) list of them (whatever env.Flatten accepts).
+    Sources: TypeAlias = str | Node | Iterable[Any]
 
 DEFAULT_BOARD = "NUCLEO-L452RE"
 BOOTLOADER_DIR = Path(REPO_ROOT) / "bootloader"
 _help_added = False
 
 
-def _fail(error: Exception):
+class GeneratedFiles(TypedDict):
+    """The per-board generated files (nodes)."""
+
+    board_h: Node
+    boot_ld: Node
+    app_ld: Node
+    api_ld: Node
+    version_h: Node
+
+
+class BootloaderOutputs(TypedDict):
+    """What env.SpbBootloader() returns (nodes)."""
+
+    elf: Node
+    map: Node
+    bin: Node
+    hex: Node
+    size: Node
+
+
+class ApplicationOutputs(TypedDict):
+    """What env.SpbApplication() returns (nodes; `release` is None unless this is a release build)."""
+
+    elf: Node
+    map: Node
+    bin: Node
+    sfb: Node
+    sfbp: list[Node]
+    release: Node | None
+    size: Node
+
+
+class FirmwareOutputs(ApplicationOutputs):
+    """What env.SpbFirmware() returns: the application's outputs, the combined image and the bootloader's."""
+
+    combined: list[Node]
+    bootloader: BootloaderOutputs
+
+
+def _fail(error: Exception) -> NoReturn:
     """Stop the SConscript read with a one-line, file-naming error (no Python traceback)."""
     sys.stderr.write(f"scons: *** {error}\n")
     SCons.Script.Exit(2)
+    raise AssertionError("not reached: SCons.Script.Exit raises SystemExit")
 
 
 # --------------------------------------------------------------------------------------------------
 # Actions (Python functions: SCons hashes their code, and varlist adds the env values they read)
 
 
-def _board(source_node):
+def _board(source_node: Node) -> Board:
     from .board import load_board
 
     return load_board(str(source_node))
 
 
-def _write(target, text):
+def _write(target: Node, text: str) -> None:
     Path(str(target)).write_text(text)
 
 
-def _act_board_header(target, source, env):
+def _act_board_header(target: list[Node], source: list[Node], env: Environment) -> None:
     from .board_header import render
 
     _write(target[0], render(_board(source[0])))
 
 
-def _act_boot_ld(target, source, env):
+def _act_boot_ld(target: list[Node], source: list[Node], env: Environment) -> None:
     from .linker import bootloader_script
 
     _write(target[0], bootloader_script(_board(source[0])))
 
 
-def _act_app_ld(target, source, env):
+def _act_app_ld(target: list[Node], source: list[Node], env: Environment) -> None:
     from .linker import application_script
 
     _write(target[0], application_script(_board(source[0]), env["SPB_MIN_STACK"]))
 
 
-def _act_api_ld(target, source, env):
+def _act_api_ld(target: list[Node], source: list[Node], env: Environment) -> None:
     from .linker import api_include
 
     _write(target[0], api_include(_board(source[0])))
 
 
-def _version_of(node):
+def _version_of(node: Node) -> tuple[str, int]:
     label, encoded = node.read().rsplit("|", 1)
     return label, int(encoded, 16)
 
 
-def _act_version_header(target, source, env):
+def _act_version_header(target: list[Node], source: list[Node], env: Environment) -> None:
     label, encoded = _version_of(source[0])
     guard = "SPB_APP_VERSION_H"
     _write(
@@ -96,19 +159,19 @@ def _act_version_header(target, source, env):
     )
 
 
-def _keys_from(nodes):
+def _keys_from(nodes: list[Node]) -> KeySet:
     from .keys import load_keys
 
     return load_keys(Path(str(nodes[0])).parent)
 
 
-def _act_keys_source(target, source, env):
+def _act_keys_source(target: list[Node], source: list[Node], env: Environment) -> None:
     from .keys import c_source
 
     _write(target[0], c_source(_keys_from(source)))
 
 
-def _act_dev_keys(target, source, env):
+def _act_dev_keys(target: list[Node], source: list[Node], env: Environment) -> None:
     import warnings
 
     from .keys import DevKeyWarning, generate_keys
@@ -124,13 +187,13 @@ def _act_dev_keys(target, source, env):
     )
 
 
-def _act_plain_image(target, source, env):
+def _act_plain_image(target: list[Node], source: list[Node], env: Environment) -> None:
     from .elfimage import plain_image
 
     Path(str(target[0])).write_bytes(plain_image(str(source[0]), _board(source[1])).data)
 
 
-def _act_sfb(target, source, env):
+def _act_sfb(target: list[Node], source: list[Node], env: Environment) -> None:
     from .elfimage import plain_image
     from .image import build_sfb
 
@@ -142,7 +205,7 @@ def _act_sfb(target, source, env):
     Path(str(target[0])).write_bytes(data)
 
 
-def _act_sfbp(target, source, env):
+def _act_sfbp(target: list[Node], source: list[Node], env: Environment) -> None:
     from .elfimage import plain_image
     from .patch import build_sfbp
 
@@ -158,14 +221,11 @@ def _act_sfbp(target, source, env):
     Path(str(target[0])).write_bytes(data)
 
 
-_act_sfbp.varlist = ("PATCH_ENCODING",)
-
-
-def _act_release_copy(target, source, env):
+def _act_release_copy(target: list[Node], source: list[Node], env: Environment) -> None:
     Path(str(target[0])).write_bytes(Path(str(source[0])).read_bytes())
 
 
-def _act_combined(target, source, env):
+def _act_combined(target: list[Node], source: list[Node], env: Environment) -> None:
     from .manufacturing import combined_image, write_combined
 
     boot_elf, app_elf, board_file, version, key_file = source[:5]
@@ -175,7 +235,7 @@ def _act_combined(target, source, env):
     write_combined(ihex, board, str(target[0]), str(target[1]))
 
 
-def _act_size_report(target, source, env):
+def _act_size_report(target: list[Node], source: list[Node], env: Environment) -> None:
     from . import sizereport
 
     board = _board(source[1])
@@ -188,10 +248,19 @@ def _act_size_report(target, source, env):
     _write(target[0], text + "\n")
 
 
-def _wrap(function):
-    """Turn SpbError into a clean build error instead of a traceback."""
+# The construction variables an action reads besides its sources (SCons hashes their values into the
+# action's signature, so changing one rebuilds).
+_VARLISTS: dict[ActionFunction, tuple[str, ...]] = {
+    _act_app_ld: ("SPB_MIN_STACK",),
+    _act_sfbp: ("PATCH_ENCODING",),
+    _act_size_report: ("SPB_SIZE_KIND",),
+}
 
-    def action(target, source, env):
+
+def _wrap(function: ActionFunction) -> Any:
+    """Turn SpbError into a clean build error instead of a traceback. Returns an SCons Action."""
+
+    def action(target: list[Node], source: list[Node], env: Environment) -> int | None:
         try:
             return function(target, source, env)
         except SpbError as error:
@@ -200,16 +269,13 @@ def _wrap(function):
 
     action.__name__ = function.__name__
     return SCons.Script.Action(
-        action, f"$SPB_{function.__name__[5:].upper()}COMSTR", varlist=getattr(function, "varlist", ())
+        action, f"$SPB_{function.__name__[5:].upper()}COMSTR", varlist=_VARLISTS.get(function, ())
     )
 
 
-_act_app_ld.varlist = ("SPB_MIN_STACK",)
-_act_size_report.varlist = ("SPB_SIZE_KIND",)
-
 # The modules each action's output depends on. SCons hashes an action function's own code only, so
 # these files become sources: editing the plugin's linker script generator relinks, and so on.
-_MODULES = {
+_MODULES: dict[ActionFunction, tuple[str, ...]] = {
     _act_board_header: ("board", "board_header"),
     _act_boot_ld: ("board", "linker"),
     _act_app_ld: ("board", "linker"),
@@ -225,10 +291,10 @@ _MODULES = {
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def _code_emitter(function, inner=None):
+def _code_emitter(function: ActionFunction, inner: Emitter | None = None) -> Emitter:
     modules = [str(_PACKAGE_DIR / f"{name}.py") for name in _MODULES.get(function, ())]
 
-    def emitter(target, source, env):
+    def emitter(target: list[Node], source: list[Node], env: Environment) -> tuple[list[Node], list[Node]]:
         if inner is not None:
             target, source = inner(target, source, env)
         return target, list(source) + [env.File(m) for m in modules]
@@ -236,7 +302,7 @@ def _code_emitter(function, inner=None):
     return emitter
 
 
-def _map_emitter(target, source, env):
+def _map_emitter(target: list[Node], source: list[Node], env: Environment) -> tuple[list[Node], list[Node]]:
     elf = target[0]
     return [elf, env.File(os.path.splitext(elf.abspath)[0] + ".map")], source
 
@@ -245,7 +311,7 @@ def _map_emitter(target, source, env):
 # Options and environment
 
 
-def _options(env):
+def _options(env: Environment) -> Variables:
     global _help_added
     opts = Variables(None, SCons.Script.ARGUMENTS)
     opts.Add("BOARD", "board name (a file boards/<BOARD>.toml) or path to a board file", DEFAULT_BOARD)
@@ -282,6 +348,12 @@ def _options(env):
         )
     )
     opts.Add("SPB_VERBOSE", "1 prints full command lines", "0")
+    opts.Add(
+        "CACHE_DIR",
+        "shared build cache (SCons CacheDir) for CI jobs and developers; keys and everything that embeds them "
+        "never enter it; empty: no cache",
+        "",
+    )
     opts.Update(env)
     if not _help_added:
         SCons.Script.Help("\nspb options (NAME=value on the command line):\n" + opts.GenerateHelpText(env), append=True)
@@ -289,7 +361,7 @@ def _options(env):
     return opts
 
 
-def _configure(env):
+def _configure(env: Environment) -> None:
     from .board import find_board, load_board
     from .version import resolve_version
 
@@ -388,8 +460,8 @@ def _configure(env):
     env["SPB_KEY_FILES"] = key_files
 
 
-def _builders(env):
-    simple = {
+def _builders(env: Environment) -> None:
+    simple: dict[str, ActionFunction] = {
         "SpbBoardHeader": _act_board_header,
         "SpbBootLinkerScript": _act_boot_ld,
         "SpbAppLinkerScript": _act_app_ld,
@@ -404,7 +476,7 @@ def _builders(env):
     for name, function in simple.items():
         env["BUILDERS"][name] = Builder(action=_wrap(function), emitter=_code_emitter(function))
 
-    def sfb_emitter(target, source, env):
+    def sfb_emitter(target: list[Node], source: list[Node], env: Environment) -> tuple[list[Node], list[Node]]:
         return target, source[:1] + [
             env["SPB_BOARD_FILE"],
             env["SPB_VERSION_NODE"],
@@ -412,7 +484,7 @@ def _builders(env):
             env["SPB_KEY_FILES"][1],
         ]
 
-    def combined_emitter(target, source, env):
+    def combined_emitter(target: list[Node], source: list[Node], env: Environment) -> tuple[list[Node], list[Node]]:
         base = os.path.splitext(str(target[0]))[0]
         return (
             [env.File(base + ".hex"), env.File(base + ".bin")],
@@ -424,7 +496,7 @@ def _builders(env):
         action=_wrap(_act_sfb), suffix=".sfb", src_suffix=".elf", emitter=_code_emitter(_act_sfb, sfb_emitter)
     )
 
-    def sfbp_emitter(target, source, env):
+    def sfbp_emitter(target: list[Node], source: list[Node], env: Environment) -> tuple[list[Node], list[Node]]:
         # source: [elf, reference .bin]; the FROM version arrives as SPB_PATCH_FROM_NODE.
         return target, source[:2] + [
             env["SPB_BOARD_FILE"],
@@ -456,13 +528,13 @@ def _builders(env):
 # Pseudo-builders
 
 
-def _generated(env):
+def _generated(env: Environment) -> GeneratedFiles:
     """The per-board generated files, created once per build directory."""
-    cache = env.get("_SPB_GENERATED")
+    cache: GeneratedFiles | None = env.get("_SPB_GENERATED")
     if cache is not None:
         return cache
     gen, board_file = env["SPB_GEN"], env["SPB_BOARD_FILE"]
-    result = {
+    result: GeneratedFiles = {
         "board_h": env.SpbBoardHeader(gen.File("spb_board.h"), board_file)[0],
         "boot_ld": env.SpbBootLinkerScript(gen.File("bootloader.ld"), board_file)[0],
         "app_ld": env.SpbAppLinkerScript(gen.File("application.ld"), board_file)[0],
@@ -473,8 +545,8 @@ def _generated(env):
     return result
 
 
-def _objects(env, sources, obj_dir, src_root):
-    objs = []
+def _objects(env: Environment, sources: Sources, obj_dir: Node, src_root: Path) -> list[Node]:
+    objs: list[Node] = []
     for src in env.Flatten(sources):
         node = env.File(src) if isinstance(src, str) else src
         path = Path(node.srcnode().abspath)
@@ -486,7 +558,7 @@ def _objects(env, sources, obj_dir, src_root):
     return objs
 
 
-def _common_flags(env, cpu_flags):
+def _common_flags(env: Environment, cpu_flags: list[str]) -> None:
     env.Append(
         CCFLAGS=cpu_flags
         + env.Split("$OPT")
@@ -497,10 +569,11 @@ def _common_flags(env, cpu_flags):
     )
 
 
-def SpbBootloader(env, bootloader_dir=None):
+def SpbBootloader(env: Environment, bootloader_dir: StrPath | None = None) -> BootloaderOutputs:
     """Build the bootloader for the board: returns {'elf', 'bin', 'hex', 'map', 'size'}."""
     if "_SPB_BOOTLOADER" in env:
-        return env["_SPB_BOOTLOADER"]
+        built: BootloaderOutputs = env["_SPB_BOOTLOADER"]
+        return built
     board = env["SPB_BOARD"]
     gen = _generated(env)
     root = Path(bootloader_dir) if bootloader_dir else BOOTLOADER_DIR
@@ -522,7 +595,7 @@ def SpbBootloader(env, bootloader_dir=None):
         CCFLAGS=["-Werror"],
         LINKFLAGS=["-T", gen["boot_ld"].abspath],
     )
-    sources = []
+    sources: list[str] = []
     for sub in ("src", "src/crypto", "port/common", f"port/{family}"):
         sources += sorted(str(p) for p in (root / sub).glob("*.c"))
     if not sources:
@@ -533,7 +606,7 @@ def SpbBootloader(env, bootloader_dir=None):
     benv.NoCache(objs[-1])
     elf, map_file = benv.Program(env["SPB_BUILD"].File("bootloader.elf"), objs, PROGEMITTER=[_map_emitter])
     benv.Depends(elf, gen["boot_ld"])
-    result = {
+    result: BootloaderOutputs = {
         "elf": elf,
         "map": map_file,
         "bin": benv.SpbObjcopyBin(env["SPB_BUILD"].File("bootloader.bin"), elf)[0],
@@ -547,12 +620,12 @@ def SpbBootloader(env, bootloader_dir=None):
     return result
 
 
-def _stored_releases(env, name):
+def _stored_releases(env: Environment, name: str) -> dict[Version, Node]:
     """{Version: File} of the reference images in the releases store for application `name`."""
     from .version import Version
 
     store = Path(env["SPB_RELEASES"].abspath)
-    found = {}
+    found: dict[Version, Node] = {}
     for path in sorted(store.glob(f"{name}_*.bin")):
         try:
             found[Version.parse(path.stem[len(name) + 1 :])] = env.File(str(path))
@@ -561,18 +634,18 @@ def _stored_releases(env, name):
     return found
 
 
-def _patch_sources(env, name):
+def _patch_sources(env: Environment, name: str) -> dict[Version, Node]:
     """The FROM versions to make patches from, with their reference images."""
     from .version import Version
 
-    current = env["SPB_VERSION"]
-    wanted = env["PATCH_FROM"].strip()
+    current: Version = env["SPB_VERSION"]
+    wanted: str = env["PATCH_FROM"].strip()
     stored = _stored_releases(env, name)
     if wanted in ("", "none"):
         return {}
     if wanted == "all":
         return {v: f for v, f in stored.items() if v < current}
-    chosen = {}
+    chosen: dict[Version, Node] = {}
     for text in wanted.split(","):
         try:
             version = Version.parse(text.strip())
@@ -592,7 +665,14 @@ def _patch_sources(env, name):
     return chosen
 
 
-def SpbApplication(env, name, sources, CPPPATH=None, CPPDEFINES=None, LIBS=None):
+def SpbApplication(
+    env: Environment,
+    name: str,
+    sources: Sources,
+    CPPPATH: Iterable[str | Node] | None = None,
+    CPPDEFINES: Iterable[str | tuple[str, object]] | None = None,
+    LIBS: Iterable[str | Node] | None = None,
+) -> ApplicationOutputs:
     """Build an application for SLOT0: returns {'elf', 'bin', 'sfb', 'sfbp': [...], 'release', 'map',
     'size'}. A release build (clean tree or VERSION=) stores its plaintext image in RELEASES_DIR;
     every PATCH_FROM release found there gets a <name>_<from>_to_<to>.sfbp."""
@@ -613,13 +693,13 @@ def SpbApplication(env, name, sources, CPPPATH=None, CPPDEFINES=None, LIBS=None)
     aenv.Depends(elf, [gen["app_ld"], gen["api_ld"]])
     build = env["SPB_BUILD"]
     plain = aenv.SpbPlainImage(build.File(f"{name}.bin"), [elf, env["SPB_BOARD_FILE"]])[0]
-    version = env["SPB_VERSION"]
-    release = None
+    version: Version = env["SPB_VERSION"]
+    release: Node | None = None
     if not version.dirty and not version.untagged:
         release = aenv.SpbReleaseCopy(env["SPB_RELEASES"].File(f"{name}_{version}.bin"), plain)[0]
         aenv.NoClean(release)  # the store outlives `scons -c`: later releases patch from it
         aenv.Precious(release)
-    patches = []
+    patches: list[Node] = []
     for from_version, reference in sorted(_patch_sources(env, name).items()):
         penv = aenv.Clone(SPB_PATCH_FROM_NODE=env.Value(f"{from_version.label}|{from_version.encoded:08X}"))
         patches += penv.SpbSfbp(build.File(f"{name}_{from_version}_to_{version}.sfbp"), [elf, reference])
@@ -636,17 +716,18 @@ def SpbApplication(env, name, sources, CPPPATH=None, CPPDEFINES=None, LIBS=None)
     }
 
 
-def SpbManufacturingImage(env, bootloader_elf, app_elf, name):
+def SpbManufacturingImage(env: Environment, bootloader_elf: Node, app_elf: Node, name: str) -> list[Node]:
     """Bootloader + installed header + application: returns [<name>_combined.hex, <name>_combined.bin]."""
-    targets = env.SpbCombined(env["SPB_BUILD"].File(f"{name}_combined.hex"), [bootloader_elf, app_elf])
+    targets: list[Node] = env.SpbCombined(env["SPB_BUILD"].File(f"{name}_combined.hex"), [bootloader_elf, app_elf])
     env.NoCache(targets)
     return targets
 
 
-def SpbFirmware(env, name, sources, **kwargs):
-    """Everything for one application: bootloader, app, .sfb and the combined manufacturing image."""
-    boot = env.SpbBootloader()
-    app = env.SpbApplication(name, sources, **kwargs)
+def SpbFirmware(env: Environment, name: str, sources: Sources, **kwargs: Any) -> FirmwareOutputs:
+    """Everything for one application: bootloader, app, .sfb and the combined manufacturing image.
+    kwargs: SpbApplication's CPPPATH, CPPDEFINES and LIBS."""
+    boot: BootloaderOutputs = env.SpbBootloader()
+    app: FirmwareOutputs = env.SpbApplication(name, sources, **kwargs)  # "combined" and "bootloader" follow
     app["combined"] = env.SpbManufacturingImage(boot["elf"], app["elf"], name)
     app["bootloader"] = boot
     outputs = [
@@ -662,21 +743,25 @@ def SpbFirmware(env, name, sources, **kwargs):
     if app["release"] is not None:
         outputs.append(app["release"])
     env.Alias(name, outputs)
-    # `scons` builds "." by default; a BUILD_DIR outside the project would then build nothing.
+    # `scons` builds "." by default: outputs outside the project (a BUILD_DIR or a RELEASES_DIR elsewhere,
+    # e.g. a store shared by CI runs) would not be built. Name them, and "." so the rest still is.
     top = env.Dir("#").abspath
-    if os.path.relpath(env["SPB_BUILD"].abspath, top).startswith(".."):
-        env.Default(outputs)
+    outside = [node for node in outputs if os.path.relpath(node.abspath, top).startswith("..")]
+    if outside:
+        env.Default(".", outside)
     return app
 
 
-def _boot_version():
+def _boot_version() -> str:
     from . import __version__
 
     return __version__
 
 
-def generate(env):
+def generate(env: Environment) -> None:
     _options(env)
+    if env["CACHE_DIR"]:
+        env.CacheDir(env.Dir(env["CACHE_DIR"]).abspath)
     _builders(env)
     _configure(env)
     env.AddMethod(SpbBootloader)
@@ -685,5 +770,7 @@ def generate(env):
     env.AddMethod(SpbFirmware)
 
 
-def exists(env):
-    return env.Detect(env.get("CROSS_PREFIX", "arm-none-eabi-") + "gcc")
+def exists(env: Environment) -> str | None:
+    """The cross compiler's name when it is on the PATH (true), else None."""
+    compiler: str | None = env.Detect(env.get("CROSS_PREFIX", "arm-none-eabi-") + "gcc")
+    return compiler
