@@ -31,18 +31,18 @@ def _ident(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text).upper()
 
 
-def _port_pin(pin: str) -> tuple:
+def _port_pin(pin: str) -> tuple[int, int]:
     return ord(pin[1]) - ord("A"), int(pin[2:])
 
 
 def render(board: Board) -> str:
-    lines = []
+    lines: list[str] = []
 
-    def define(name, value=None, comment=None):
+    def define(name: str, value: str | None = None, comment: str | None = None) -> None:
         text = f"#define {name}" if value is None else f"#define {name:<32} {value}"
         lines.append(f"{text}  /* {comment} */" if comment else text)
 
-    def section(title):
+    def section(title: str) -> None:
         lines.append("")
         lines.append(f"/* {title} */")
 
@@ -125,6 +125,7 @@ def render(board: Board) -> str:
     if uart.has_pins:
         define("SPB_UART_HAS_PINS", "1")
         for direction, pin, af in (("TX", uart.tx_pin, uart.tx_af), ("RX", uart.rx_pin, uart.rx_af)):
+            assert pin is not None and af is not None, "the board loader requires uart.tx and uart.rx together"
             port, number = _port_pin(pin)
             define(f"SPB_UART_{direction}_PORT", _dec(port), f"GPIO{pin[1]}")
             define(f"SPB_UART_{direction}_PIN", _dec(number))
@@ -153,6 +154,8 @@ def render(board: Board) -> str:
         define("SPB_EXT_FLASH_CHIP", _cstr(ext.chip))
         if ext.has_driver:
             chip = ext.chip_info
+            # has_driver: the loader has set instance and port together, for a chip it knows
+            assert ext.instance is not None and ext.port is not None and chip is not None
             define("SPB_EXT_FLASH_OSPI_INSTANCE", _dec(int(ext.instance[-1])), ext.instance)
             define("SPB_EXT_FLASH_OSPIM_PORT", _dec(ext.port), "OCTOSPIM port wired to the chip")
             define("SPB_EXT_FLASH_CLOCK_DIV", _dec(ext.clock_divider), "flash clock = SYSCLK / divider")

@@ -21,12 +21,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import SpbError
+from .errors import SpbError, StrPath
+
+if TYPE_CHECKING:
+    from .board import Board
+    from .elfimage import PlainImage
+    from .image import Header
+    from .version import Version
 
 
-def _board(arg):
+def _board(arg: str) -> Board:
     from . import REPO_ROOT
     from .board import find_board, load_board
 
@@ -36,13 +45,13 @@ def _board(arg):
     return load_board(find_board(arg, Path(REPO_ROOT) / "boards"))
 
 
-def _version(args):
+def _version(args: argparse.Namespace) -> Version:
     from .version import resolve_version
 
     return resolve_version(args.repo, args.version)
 
 
-def cmd_keygen(args):
+def cmd_keygen(args: argparse.Namespace) -> int:
     from .keys import generate_keys
 
     keys = generate_keys(args.directory, development=False)
@@ -51,7 +60,8 @@ def cmd_keygen(args):
     return 0
 
 
-def _plain_from(path: Path, board):
+def _plain_from(path: Path, board: Board | None) -> PlainImage:
+    """The plaintext image of a .bin (as is) or of an ELF (which needs the board)."""
     from .elfimage import PlainImage, plain_image
 
     if path.suffix == ".bin":
@@ -59,10 +69,12 @@ def _plain_from(path: Path, board):
             return PlainImage(path.read_bytes(), 0)
         except FileNotFoundError:
             raise SpbError(path, "file not found") from None
+    if board is None:
+        raise SpbError(path, "an ELF input needs --board")
     return plain_image(path, board)
 
 
-def cmd_sign(args):
+def cmd_sign(args: argparse.Namespace) -> int:
     from .image import build_sfb
     from .keys import load_keys
 
@@ -76,7 +88,7 @@ def cmd_sign(args):
     return 0
 
 
-def _describe_header(header, offset=0):
+def _describe_header(header: Header, offset: int = 0) -> str:
     from .image import PROTOCOL_IMAGE
     from .patch import encoding_of
     from .version import Version
@@ -102,7 +114,7 @@ def _describe_header(header, offset=0):
     )
 
 
-def cmd_inspect(args):
+def cmd_inspect(args: argparse.Namespace) -> int:
     from .image import HEADER_SIZE, Header
     from .patch import encoding_of
 
@@ -120,14 +132,14 @@ def cmd_inspect(args):
     return 0
 
 
-def _read(path) -> bytes:
+def _read(path: StrPath) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
         raise SpbError(path, "file not found") from None
 
 
-def cmd_verify(args):
+def cmd_verify(args: argparse.Namespace) -> int:
     from .image import Header, read_sfb
     from .keys import load_keys
     from .patch import encoding_of, verify_sfbp
@@ -157,28 +169,29 @@ def cmd_verify(args):
     else:
         # Without a board, the padding is whatever lies between the header and the announced image.
         vector_size = len(data) - Header.unpack(data, args.file).size
-    report = read_sfb(args.file, load_keys(args.keys), vector_size)
-    print(f"{args.file}: version {report.header.version:#010x}, {report.header.size} bytes")
-    print(f"  signature {'valid' if report.signature_ok else 'INVALID'}")
-    print(f"  tag       {'matches' if report.tag_ok else 'DOES NOT MATCH'}")
-    for problem in report.problems:
+    sfb = read_sfb(args.file, load_keys(args.keys), vector_size)
+    print(f"{args.file}: version {sfb.header.version:#010x}, {sfb.header.size} bytes")
+    print(f"  signature {'valid' if sfb.signature_ok else 'INVALID'}")
+    print(f"  tag       {'matches' if sfb.tag_ok else 'DOES NOT MATCH'}")
+    for problem in sfb.problems:
         print(f"  problem: {problem}")
-    return 0 if report.ok else 1
+    return 0 if sfb.ok else 1
 
 
-def _source_image(path, args, version_arg=None):
+@dataclass
+class _Source:
+    """A plaintext image, its encoded version (None when unknown) and segoff."""
+
+    data: bytes
+    version: int | None
+    segoff: int
+
+
+def _source_image(path: StrPath, args: argparse.Namespace, version_arg: str | None = None) -> _Source:
     """A plaintext image with its version and segoff, from a .sfb (decrypted and verified) or a .bin/.elf."""
-    from dataclasses import dataclass
-
     from .image import Header, verify_sfb
     from .keys import load_keys
     from .version import Version
-
-    @dataclass
-    class Source:
-        data: bytes
-        version: int | None
-        segoff: int
 
     path = Path(path)
     if path.suffix == ".sfb":
@@ -186,19 +199,23 @@ def _source_image(path, args, version_arg=None):
         header = Header.unpack(data, path)
         # The vector size is wherever the ciphertext starts: the file is header + padding + image.
         report = verify_sfb(data, load_keys(args.keys), len(data) - header.size, path)
-        if not report.ok:
+        if not report.ok or report.plaintext is None:
             raise SpbError(path, "; ".join(report.problems))
-        return Source(report.plaintext, header.version, header.segoff)
-    if path.suffix != ".bin" and not getattr(args, "board", None):
-        raise SpbError(path, "an ELF input needs --board")
+        return _Source(report.plaintext, header.version, header.segoff)
     board = _board(args.board) if getattr(args, "board", None) else None
-    image = _plain_from(path, board)
+    image = _plain_from(path, board)  # an ELF without --board: SpbError
     version = Version.parse(version_arg).encoded if version_arg else None
-    return Source(image.data, version, image.segoff)
+    return _Source(image.data, version, image.segoff)
 
 
-def _progress_bar(prefix):
-    def show(done, total):
+def _known_version(source: _Source, name: str, flag: str) -> int:
+    if source.version is None:
+        raise SpbError(name, f"no version: give {flag} (or use .sfb inputs, which carry theirs)")
+    return source.version
+
+
+def _progress_bar(prefix: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
         width = 30
         filled = width * done // max(total, 1)
         sys.stderr.write(f"\r{prefix} [{'=' * filled}{' ' * (width - filled)}] {100 * done // max(total, 1):3d}%")
@@ -209,7 +226,7 @@ def _progress_bar(prefix):
     return show
 
 
-def cmd_patch(args):
+def cmd_patch(args: argparse.Namespace) -> int:
     import time
 
     from .keys import load_keys
@@ -217,16 +234,15 @@ def cmd_patch(args):
 
     old = _source_image(args.old, args, args.from_version)
     new = _source_image(args.new, args, args.version)
-    for src, name, flag in ((old, args.old, "--from-version"), (new, args.new, "--version")):
-        if src.version is None:
-            raise SpbError(name, f"no version: give {flag} (or use .sfb inputs, which carry theirs)")
-    if new.version <= old.version:
-        raise SpbError(args.new, f"version {new.version:#010x} is not newer than {args.old}'s {old.version:#010x}")
+    old_version = _known_version(old, args.old, "--from-version")
+    new_version = _known_version(new, args.new, "--version")
+    if new_version <= old_version:
+        raise SpbError(args.new, f"version {new_version:#010x} is not newer than {args.old}'s {old_version:#010x}")
     start = time.perf_counter()
     progress = None if args.quiet else _progress_bar("diff")
     raw = make_patch(old.data, new.data, args.encoding, progress=progress)
     data = build_sfbp(
-        old.data, old.version, new.data, new.version, load_keys(args.keys), new.segoff, args.encoding, raw_patch=raw
+        old.data, old_version, new.data, new_version, load_keys(args.keys), new.segoff, args.encoding, raw_patch=raw
     )
     out = Path(args.output)
     out.write_bytes(data)
@@ -237,26 +253,27 @@ def cmd_patch(args):
     return 0
 
 
-def cmd_apply(args):
+def cmd_apply(args: argparse.Namespace) -> int:
     from .keys import load_keys
     from .patch import verify_sfbp
 
     old = _source_image(args.old, args)
     report = verify_sfbp(_read(args.patch), load_keys(args.keys), old.data, args.patch)
-    if not report.ok or report.new_image is None:
+    to = report.to_header  # never None when new_image is set
+    if not report.ok or report.new_image is None or to is None:
         raise SpbError(args.patch, "; ".join(report.problems) or "does not apply")
     Path(args.output).write_bytes(report.new_image)
-    print(f"wrote {args.output}: {len(report.new_image)} bytes, version {report.to_header.version:#010x}, tag matches")
+    print(f"wrote {args.output}: {len(report.new_image)} bytes, version {to.version:#010x}, tag matches")
     return 0
 
 
-def cmd_version(args):
+def cmd_version(args: argparse.Namespace) -> int:
     version = _version(args)
     print(f"{version} {version.encoded:#010x} {version.label}")
     return 0
 
 
-def cmd_board(args):
+def cmd_board(args: argparse.Namespace) -> int:
     from .board import load_board
 
     for name in args.files:
@@ -269,7 +286,7 @@ def cmd_board(args):
     return 0
 
 
-def cmd_linker(args):
+def cmd_linker(args: argparse.Namespace) -> int:
     from .linker import api_include, application_script, bootloader_script
 
     board = _board(args.board)
@@ -282,7 +299,7 @@ def cmd_linker(args):
     return 0
 
 
-def cmd_combine(args):
+def cmd_combine(args: argparse.Namespace) -> int:
     from .keys import load_keys
     from .manufacturing import combined_image, write_combined
 
@@ -294,11 +311,11 @@ def cmd_combine(args):
     return 0
 
 
-def parser():
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spb", description="Secure patching bootloader host tool")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def with_version(sp):
+    def with_version(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--version", help="x.y.z (default: from the git tag of --repo)")
         sp.add_argument("--repo", default=".", help="git repository for the version (default: .)")
 
@@ -375,10 +392,11 @@ def parser():
     return p
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.func
     try:
-        return args.func(args)
+        return command(args)
     except SpbError as error:
         print(f"spb: error: {error}", file=sys.stderr)
         return 2

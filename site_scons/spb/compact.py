@@ -32,7 +32,9 @@ of device RAM.
 
 from __future__ import annotations
 
-from .diffmatch import COMPACT, find_matches
+from collections.abc import Iterable
+
+from .diffmatch import COMPACT, Match, find_matches
 from .errors import PatchFormatError
 
 PROB_BITS = 11
@@ -47,7 +49,7 @@ SEEK_SIGN = 127  # the one slot of the seek table the uint coder does not use
 
 
 class _Models:
-    def __init__(self):
+    def __init__(self) -> None:
         self.diff = [[PROB_INIT] * 256 for _ in range(DIFF_CONTEXTS)]
         self.literal = [[PROB_INIT] * 256 for _ in range(LITERAL_CONTEXTS)]
         self.copy_len = [PROB_INIT] * UINT_PROBS
@@ -66,12 +68,12 @@ class _Models:
         self.last2 = [0, 0]
         self.last_rep = [0, 0]
 
-    def gap_model(self):
+    def gap_model(self) -> list[int]:
         return self.gap_adjacent if self.prev_gap_zero else self.gap
 
 
 class RangeEncoder:
-    def __init__(self):
+    def __init__(self) -> None:
         self.low = 0
         self.range = 0xFFFFFFFF
         self.cache = 0
@@ -79,7 +81,7 @@ class RangeEncoder:
         self.started = False
         self.out = bytearray()
 
-    def _shift_low(self):
+    def _shift_low(self) -> None:
         if self.low < 0xFF000000 or self.low > 0xFFFFFFFF:
             carry = self.low >> 32
             if self.started:
@@ -92,7 +94,7 @@ class RangeEncoder:
             self.pending += 1
         self.low = (self.low << 8) & 0xFFFFFFFF
 
-    def bit(self, probs, i, bit):
+    def bit(self, probs: list[int], i: int, bit: int) -> None:
         p = probs[i]
         bound = (self.range >> PROB_BITS) * p
         if bit:
@@ -106,7 +108,7 @@ class RangeEncoder:
             self.range = (self.range << 8) & 0xFFFFFFFF
             self._shift_low()
 
-    def direct(self, value, count):
+    def direct(self, value: int, count: int) -> None:
         for k in range(count - 1, -1, -1):
             self.range >>= 1
             if (value >> k) & 1:
@@ -123,7 +125,7 @@ class RangeEncoder:
 
 
 class RangeDecoder:
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
         self.range = 0xFFFFFFFF
@@ -131,7 +133,7 @@ class RangeDecoder:
         for _ in range(4):
             self.code = (self.code << 8) | self._next()
 
-    def _next(self):
+    def _next(self) -> int:
         if self.pos < len(self.data):
             b = self.data[self.pos]
         elif self.pos < len(self.data) + MAX_PAST_END:
@@ -141,7 +143,7 @@ class RangeDecoder:
         self.pos += 1
         return b
 
-    def bit(self, probs, i):
+    def bit(self, probs: list[int], i: int) -> int:
         p = probs[i]
         bound = (self.range >> PROB_BITS) * p
         if self.code < bound:
@@ -158,7 +160,7 @@ class RangeDecoder:
             self.code = ((self.code << 8) | self._next()) & 0xFFFFFFFF
         return bit
 
-    def direct(self, count):
+    def direct(self, count: int) -> int:
         value = 0
         for _ in range(count):
             self.range >>= 1
@@ -176,7 +178,7 @@ class RangeDecoder:
 # the top bit with probabilities per nbits, then the rest as direct bits.
 
 
-def _put_uint(rc: RangeEncoder, probs, v: int):
+def _put_uint(rc: RangeEncoder, probs: list[int], v: int) -> None:
     if v < 0 or v >= 1 << 31:
         raise ValueError(f"value {v} out of range")
     nbits = v.bit_length()
@@ -194,7 +196,7 @@ def _put_uint(rc: RangeEncoder, probs, v: int):
             rc.direct(v & ((1 << (nbits - 3)) - 1), nbits - 3)
 
 
-def _get_uint(rc: RangeDecoder, probs) -> int:
+def _get_uint(rc: RangeDecoder, probs: list[int]) -> int:
     node = 1
     for _ in range(5):
         node = node * 2 + rc.bit(probs, node)
@@ -210,7 +212,7 @@ def _get_uint(rc: RangeDecoder, probs) -> int:
     return v
 
 
-def _put_byte(rc: RangeEncoder, probs, value: int):
+def _put_byte(rc: RangeEncoder, probs: list[int], value: int) -> None:
     node = 1
     for k in range(7, -1, -1):
         b = (value >> k) & 1
@@ -218,14 +220,14 @@ def _put_byte(rc: RangeEncoder, probs, value: int):
         node = node * 2 + b
 
 
-def _get_byte(rc: RangeDecoder, probs) -> int:
+def _get_byte(rc: RangeDecoder, probs: list[int]) -> int:
     node = 1
     while node < 256:
         node = node * 2 + rc.bit(probs, node)
     return node - 256
 
 
-def _put_diff(rc: RangeEncoder, m: _Models, lane: int, value: int):
+def _put_diff(rc: RangeEncoder, m: _Models, lane: int, value: int) -> None:
     rep = 1 if value == m.last[lane] else 0
     rc.bit(m.repeat, lane * 2 + m.last_rep[lane], rep)
     if not rep:
@@ -251,7 +253,7 @@ def _get_diff(rc: RangeDecoder, m: _Models, lane: int) -> int:
 # Blocks from matches
 
 
-def _extend(old, new, new_pos, old_pos, limit, step):
+def _extend(old: bytes, new: bytes, new_pos: int, old_pos: int, limit: int, step: int) -> int:
     """bsdiff's approximate extension: how far to extend a copy (forward step=1 or backward step=-1)
     maximising 2 * equal - length, so that differences stay sparse."""
     best = score = 0
@@ -269,10 +271,10 @@ def _extend(old, new, new_pos, old_pos, limit, step):
     return best_len
 
 
-def blocks_from_matches(old: bytes, new: bytes, matches) -> list:
+def blocks_from_matches(old: bytes, new: bytes, matches: Iterable[Match]) -> list[tuple[int, int, int, int]]:
     """[(new_start, old_start, copy_len, extra_len)] covering new exactly, in order."""
     # Merge matches with the same displacement: the bytes between become sparse differences.
-    merged = []
+    merged: list[Match] = []
     for start, old_start, length in matches:
         if merged:
             ps, po, pl = merged[-1]
@@ -280,8 +282,8 @@ def blocks_from_matches(old: bytes, new: bytes, matches) -> list:
                 merged[-1] = (ps, po, start + length - ps)
                 continue
         merged.append((start, old_start, length))
-    blocks = []
-    prev = None  # (new_start, old_start, length) of the copy being built
+    blocks: list[tuple[int, int, int, int]] = []
+    prev: Match | None = None  # (new_start, old_start, length) of the copy being built
     for start, old_start, length in merged:
         if prev is None:
             # Leading bytes before the first match: extend the first copy backwards if it pays.
@@ -309,7 +311,7 @@ def blocks_from_matches(old: bytes, new: bytes, matches) -> list:
     return blocks
 
 
-def encode(old: bytes, new: bytes, matches=None) -> bytes:
+def encode(old: bytes, new: bytes, matches: Iterable[Match] | None = None) -> bytes:
     if matches is None:
         matches = find_matches(old, new, COMPACT)
     blocks = blocks_from_matches(old, new, matches)
@@ -326,7 +328,7 @@ def encode(old: bytes, new: bytes, matches=None) -> bytes:
         if copy_len:
             a = new[new_start : new_start + copy_len]
             b = old[old_start : old_start + copy_len]
-            diffs = []
+            diffs: list[tuple[int, int]] = []
             if a != b:
                 diffs = [(k, (x - y) & 0xFF) for k, (x, y) in enumerate(zip(a, b)) if x != y]
             _put_uint(rc, m.ndiff, len(diffs))

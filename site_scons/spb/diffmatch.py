@@ -15,10 +15,16 @@ image size (a 1 MiB image with typical changes takes a fraction of a second).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 RESYNC = 6  # bytes that must agree to resume at the current displacement
 KEEP_SCAN = 64  # shorter jumps are weighed against staying at the current displacement
+
+#: An exact match: (new_start, old_start, length).
+Match = tuple[int, int, int]
+#: progress(done, total): called while the new image is scanned.
+Progress = Callable[[int, int], object]
 
 
 @dataclass(frozen=True)
@@ -61,20 +67,26 @@ def _backward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
     return n
 
 
-def build_index(old: bytes, tuning: Tuning = COMPACT) -> dict:
+def build_index(old: bytes, tuning: Tuning = COMPACT) -> dict[bytes, int]:
     seed = tuning.seed
     stop = len(old) - seed + 1
     # Later positions overwrite earlier ones for repeated keys (fill patterns): any is a correct match.
     return {old[p : p + seed]: p for p in range(0, max(stop, 0), tuning.step)}
 
 
-def find_matches(old: bytes, new: bytes, tuning: Tuning = COMPACT, index: dict | None = None, progress=None) -> list:
+def find_matches(
+    old: bytes,
+    new: bytes,
+    tuning: Tuning = COMPACT,
+    index: dict[bytes, int] | None = None,
+    progress: Progress | None = None,
+) -> list[Match]:
     if index is None:
         index = build_index(old, tuning)
     SEED, MIN_JUMP, STAY_MARGIN = tuning.seed, tuning.min_jump, tuning.stay_margin
     report_every = max(len(new) // 100, 1 << 16)
     next_report = report_every
-    matches = []
+    matches: list[Match] = []
     n_new, n_old = len(new), len(old)
     j = 0
     delta = 0  # old position - new position of the last match

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from .board import Board
-from .errors import SpbError
+from .errors import SpbError, StrPath
+
+if TYPE_CHECKING:
+    from elftools.elf.segments import Segment
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class LoadSegment:
     data: bytes
 
 
-def _section_span(elf, seg):
+def _section_span(elf: ELFFile, seg: Segment) -> tuple[int, int] | None:
     """File range [lo, hi) of the allocated sections with content inside a segment. The linker may map
     the ELF and program headers into the first segment when there is room before the vector table;
     those bytes are not firmware, so the segment is trimmed to its sections (as the original's
@@ -51,13 +55,13 @@ def _section_span(elf, seg):
     return min(lo for lo, _ in spans), min(end, max(hi for _, hi in spans))
 
 
-def load_segments(path) -> list[LoadSegment]:
+def load_segments(path: StrPath) -> list[LoadSegment]:
     """PT_LOAD segments with file content, by load address, from an ELF file."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
             elf = ELFFile(handle)
-            segments = []
+            segments: list[LoadSegment] = []
             for seg in elf.iter_segments():
                 if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
                     continue
@@ -73,7 +77,7 @@ def load_segments(path) -> list[LoadSegment]:
     return sorted(segments, key=lambda s: s.address)
 
 
-def _flatten(segments, start, path, region_name) -> bytes:
+def _flatten(segments: list[LoadSegment], start: int, path: Path, region_name: str) -> bytes:
     out = bytearray()
     for seg in segments:
         offset = seg.address - start
@@ -84,13 +88,14 @@ def _flatten(segments, start, path, region_name) -> bytes:
     return bytes(out)
 
 
-def plain_image(elf_path, board: Board) -> PlainImage:
+def plain_image(elf_path: StrPath, board: Board) -> PlainImage:
     path = Path(elf_path)
     segments = load_segments(path)
     start = board.app_vector_address
     end = board.slot0.address + board.slot0.size
     ext = board.slot0.external
-    internal, external = [], []
+    internal: list[LoadSegment] = []
+    external: list[LoadSegment] = []
     for seg in segments:
         seg_end = seg.address + len(seg.data)
         if start <= seg.address and seg_end <= end:
@@ -110,7 +115,7 @@ def plain_image(elf_path, board: Board) -> PlainImage:
         raise SpbError(path, f"no vector table at {start:#010x} (SLOT0 + vector_size): the image must start there")
     data = _flatten(internal, start, path, "SLOT0")
     segoff = 0
-    if external:
+    if external and ext is not None:  # `external` only fills up when SLOT0 has an external segment
         segoff = len(data)
         data += _flatten(external, ext.address, path, "the external segment")
     if len(data) % 16:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from .errors import SpbError
+from .errors import SpbError, StrPath
 from .keys import KeySet, verify_raw
 
 MAGIC = b"SU"
@@ -53,7 +53,7 @@ class Header:
         return self.signed_bytes() + self.signature
 
     @classmethod
-    def unpack(cls, data: bytes, path=None) -> Header:
+    def unpack(cls, data: bytes, path: StrPath | None = None) -> Header:
         if len(data) < HEADER_SIZE:
             raise SpbError(path, f"truncated: {len(data)} bytes, a header needs {HEADER_SIZE}")
         magic, protocol, iv, version, size, tag, segoff = _FIELDS.unpack_from(data, 0)
@@ -81,7 +81,7 @@ def aes_cbc(key: bytes, iv: bytes, data: bytes, decrypt: bool = False) -> bytes:
     return ctx.update(data) + ctx.finalize()
 
 
-def check_plaintext(plaintext: bytes, path=None) -> None:
+def check_plaintext(plaintext: bytes, path: StrPath | None = None) -> None:
     if not plaintext:
         raise SpbError(path, "the application image is empty")
     if len(plaintext) % 16:
@@ -121,18 +121,18 @@ class SfbReport:
     signature_ok: bool
     tag_ok: bool
     plaintext: bytes | None
-    problems: list
+    problems: list[str]
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify_sfb(data: bytes, keys: KeySet, vector_size: int, path=None) -> SfbReport:
+def verify_sfb(data: bytes, keys: KeySet, vector_size: int, path: StrPath | None = None) -> SfbReport:
     """Check a `.sfb` completely: signature, layout, decryption and SHA-256 tag. Never raises for a bad
     image (the report lists every problem); raises SpbError only when there is no header to read."""
     header = Header.unpack(data, path)
-    problems = []
+    problems: list[str] = []
     sig_ok = header.signature_valid(keys.public_key)
     if not sig_ok:
         problems.append("header signature does not verify with the public key")
@@ -155,7 +155,7 @@ def verify_sfb(data: bytes, keys: KeySet, vector_size: int, path=None) -> SfbRep
     return SfbReport(header, sig_ok, tag_ok, plaintext, problems)
 
 
-def read_sfb(path, keys: KeySet, vector_size: int) -> SfbReport:
+def read_sfb(path: StrPath, keys: KeySet, vector_size: int) -> SfbReport:
     path = Path(path)
     try:
         data = path.read_bytes()

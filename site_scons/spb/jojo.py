@@ -17,7 +17,9 @@ Mirrors bootloader/src/patch_jojo.c.
 
 from __future__ import annotations
 
-from .diffmatch import COMPAT, find_matches
+from collections.abc import Iterable
+
+from .diffmatch import COMPAT, Match, find_matches
 from .errors import PatchFormatError
 
 ESC, MOD, INS, DEL, EQL, BKT = 0xA7, 0xA6, 0xA5, 0xA4, 0xA3, 0xA2
@@ -36,9 +38,9 @@ def _length(n: int) -> bytes:
 
 
 class _Writer:
-    def __init__(self):
+    def __init__(self) -> None:
         self.out = bytearray()
-        self.mode = None  # MOD or INS while literals are open
+        self.mode: int | None = None  # MOD or INS while literals are open
 
     def literals(self, op: int, data: bytes) -> None:
         if not data:
@@ -61,7 +63,7 @@ class _Writer:
         self.mode = None
 
 
-def encode(old: bytes, new: bytes, matches=None) -> bytes:
+def encode(old: bytes, new: bytes, matches: Iterable[Match] | None = None) -> bytes:
     if matches is None:
         matches = find_matches(old, new, COMPAT)
     w = _Writer()
@@ -95,9 +97,9 @@ def apply(old: bytes, patch: bytes) -> bytes:
     out = bytearray()
     src = 0
     i, n = 0, len(patch)
-    mode = None
+    mode: int | None = None
 
-    def take_length(i):
+    def take_length(i: int) -> tuple[int, int]:
         if i >= n:
             raise PatchFormatError("truncated length")
         b = patch[i]

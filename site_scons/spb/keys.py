@@ -19,9 +19,10 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from .errors import SpbError
+from .errors import SpbError, StrPath
 
 SIGNING_KEY_FILE = "signing_key.pem"
 AES_KEY_FILE = "aes128_key.bin"
@@ -72,13 +73,13 @@ def verify_raw(public_key: bytes, message: bytes, signature: bytes) -> bool:
 class PemSigner:
     """Deterministic (RFC 6979) ECDSA P-256 signer from a PEM private key: equal inputs, equal bytes."""
 
-    def __init__(self, private_key: ec.EllipticCurvePrivateKey):
+    def __init__(self, private_key: PrivateKeyTypes) -> None:
         if not isinstance(private_key, ec.EllipticCurvePrivateKey) or private_key.curve.name != "secp256r1":
             raise ValueError("the signing key must be an ECDSA P-256 (secp256r1) key")
-        self._key = private_key
+        self._key: ec.EllipticCurvePrivateKey = private_key
 
     @classmethod
-    def from_file(cls, path) -> PemSigner:
+    def from_file(cls, path: StrPath) -> PemSigner:
         path = Path(path)
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -116,7 +117,7 @@ class KeySet:
         return self.directory is not None and (self.directory / DEV_KEY_MARKER).exists()
 
 
-def load_aes_key(path) -> bytes:
+def load_aes_key(path: StrPath) -> bytes:
     path = Path(path)
     try:
         key = path.read_bytes()
@@ -129,14 +130,14 @@ def load_aes_key(path) -> bytes:
     return key
 
 
-def load_keys(directory) -> KeySet:
+def load_keys(directory: StrPath) -> KeySet:
     directory = Path(directory)
     if not directory.is_dir():
         raise SpbError(directory, "keys directory does not exist")
     return KeySet(PemSigner.from_file(directory / SIGNING_KEY_FILE), load_aes_key(directory / AES_KEY_FILE), directory)
 
 
-def generate_keys(directory, development: bool = True) -> KeySet:
+def generate_keys(directory: StrPath, development: bool = True) -> KeySet:
     """Create a new key pair and AES key in `directory`; refuses to overwrite existing keys."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

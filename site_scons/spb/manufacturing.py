@@ -10,12 +10,12 @@ from intelhex import IntelHex
 
 from .board import Board
 from .elfimage import load_segments, plain_image
-from .errors import SpbError
+from .errors import SpbError, StrPath
 from .image import image_header, installed_header
 from .keys import KeySet
 
 
-def combined_image(boot_elf, app_elf, board: Board, version: int, keys: KeySet) -> IntelHex:
+def combined_image(boot_elf: StrPath, app_elf: StrPath, board: Board, version: int, keys: KeySet) -> IntelHex:
     ihex = IntelHex()
     boot_end = board.flash.base + board.bootloader.size
     for seg in load_segments(boot_elf):
@@ -32,11 +32,12 @@ def combined_image(boot_elf, app_elf, board: Board, version: int, keys: KeySet) 
     internal = image.data[: image.segoff] if image.segoff else image.data
     ihex.puts(board.app_vector_address, internal)
     if image.segoff:
+        assert board.slot0.external is not None, "plain_image: segoff > 0 only with an external segment"
         ihex.puts(board.slot0.external.address, image.data[image.segoff :])
     return ihex
 
 
-def write_combined(ihex: IntelHex, board: Board, hex_path, bin_path) -> None:
+def write_combined(ihex: IntelHex, board: Board, hex_path: StrPath, bin_path: StrPath) -> None:
     ihex.write_hex_file(str(hex_path))
     flash_end = board.flash.base + board.flash.size
     internal_max = max(a for a in ihex.addresses() if a < flash_end)

@@ -19,10 +19,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NoReturn, Protocol
 
 from . import compact, diffmatch, jojo
-from .errors import PatchFormatError, SpbError
+from .diffmatch import Match, Progress
+from .errors import PatchFormatError, SpbError, StrPath
 from .image import HEADER_SIZE, PROTOCOL_IMAGE, Header, aes_cbc, check_plaintext, image_header
 from .keys import KeySet
 
@@ -30,7 +33,17 @@ PROTOCOL_PATCH_COMPAT = 0x0011
 PROTOCOL_PATCH_COMPACT = 0x0012
 ENCODINGS = {"compat": PROTOCOL_PATCH_COMPAT, "compact": PROTOCOL_PATCH_COMPACT}
 DEFAULT_ENCODING = "compact"
-_CODECS = {"compat": jojo, "compact": compact}
+
+
+class _Codec(Protocol):
+    """What jojo.py and compact.py provide."""
+
+    def encode(self, old: bytes, new: bytes, matches: Iterable[Match] | None = None) -> bytes: ...
+
+    def apply(self, old: bytes, patch: bytes) -> bytes: ...
+
+
+_CODECS: dict[str, _Codec] = {"compat": jojo, "compact": compact}
 _TUNING = {"compat": diffmatch.COMPAT, "compact": diffmatch.COMPACT}
 
 
@@ -38,14 +51,18 @@ def encoding_of(protocol: int) -> str | None:
     return {v: k for k, v in ENCODINGS.items()}.get(protocol)
 
 
-def _codec(encoding: str):
-    try:
-        return _CODECS[encoding]
-    except KeyError:
-        raise ValueError(f"unknown patch encoding {encoding!r} (choose from {', '.join(ENCODINGS)})") from None
+def _unknown_encoding(encoding: str) -> NoReturn:
+    raise ValueError(f"unknown patch encoding {encoding!r} (choose from {', '.join(ENCODINGS)})")
 
 
-def make_patch(old: bytes, new: bytes, encoding: str = DEFAULT_ENCODING, progress=None) -> bytes:
+def _codec(encoding: str) -> _Codec:
+    codec = _CODECS.get(encoding)
+    if codec is None:
+        _unknown_encoding(encoding)
+    return codec
+
+
+def make_patch(old: bytes, new: bytes, encoding: str = DEFAULT_ENCODING, progress: Progress | None = None) -> bytes:
     """The raw (unencrypted) patch that turns old into new. progress(done, total), when given, is called
     as the new image is scanned."""
     codec = _codec(encoding)
@@ -79,7 +96,7 @@ def build_sfbp(
         raise ValueError(f"a patch must go to a newer version ({new_version:#010x} <= {old_version:#010x})")
     protocol = ENCODINGS.get(encoding)
     if protocol is None:
-        _codec(encoding)
+        _unknown_encoding(encoding)
     to_header = image_header(new, new_version, keys, new_segoff)
     patch = make_patch(old, new, encoding) if raw_patch is None else raw_patch
     from_tag = hashlib.sha256(old).digest()
@@ -96,18 +113,18 @@ class SfbpReport:
     encoding: str | None
     patch: bytes | None  # raw patch, when it could be decrypted
     new_image: bytes | None  # regenerated TO image, when the FROM image was given and it applied
-    problems: list
+    problems: list[str]
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path=None) -> SfbpReport:
+def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path: StrPath | None = None) -> SfbpReport:
     """Check a `.sfbp`: both signatures, layout, decryption, and, given the FROM image, that the patch
     applies to it and yields the TO tag. Never raises for a bad patch; SpbError if there is no header."""
     header = Header.unpack(data, path)
-    problems = []
+    problems: list[str] = []
     encoding = encoding_of(header.protocol)
     if encoding is None:
         problems.append(
@@ -115,7 +132,7 @@ def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path=None) 
         )
     if not header.signature_valid(keys.public_key):
         problems.append("patch header signature does not verify with the public key")
-    to_header = None
+    to_header: Header | None = None
     if len(data) < 2 * HEADER_SIZE:
         problems.append(f"truncated: {len(data)} bytes, the two headers need {2 * HEADER_SIZE}")
     else:
@@ -130,7 +147,8 @@ def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path=None) 
             problems.append(f"TO header protocol {to_header.protocol:#06x} is not a full image")
         if to_header.version <= header.version:
             problems.append(f"TO version {to_header.version:#010x} is not newer than FROM {header.version:#010x}")
-    patch = new_image = None
+    patch: bytes | None = None
+    new_image: bytes | None = None
     expected = 2 * HEADER_SIZE + header.size + (-header.size % 16)
     if len(data) != expected:
         problems.append(f"length {len(data)} != 256 + patch size {header.size} rounded up to 16 = {expected}")
@@ -139,7 +157,8 @@ def verify_sfbp(data: bytes, keys: KeySet, old: bytes | None = None, path=None) 
         patch = plain[: header.size]
         if any(plain[header.size :]):
             problems.append("padding after the patch is not zero (wrong key or corrupted body)")
-    if patch is not None and old is not None and encoding is not None:
+    # A decrypted patch implies a readable TO header: any header problem above leaves patch None.
+    if patch is not None and old is not None and encoding is not None and to_header is not None:
         if hashlib.sha256(old).digest() != header.tag:
             problems.append("the given FROM image does not match the patch header tag")
         else:

@@ -4,13 +4,18 @@ region and the excess when something does not fit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from .errors import SpbError
+from .errors import SpbError, StrPath
+
+if TYPE_CHECKING:
+    from .board import Board
 
 BAR_WIDTH = 30
 
@@ -33,9 +38,9 @@ class Usage:
         return self.used / self.region.size if self.region.size else 1.0
 
 
-def section_extents(elf_path):
+def section_extents(elf_path: StrPath) -> list[tuple[str, int, int, int, bool]]:
     """(name, vma, lma, size, occupies_file) for every allocated section."""
-    out = []
+    out: list[tuple[str, int, int, int, bool]] = []
     with open(elf_path, "rb") as handle:
         elf = ELFFile(handle)
         segments = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
@@ -52,7 +57,7 @@ def section_extents(elf_path):
     return out
 
 
-def measure(elf_path, regions) -> list[Usage]:
+def measure(elf_path: StrPath, regions: Iterable[Region]) -> list[Usage]:
     usages = [Usage(r, 0) for r in regions]
     for _name, vma, lma, size, in_file in section_extents(elf_path):
         for usage in usages:
@@ -64,7 +69,7 @@ def measure(elf_path, regions) -> list[Usage]:
     return usages
 
 
-def render(title: str, usages) -> str:
+def render(title: str, usages: Iterable[Usage]) -> str:
     lines = [f"{title} memory use:"]
     for u in usages:
         filled = min(BAR_WIDTH, round(u.fraction * BAR_WIDTH))
@@ -76,7 +81,7 @@ def render(title: str, usages) -> str:
     return "\n".join(lines)
 
 
-def check(elf_path, usages) -> None:
+def check(elf_path: StrPath, usages: Iterable[Usage]) -> None:
     over = [u for u in usages if u.used > u.region.size]
     if over:
         detail = "; ".join(
@@ -86,14 +91,14 @@ def check(elf_path, usages) -> None:
         raise SpbError(Path(elf_path), detail)
 
 
-def bootloader_regions(board):
+def bootloader_regions(board: Board) -> list[Region]:
     return [
         Region("BOOT_FLASH", board.flash.base, board.bootloader.size, "flash"),
         Region("BOOT_RAM", board.ram.base, board.bootloader.ram_reserved, "ram"),
     ]
 
 
-def application_regions(board):
+def application_regions(board: Board) -> list[Region]:
     regions = [
         Region("SLOT0", board.app_vector_address, board.slot0.size - board.vector_size, "flash"),
         Region("RAM", board.app_ram_base, board.app_ram_size, "ram"),

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .errors import SpbError
+from .errors import SpbError, StrPath
+
+if TYPE_CHECKING:
+    import git
 
 MAJOR_MAX = 0xFF
 MINOR_MAX = 0xFFFF
@@ -42,7 +46,7 @@ class Version:
     dirty: bool = False  # tracked files differ from HEAD
     untagged: bool = False  # no vX.Y.Z tag reachable: version 0.0.0, callers should warn
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         problem = _range_problem(self.major, self.minor, self.patch)
         if problem:
             raise SpbError(None, f"version {self.major}.{self.minor}.{self.patch}: {problem}")
@@ -70,7 +74,7 @@ class Version:
         return self.encoded >= other.encoded
 
     @classmethod
-    def parse(cls, text) -> Version:
+    def parse(cls, text: str) -> Version:
         """Strict "x.y.z" or "vx.y.z" (decimal, each field in range); anything else is an SpbError."""
         match = _PARSE_RE.fullmatch(text) if isinstance(text, str) else None
         if not match:
@@ -89,13 +93,13 @@ class Version:
         return cls(value >> 24, (value >> 8) & 0xFFFF, value & 0xFF)
 
 
-def _not_a_repo(path, why: str) -> SpbError:
+def _not_a_repo(path: StrPath | None, why: str) -> SpbError:
     return SpbError(
         path, f"{why}: cannot take the version from git tags; pass VERSION=x.y.z (scons) or --version x.y.z (spb)"
     )
 
 
-def _open_repo(path):
+def _open_repo(path: StrPath) -> git.Repo:
     import git
 
     try:
@@ -109,7 +113,15 @@ def _open_repo(path):
     return repo
 
 
-def _describe(repo, excludes):
+def _tag_numbers(tag: str) -> tuple[int, int, int]:
+    """(major, minor, patch) of a release tag vX.Y.Z (the caller has matched it against _TAG_RE)."""
+    match = _TAG_RE.fullmatch(tag)
+    assert match is not None, f"{tag!r} is not a release tag"
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def _describe(repo: git.Repo, excludes: set[str]) -> tuple[str | None, int, str, bool]:
     """(tag, commits, sha, dirty) of `git describe`, or (None, 0, sha, dirty) when no tag matches."""
     args = ["--tags", "--long", "--dirty", "--always", f"--abbrev={_SHA_LEN}", "--match", "v[0-9]*"]
     for tag in sorted(excludes):
@@ -124,14 +136,14 @@ def _describe(repo, excludes):
     return None, 0, out, dirty
 
 
-def version_from_git(path) -> Version:
+def version_from_git(path: StrPath) -> Version:
     """The version of the commit checked out in the git work tree at (or above) `path`."""
     import git
 
     repo = _open_repo(path)
     where = repo.working_tree_dir
     try:
-        excludes = set()
+        excludes: set[str] = set()
         while True:
             tag, commits, sha, dirty = _describe(repo, excludes)
             if tag is None or _TAG_RE.fullmatch(tag):
@@ -141,7 +153,7 @@ def version_from_git(path) -> Version:
             # Several release tags on the same commit: the highest wins (git describe picks any).
             tagged = repo.git.rev_parse(f"{tag}^{{commit}}").strip()
             at_commit = [t for t in repo.git.tag("--points-at", tagged).split() if _TAG_RE.fullmatch(t)]
-            tag = max(at_commit, key=lambda t: tuple(int(g) for g in _TAG_RE.fullmatch(t).groups()), default=tag)
+            tag = max(at_commit, key=_tag_numbers, default=tag)
     except git.GitCommandError as error:
         detail = (error.stderr or "").strip().strip("'").strip() or str(error)
         raise SpbError(where, f"git describe failed: {detail}") from None
@@ -150,7 +162,7 @@ def version_from_git(path) -> Version:
         label = f"0.0.0-untagged-{sha}" + ("-dirty" if dirty else "")
         return Version(0, 0, 0, label=label, commits=0, dirty=dirty, untagged=True)
 
-    major, minor, patch = (int(g) for g in _TAG_RE.fullmatch(tag).groups())
+    major, minor, patch = _tag_numbers(tag)
     problem = _range_problem(major, minor, patch)
     if problem:
         raise SpbError(
@@ -169,7 +181,7 @@ def version_from_git(path) -> Version:
     return version
 
 
-def resolve_version(path, override=None) -> Version:
+def resolve_version(path: StrPath, override: str | None = None) -> Version:
     """`override` (strict "x.y.z"/"vx.y.z") when given, else the version from git at `path`."""
     if override is not None:
         return Version.parse(override)
