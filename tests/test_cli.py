@@ -4,6 +4,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from spb import cli, image
 from support.scons_project import REPO
 
@@ -87,3 +89,12 @@ def test_version_from_git(tmp_path, capsys):
     git(tmp_path, "tag", "v3.1.4")
     assert cli.main(["version", "--repo", str(tmp_path)]) == 0
     assert capsys.readouterr().out.split()[:2] == ["3.1.4", "0x03000104"]
+
+
+def test_version_option(capsys):
+    import spb
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"spb {spb.__version__}"

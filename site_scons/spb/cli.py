@@ -312,7 +312,10 @@ def cmd_combine(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="spb", description="Secure patching bootloader host tool")
+    p.add_argument("--version", action="version", version=f"spb {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_version(sp: argparse.ArgumentParser) -> None:
