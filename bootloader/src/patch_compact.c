@@ -223,22 +223,22 @@ static patch_result_t step(compact_state_t *s)
         s->phase = P_GAP;
         return PATCH_OK;
     case P_GAP: {
-        uint32_t run;
+        uint32_t gap;
         if (s->ndiff == 0u) {
-            run = s->copy_len - s->copy_pos; /* the rest of the copy is unchanged */
+            gap = s->copy_len - s->copy_pos; /* the rest of the copy is unchanged */
         } else {
             v = get_uint(s, s->prev_gap_zero ? s->p_gap_adjacent : s->p_gap);
             if (v < 0 || (uint32_t)v >= s->copy_len - s->copy_pos) {
                 return PATCH_FORMAT;
             }
-            run = (uint32_t)v;
-            s->prev_gap_zero = run == 0u;
+            gap = (uint32_t)v;
+            s->prev_gap_zero = gap == 0u;
         }
-        patch_result_t r = patch_copy_old(s->src + s->copy_pos, run);
+        patch_result_t r = patch_copy_old(s->src + s->copy_pos, gap);
         if (r != PATCH_OK) {
             return r;
         }
-        s->copy_pos += run;
+        s->copy_pos += gap;
         if (s->ndiff == 0u) {
             s->src += s->copy_len;
             s->phase = P_EXTRA_LEN;

@@ -66,11 +66,13 @@ __attribute__((noreturn, optimize("no-tree-loop-distribute-patterns"))) void Res
     cm_dsb();
     cm_isb();
 #endif
+    /* The bounds are compared as addresses: to C, __data_start and __data_end are different objects,
+     * and ordering pointers to different objects is undefined (C11 6.5.8). */
     const uint32_t *src = &__data_load;
-    for (uint32_t *dst = &__data_start; dst < &__data_end;) {
+    for (uint32_t *dst = &__data_start; (uintptr_t)dst < (uintptr_t)&__data_end;) {
         *dst++ = *src++;
     }
-    for (uint32_t *dst = &__bss_start; dst < &__bss_end;) {
+    for (uint32_t *dst = &__bss_start; (uintptr_t)dst < (uintptr_t)&__bss_end;) {
         *dst++ = 0u;
     }
     (void)main();

@@ -14,7 +14,7 @@
 #include "port.h"
 
 /* Busy-wait until one of mask's bits reads set (a ready flag). */
-static inline void stm32_wait_set(volatile uint32_t *reg, uint32_t mask)
+static inline void stm32_wait_set(const volatile uint32_t *reg, uint32_t mask)
 {
     while ((*reg & mask) == 0u) {
     }
@@ -50,7 +50,7 @@ static inline bool stm32_gpio_active(uint32_t base, uint32_t pin, bool active_lo
 }
 
 /* ---- polled console, any STM32 U(S)ART: status register with TXE/RXNE, data registers ---- */
-static inline void stm32_uart_write(volatile uint32_t *status, uint32_t txe, volatile uint32_t *tdr,
+static inline void stm32_uart_write(const volatile uint32_t *status, uint32_t txe, volatile uint32_t *tdr,
                                     const uint8_t *data, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -59,8 +59,8 @@ static inline void stm32_uart_write(volatile uint32_t *status, uint32_t txe, vol
     }
 }
 
-static inline int stm32_uart_read(volatile uint32_t *status, uint32_t rxne, volatile uint32_t *rdr, uint8_t *byte,
-                                  uint32_t timeout_ms)
+static inline int stm32_uart_read(const volatile uint32_t *status, uint32_t rxne, const volatile uint32_t *rdr,
+                                  uint8_t *byte, uint32_t timeout_ms)
 {
     uint32_t start = port_millis();
     for (;;) {

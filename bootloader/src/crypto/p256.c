@@ -639,13 +639,13 @@ static int mod_inv(fe r, const fe a, const fe m, uint32_t m0inv, unsigned e)
 static int wnaf(int16_t *out, const fe k, unsigned w)
 {
     uint32_t t[NLIMBS + 1];
-    unsigned pos = 0, sh;
+    unsigned pos = 0;
     int n = 0, d;
 
     fe_copy(t, k);
     t[NLIMBS] = 0;
     while (pos <= 256) {
-        sh = tz31(t[0]); /* 31 once t is 0, until pos passes 256 */
+        unsigned sh = tz31(t[0]); /* 31 once t is 0, until pos passes 256 */
         if (sh == 0) {
             d = (int)(t[0] & ((1u << w) - 1u));
             if (d >= 1 << (w - 1))
