@@ -9,7 +9,7 @@ import pytest
 from intelhex import IntelHex
 from test_image_format import independent_verify
 
-from spb import image
+from spb import image, journal
 from spb.board import load_board
 from support.scons_project import REPO, changed, git, make_keys, scons, snapshot, user_project
 
@@ -79,7 +79,16 @@ def test_combined_image(default_build):
     assert header.size == len(plain) and header.version == 0x01000203
     binary = (out / "hello_combined.bin").read_bytes()
     assert binary[: len(boot)] == boot
-    gap = binary[len(boot) : board.slot0.address - board.flash.base]
+    # Between the bootloader and SLOT0 only the install journal's factory entry (the image's version and
+    # signature: nothing older is installed afterwards) is programmed.
+    journal_at = board.bootloader.journal_address - board.flash.base
+    assert journal.parse(binary[journal_at : journal_at + board.bootloader.journal_size]) == [
+        (header.version, header.signature[: journal.ID_SIZE])
+    ]
+    gap = (
+        binary[len(boot) : journal_at]
+        + binary[journal_at + journal.ENTRY_SIZE : board.slot0.address - board.flash.base]
+    )
     assert gap and set(gap) == {0xFF}
     assert len(binary) == board.app_vector_address - board.flash.base + len(plain)
 

@@ -55,6 +55,34 @@ static void describe_slot1(const slot1_state_t *s)
     }
 }
 
+/* The hand-over checks: the application's vector table must give an initial stack pointer inside its RAM
+ * (word aligned, at most the end of RAM) and a reset handler in Thumb state inside SLOT0's image (either
+ * part of a MultiSegment image). An authentic image passes; anything else is not jumped to. */
+static bool vector_table_ok(const slot0_state_t *s0)
+{
+    uint32_t vt[2];
+    if (port_flash_read(SPB_SLOT0_ADDR + SPB_VECTOR_SIZE, vt, sizeof vt) != 0) {
+        return false;
+    }
+    uint32_t sp = vt[0], pc = vt[1];
+    uint32_t ram_end = SPB_RAM_BASE + SPB_RAM_SIZE;
+    if (sp <= SPB_APP_RAM_BASE || sp > ram_end || (sp & 3u) != 0u || (pc & 1u) == 0u) {
+        return false;
+    }
+    pc &= ~1u;
+    uint32_t internal = s0->h.segoff != 0u ? s0->h.segoff : s0->h.size;
+    uint32_t start = SPB_SLOT0_ADDR + SPB_VECTOR_SIZE;
+    if (pc >= start && pc - start < internal) {
+        return true;
+    }
+#if defined(SPB_SLOT0_EXT_ADDR)
+    if (s0->h.segoff != 0u && pc >= SPB_SLOT0_EXT_ADDR && pc - SPB_SLOT0_EXT_ADDR < s0->h.size - s0->h.segoff) {
+        return true;
+    }
+#endif
+    return false;
+}
+
 uint32_t boot_run(void)
 {
     slot1_state_t s1;
@@ -79,6 +107,10 @@ uint32_t boot_run(void)
     }
     if (!valid) {
         log_line("No valid firmware in slot 0 and no update to install: staying in the bootloader.");
+        return 0;
+    }
+    if (!vector_table_ok(&s0)) {
+        log_line("Slot 0 vector table is outside the application's RAM or image: staying in the bootloader.");
         return 0;
     }
     log_line("Preparing to launch application in slot 0.");

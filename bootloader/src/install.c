@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "journal.h"
 #include "log.h"
 #include "port.h"
 
@@ -20,12 +21,12 @@ static void bar(uint32_t percent)
 
 static void erase_progress(uint32_t done, uint32_t total)
 {
-    bar(total ? done * 50u / total : 50u);
+    bar(total ? log_share(done, total, 50u) : 50u);
 }
 
 static void copy_progress(uint32_t done, uint32_t total)
 {
-    bar(51u + (total ? (uint32_t)((uint64_t)done * 49u / total) : 49u));
+    bar(51u + (total ? log_share(done, total, 49u) : 49u));
 }
 
 void install_read_slot1(slot1_state_t *s)
@@ -44,7 +45,7 @@ void install_read_slot1(slot1_state_t *s)
     if (s->header != IMAGE_OK) {
         return;
     }
-    s->ready = slot_marker_is_set(SLOT_MARK_READY);
+    s->ready = slot_marker_equals(SLOT_MARK_READY, &s->h.raw[IMAGE_SIGNED_SIZE]);
     s->approved = slot_marker_is_set(SLOT_MARK_APPROVED);
     s->done = slot_marker_is_set(SLOT_MARK_DONE);
     if (s->ready && !s->done) {
@@ -144,17 +145,35 @@ static void mark_done(const image_header_t *h)
     }
 }
 
+/* The version an update must exceed: SLOT0's, when its header is authentic (an interrupted install erases
+ * that header first, so an authentic header is the last complete install even if its image was then
+ * damaged), and every version the journal ever committed to - the reference that survives an
+ * application erasing SLOT0's header. */
+static uint32_t rollback_floor(const slot0_state_t *s0, const journal_t *j)
+{
+    uint32_t floor = s0->header == IMAGE_OK ? s0->h.version : 0u;
+    return j->any && j->max_version > floor ? j->max_version : floor;
+}
+
 bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
 {
     image_header_t *h = &s1->h;
+    journal_t journal;
 
     if (s1->header != IMAGE_OK || !s1->checked || !s1->ready || s1->done) {
         return false;
     }
     log_line("Check for update.");
+    journal_read(&journal);
     if (s1->approved) {
-        /* A previous boot verified this image, checked its version and started installing it. If the
-         * only thing missing is the DONE marker, SLOT0 already holds it. */
+        /* APPROVED only resumes the install the journal committed to: this very image. Markers an
+         * application forged or copied for another image get nothing (docs/update-state.md). */
+        if (!journal_is_last(&journal, h)) {
+            log_line("Slot 1 firmware %V was not approved by this bootloader: refused.", h->version);
+            return false;
+        }
+        /* A previous boot verified this image and started installing it. If the only thing missing is
+         * the DONE marker, SLOT0 already holds it. */
         if (s0->header == IMAGE_OK && s0->image == IMAGE_OK && s0->ready &&
             memcmp(s0->h.raw, h->raw, IMAGE_SIGNED_SIZE) == 0) {
             log_line("Slot 1 firmware %V is installed.", h->version);
@@ -162,9 +181,12 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
             return false;
         }
         log_line("Resuming the interrupted install of firmware %V.", h->version);
+    } else if (journal_is_last(&journal, h)) {
+        log_line("Slot 1 firmware %V is recorded for install.", h->version); /* cut before APPROVED */
     } else {
-        if (s0->header == IMAGE_OK && h->version <= s0->h.version) {
-            log_line("Slot 1 firmware %V is not newer than %V: refused.", h->version, s0->h.version);
+        uint32_t floor = rollback_floor(s0, &journal);
+        if (h->version <= floor) {
+            log_line("Slot 1 firmware %V is not newer than %V: refused.", h->version, floor);
             return false;
         }
         log_line("Slot 1 firmware %V is newer.", h->version);
@@ -177,6 +199,12 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
         return false;
     }
     if (!s1->approved) {
+        /* Commit: first the journal entry (the reference a resumed install is checked against), then
+         * APPROVED. A cut in between leaves APPROVED erased: the next boot decides again. */
+        if (journal_append(&journal, h) != 0) {
+            log_line("Could not record the install in the journal: update postponed.");
+            return false;
+        }
         if (slot_marker_write(SLOT_MARK_APPROVED, &h->raw[IMAGE_SIGNED_SIZE]) != 0) {
             log_line("Could not mark slot 1 approved: update postponed.");
             return false;

@@ -143,6 +143,15 @@ void log_progress(uint32_t percent)
     log_printf(" %u%%\r\n", percent > 100u ? 100u : percent);
 }
 
+uint32_t log_share(uint32_t part, uint32_t whole, uint32_t scale)
+{
+    while (whole > 0x00FFFFFFu) {
+        part >>= 1;
+        whole >>= 1;
+    }
+    return whole == 0u ? 0u : part * scale / whole;
+}
+
 void log_hex(const uint8_t *data, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {

@@ -16,6 +16,11 @@ void log_line(const char *fmt, ...);
 /* "[................                ] 50%" on its own line. */
 void log_progress(uint32_t percent);
 
+/* part * scale / whole without 64-bit arithmetic (no libgcc 64-bit division in the image): exact while
+ * part * scale fits in 32 bits, else both sides are halved first. For progress figures; scale <= 255, part
+ * <= whole; 0 when whole is 0. */
+uint32_t log_share(uint32_t part, uint32_t whole, uint32_t scale);
+
 /* Hex dump of n bytes without separators. */
 void log_hex(const uint8_t *data, uint32_t n);
 

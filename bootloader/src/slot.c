@@ -146,6 +146,13 @@ bool slot_marker_is_set(uint32_t offset)
     return !slot_is_erased(SPB_SLOT1_ADDR + offset, SLOT_MARK_SIZE);
 }
 
+bool slot_marker_equals(uint32_t offset, const uint8_t value[SLOT_MARK_SIZE])
+{
+    uint8_t marker[SLOT_MARK_SIZE];
+    return port_flash_read(SPB_SLOT1_ADDR + offset, marker, sizeof marker) == 0 &&
+           memcmp(marker, value, sizeof marker) == 0;
+}
+
 int slot_marker_write(uint32_t offset, const uint8_t value[SLOT_MARK_SIZE])
 {
     /* One program call: on a power cut the marker is either untouched or (partly) set. */

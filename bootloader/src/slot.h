@@ -53,9 +53,12 @@ int slot_erase_range(uint32_t addr, uint32_t len, void (*progress)(uint32_t done
 /* True if all len bytes at addr read as erased. */
 bool slot_is_erased(uint32_t addr, uint32_t len);
 
-/* Markers: a marker is set once any of its bytes is programmed, so a torn write counts as set. Every
- * marker is only written after the decision it records has been made, which makes that safe. */
+/* Markers: APPROVED and DONE are set once any of their bytes is programmed (or reads with an ECC error),
+ * so a torn write counts as set: each is written only after the decision it records, and APPROVED is
+ * further bound to the install journal (journal.h). READY must hold exactly the value its image binds it
+ * to (slot_marker_equals): a zeroed, partial or copied READY is not a request to install. */
 bool slot_marker_is_set(uint32_t offset);
+bool slot_marker_equals(uint32_t offset, const uint8_t value[SLOT_MARK_SIZE]);
 int slot_marker_write(uint32_t offset, const uint8_t value[SLOT_MARK_SIZE]);
 
 /* Sequential writer. Bytes are collected up to the program unit; flash from erased_until on is erased

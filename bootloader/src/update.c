@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "image.h"
+#include "journal.h"
+#include "log.h"
 #include "patch.h"
 #include "port.h"
 #include "se_interface.h"
@@ -36,7 +38,7 @@ static void report(SE_PATCH_Status *status)
     status->status = u.status;
     status->stage = u.stage;
     status->completed = (u.stage == SE_PATCH_Stage_VERIFIED || u.stage == SE_PATCH_Stage_READY) ? 1u : 0u;
-    status->percent = (uint8_t)(total == 0u ? 0u : (uint32_t)((uint64_t)(u.received < total ? u.received : total) * 100u / total));
+    status->percent = (uint8_t)log_share(u.received < total ? u.received : total, total, 100u);
     status->received = u.received;
     status->total = total;
 }
@@ -135,6 +137,14 @@ static SE_PATCH_StatusCode check_declared(void)
     return SE_PATCH_StatusCode_NONE;
 }
 
+/* Not newer than an install the journal committed to: the bootloader would refuse it at boot. */
+static bool not_newer_than_journal(uint32_t version)
+{
+    journal_t journal;
+    journal_read(&journal);
+    return journal.any && version <= journal.max_version;
+}
+
 /* A patch header: it must be authentic and made for exactly the image SLOT0 holds. Nothing is written. */
 static SE_PATCH_StatusCode accept_patch_header(void)
 {
@@ -178,7 +188,7 @@ static SE_PATCH_StatusCode accept_to_header(void)
     if (code != SE_PATCH_StatusCode_NONE) {
         return code;
     }
-    if (u.h.version <= u.from.version) {
+    if (u.h.version <= u.from.version || not_newer_than_journal(u.h.version)) {
         return SE_PATCH_StatusCode_IMAGE_VERSION_FAILURE;
     }
     code = open_slot1();
@@ -215,8 +225,9 @@ static SE_PATCH_StatusCode accept_header(void)
     if (code != SE_PATCH_StatusCode_NONE) {
         return code;
     }
-    /* Anti-rollback against the running image, whenever its header is authentic. */
-    if (image_read_header(SLOT0, &running) == IMAGE_OK && u.h.version <= running.version) {
+    /* Anti-rollback against the running image, whenever its header is authentic, and the journal. */
+    if ((image_read_header(SLOT0, &running) == IMAGE_OK && u.h.version <= running.version) ||
+        not_newer_than_journal(u.h.version)) {
         return SE_PATCH_StatusCode_IMAGE_VERSION_FAILURE;
     }
     code = open_slot1();

@@ -10,6 +10,7 @@ flash. Everything is checked on load; each problem raises one SpbError naming th
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -194,10 +195,20 @@ class BootRegion:
     size: int
     ram_reserved: int
     base: int  # always flash.base
+    journal_size: int = 0  # the last erase unit of the region: the install journal (docs/update-state.md)
 
     @property
     def end(self) -> int:
         return self.base + self.size
+
+    @property
+    def journal_address(self) -> int:
+        return self.end - self.journal_size
+
+    @property
+    def code_size(self) -> int:
+        """Flash the bootloader's code and data may use: the region less its journal unit."""
+        return self.size - self.journal_size
 
 
 @dataclass(frozen=True)
@@ -390,6 +401,7 @@ class Board:
             "bootloader": {
                 "base": self.bootloader.base,
                 "size": self.bootloader.size,
+                "journal_size": self.bootloader.journal_size,
                 "ram_reserved": self.bootloader.ram_reserved,
             },
             "slot0": slot(self.slot0),
@@ -660,6 +672,15 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         )
     if boot.size <= vector_size:
         c.fail("bootloader.size", f"{boot.size:#x} leaves no room after the vector area (vector_size {vector_size:#x})")
+    if boot.end <= flash.end and flash.sector_at(boot.end - 1) is not None:
+        journal = _sector(flash, boot.end - 1)
+        boot = dataclasses.replace(boot, journal_size=journal.size)
+        if journal.start <= boot.base + vector_size:
+            c.fail(
+                "bootloader.size",
+                f"{boot.size:#x} is a single erase unit: the bootloader needs one for its code and its last one "
+                f"({_h(journal.start)}, {journal.size:#x} bytes) for the install journal",
+            )
     if boot.ram_reserved % 8:
         c.fail("bootloader.ram_reserved", f"{boot.ram_reserved:#x} must be a multiple of 8")
     if boot.ram_reserved == 0 or boot.ram_reserved >= ram.size:

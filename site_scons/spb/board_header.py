@@ -80,6 +80,8 @@ def render(board: Board) -> str:
     section("Bootloader and slots")
     define("SPB_BOOT_BASE", _hex(board.bootloader.base))
     define("SPB_BOOT_SIZE", _hex(board.bootloader.size))
+    define("SPB_JOURNAL_ADDR", _hex(board.bootloader.journal_address), "install journal: last erase unit of the region")
+    define("SPB_JOURNAL_SIZE", _hex(board.bootloader.journal_size))
     define("SPB_VECTOR_SIZE", _hex(board.vector_size), "slot start to application vector table")
     define("SPB_SLOT0_ADDR", _hex(board.slot0.address))
     define("SPB_SLOT0_SIZE", _hex(board.slot0.size))

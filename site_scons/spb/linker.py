@@ -40,7 +40,7 @@ ENTRY(Reset_Handler)
 
 MEMORY
 {{
-  BOOT_FLASH (rx)  : ORIGIN = {_hex(board.flash.base)}, LENGTH = {_hex(board.bootloader.size)}
+  BOOT_FLASH (rx)  : ORIGIN = {_hex(board.flash.base)}, LENGTH = {_hex(board.bootloader.code_size)}
   BOOT_RAM (rwx)   : ORIGIN = {_hex(board.ram.base)}, LENGTH = {_hex(board.bootloader.ram_reserved)}
   BOOT_STACK (rw)  : ORIGIN = {_hex(board.app_ram_base)}, LENGTH = {_hex(ram_end - board.app_ram_base)}
 }}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from intelhex import IntelHex
 
+from . import journal
 from .board import Board
 from .elfimage import load_segments, plain_image
 from .errors import SpbError, StrPath
@@ -17,7 +18,7 @@ from .keys import KeySet
 
 def combined_image(boot_elf: StrPath, app_elf: StrPath, board: Board, version: int, keys: KeySet) -> IntelHex:
     ihex = IntelHex()
-    boot_end = board.flash.base + board.bootloader.size
+    boot_end = board.flash.base + board.bootloader.code_size  # the journal unit after it stays erased
     for seg in load_segments(boot_elf):
         if not (board.flash.base <= seg.address and seg.address + len(seg.data) <= boot_end):
             raise SpbError(
@@ -28,6 +29,8 @@ def combined_image(boot_elf: StrPath, app_elf: StrPath, board: Board, version: i
         ihex.puts(seg.address, seg.data)
     image = plain_image(app_elf, board)
     header = image_header(image.data, version, keys, image.segoff)
+    # The install journal starts with the factory image: nothing older is ever installed afterwards.
+    ihex.puts(board.bootloader.journal_address, journal.entry(header))
     ihex.puts(board.slot0.address, installed_header(header, board.vector_size))
     internal = image.data[: image.segoff] if image.segoff else image.data
     ihex.puts(board.app_vector_address, internal)

@@ -93,7 +93,7 @@ def check(elf_path: StrPath, usages: Iterable[Usage]) -> None:
 
 def bootloader_regions(board: Board) -> list[Region]:
     return [
-        Region("BOOT_FLASH", board.flash.base, board.bootloader.size, "flash"),
+        Region("BOOT_FLASH", board.flash.base, board.bootloader.code_size, "flash"),
         Region("BOOT_RAM", board.ram.base, board.bootloader.ram_reserved, "ram"),
     ]
 

@@ -19,7 +19,7 @@ import random
 import pytest
 
 from spb import image
-from support.hostboot import DELAY_COMMAND, MARK_DONE, MARK_READY
+from support.hostboot import DELAY_COMMAND, MARK_DONE, MARK_READY, app_image
 
 pytestmark = pytest.mark.powerfail
 
@@ -42,14 +42,14 @@ def report_cut_points():
 
 def images(board, n1, n2, seed):
     rng = random.Random(seed)
-    return rng.randbytes(n1), rng.randbytes(n2)
+    return app_image(board, rng.randbytes(n1)), app_image(board, rng.randbytes(n2))
 
 
 @pytest.fixture(params=CASES, ids=[c[0] for c in CASES])
 def scenario(request, host_bootloader):
     board, n1, n2, seg1, seg2 = request.param
     hb = host_bootloader(board)
-    v1, v2 = images(board, n1, n2, seed=n1 * 7 + n2)
+    v1, v2 = images(hb.board, n1, n2, seed=n1 * 7 + n2)
     hb.manufacture(v1, V1, seg1)
     sfb = image.build_sfb(v2, V2, hb.keys, hb.board.vector_size, seg2)
     return hb, v1, v2, sfb
@@ -173,7 +173,7 @@ def test_second_cut_during_recovery(scenario):
 def test_refused_update_writes_nothing(host_bootloader, dev_keys):
     """A ready SLOT1 that is not newer is refused at boot without a single flash operation."""
     hb = host_bootloader("EMU-MPS2-AN385")
-    v1 = os.urandom(1024)
+    v1 = app_image(hb.board, os.urandom(1024))
     for version in (V1, V1 - 1):
         hb.erase_all()
         hb.manufacture(v1, V1)

@@ -31,6 +31,7 @@ from support.hostboot import (
     STAGE_VERIFIED,
     StartInfo,
     Status,
+    app_image,
 )
 from support.scons_project import make_keys
 
@@ -43,7 +44,7 @@ SEED = 0x7A3
 def setup(host_bootloader, dev_keys):
     hb = host_bootloader(BOARD)
     rng = random.Random(SEED)
-    v1, v2 = rng.randbytes(1024), rng.randbytes(1536)
+    v1, v2 = app_image(hb.board, rng.randbytes(1024)), app_image(hb.board, rng.randbytes(1536))
     hb.manufacture(v1, V1)
     hb.snapshot()
     sfb = image.build_sfb(v2, V2, dev_keys, hb.board.vector_size)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import struct
 from dataclasses import dataclass
 
-from spb import image
+from spb import image, journal
 from spb.board import Board, load_board
 from spb.board_header import render
 from spb.keys import KeySet, c_source
@@ -45,6 +46,14 @@ class StartInfo(ctypes.Structure):
         ("rebootDelay", ctypes.c_uint16),
         ("totalLength", ctypes.c_uint32),
     ]
+
+
+def app_image(board: Board, data: bytes) -> bytes:
+    """`data` with a vector table the bootloader's hand-over checks accept: initial SP at the top of RAM,
+    reset handler (Thumb) just after the two vector words."""
+    sp = board.ram.base + board.ram.size
+    reset = board.app_vector_address + 8
+    return struct.pack("<II", sp, reset | 1) + bytes(data[8:])
 
 
 @dataclass
@@ -184,6 +193,7 @@ class HostBootloader:
     def manufacture(self, plaintext: bytes, version: int, segoff: int = 0):
         """SLOT0 as the combined manufacturing image leaves it."""
         header = image.image_header(plaintext, version, self.keys, segoff)
+        self.write(self.board.bootloader.journal_address, journal.entry(header))
         self.write(self.board.slot0.address, image.installed_header(header, self.board.vector_size))
         self.write_plain(plaintext, segoff)
         return header

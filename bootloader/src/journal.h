@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The install journal: an append-only log, in the last erase unit of the bootloader's own flash region
+ * (SPB_JOURNAL_ADDR, SPB_JOURNAL_SIZE), of the images this bootloader committed to install. It is the
+ * anti-rollback reference that does not depend on SLOT0 (which an application can erase) nor on SLOT1's
+ * markers (which an application can forge): docs/update-state.md.
+ *
+ * Entry (32 bytes, one write): "SPBJ" | version | ~version | signature[0:16] of the image's header |
+ * check (FNV-1a over the 28 bytes before it). Programming units are written in address order, so the
+ * check is the last unit of an entry to land: a torn entry (a cut while it was programmed) fails its
+ * check, or reads with an ECC error, and is ignored. An erased slot ends the log.
+ */
+#ifndef SPB_JOURNAL_H
+#define SPB_JOURNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+
+#define JOURNAL_ENTRY_SIZE 32u
+#define JOURNAL_ID_SIZE    16u
+
+typedef struct {
+    bool any;             /* at least one valid entry */
+    uint32_t max_version; /* highest version ever committed: nothing older or equal is installed again */
+    uint32_t last_version;
+    uint8_t last_id[JOURNAL_ID_SIZE];
+    uint32_t free_slot;   /* index of the first erased slot, or the slot count when the unit is full */
+} journal_t;
+
+void journal_read(journal_t *j);
+
+/* True when the last committed install is exactly this image (same version and signature). */
+bool journal_is_last(const journal_t *j, const image_header_t *h);
+
+/* Commit to installing h: append its entry (erasing the unit first when it is full). 0 or a negative
+ * driver error. */
+int journal_append(journal_t *j, const image_header_t *h);
+
+#endif
