@@ -153,20 +153,22 @@ def test_wrong_key_rejected(dev_keys, tmp_path):
 
 
 def test_signer_protocol_is_pluggable(dev_keys):
-    """Any object with public_key_bytes() and sign() can sign (e.g. an HSM-backed signer)."""
+    """Any object with a name, public_key and sign(digest) can sign (e.g. an HSM-backed signer)."""
+    import hashlib
+
     calls = []
 
     class RecordingSigner:
-        def public_key_bytes(self):
-            return dev_keys.signer.public_key_bytes()
+        name = "recording"
+        public_key = dev_keys.signer.public_key
 
-        def sign(self, message):
-            calls.append(message)
-            return dev_keys.signer.sign(message)
+        def sign(self, digest):
+            calls.append(digest)
+            return dev_keys.signer.sign(digest)
 
     keys = KeySet(RecordingSigner(), dev_keys.aes_key)
     sfb = image.build_sfb(bytes(48), 7, keys, 0x200)
-    assert calls == [sfb[:64]]
+    assert calls == [hashlib.sha256(sfb[:64]).digest()]
     independent_verify(sfb, dev_keys.public_key, dev_keys.aes_key, 0x200)
 
 
@@ -180,7 +182,7 @@ def test_pem_round_trip(tmp_path):
     )
     signer = PemSigner.from_file(pem)
     assert (
-        signer.public_key_bytes()
+        signer.public_key
         == private.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)[
             1:
         ]

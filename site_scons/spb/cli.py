@@ -13,6 +13,13 @@
     spb board check FILE...                validate board files
     spb linker --board B -o DIR            write bootloader.ld, application.ld, spb_api.ld
     spb combine --board B --keys DIR --version V boot.elf app.elf -o name   manufacturing hex/bin
+    spb keys export --keys DIR [--format pem|der|raw|hex] [-o FILE]   the public key
+    spb keys show --keys DIR               where the keys come from (never prints a secret)
+
+Keys (sign, verify, patch, apply, combine; docs/keys.md): --keys DIR (spb's layout or the original's
+folder as it is), or/and --signing-key PEM, --aes-key BIN, --signer pkcs11:token=T;object=K (module and PIN
+from SPB_PKCS11_MODULE / SPB_PKCS11_PIN), --public-key FILE (verification without the private key), and
+the detached flow: --signer detached --public-key PUB writes OUT.digest; then --signature SIG.
 
 Exit status: 0 success, 1 verification failed, 2 bad input (message names the file and the problem).
 """
@@ -20,6 +27,7 @@ Exit status: 0 success, 1 verification failed, 2 bad input (message names the fi
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
     from .board import Board
     from .elfimage import PlainImage
     from .image import Header
+    from .keys import KeySet
     from .version import Version
 
 
@@ -49,6 +58,45 @@ def _version(args: argparse.Namespace) -> Version:
     from .version import resolve_version
 
     return resolve_version(args.repo, args.version)
+
+
+def _keys(args: argparse.Namespace) -> KeySet:
+    """The command's key set, loaded once (the detached signer collects across the whole command).
+    Commands that sign need a private key or a signer; the others a public key."""
+    from .keys import KeySource
+
+    cached: KeySet | None = getattr(args, "_spb_keys", None)
+    if cached is None:
+        source = KeySource(
+            keys=args.keys,
+            signing_key=args.signing_key,
+            aes_key=args.aes_key,
+            signer=args.signer,
+            public_key=args.public_key,
+            signatures=tuple(getattr(args, "signature", None) or ()),
+        )
+        cached = source.load(signing=args.signs)
+        args._spb_keys = cached
+    return cached
+
+
+def _complete(keys: KeySet, output: StrPath) -> bool:
+    """Whether every signature of the output is there: always, except in the first step of the detached
+    flow, which writes the digests to sign instead of the output."""
+    from .signing.detached import DetachedSigner, finish
+
+    if not isinstance(keys.signer, DetachedSigner):
+        return True
+    paths = finish(keys.signer, output)
+    if not paths:
+        return True
+    for path in paths:
+        print(f"wrote {path}: SHA-256 digest to sign {path.read_bytes().hex()}")
+    print(
+        f"sign each digest (ECDSA P-256 over the prehashed digest) with the key of {keys.signer.public_key_path}, "
+        "then run the same command again adding --signature FILE for each signature (raw r||s or DER)"
+    )
+    return False
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -76,15 +124,20 @@ def _plain_from(path: Path, board: Board | None) -> PlainImage:
 
 def cmd_sign(args: argparse.Namespace) -> int:
     from .image import build_sfb
-    from .keys import load_keys
 
     board = _board(args.board)
     version = _version(args)
     image = _plain_from(Path(args.image), board)
-    data = build_sfb(image.data, version.encoded, load_keys(args.keys), board.vector_size, image.segoff)
+    keys = _keys(args)
+    data = build_sfb(image.data, version.encoded, keys, board.vector_size, image.segoff)
     out = Path(args.output or Path(args.image).with_suffix(".sfb"))
+    if not _complete(keys, out):
+        return 0
     out.write_bytes(data)
-    print(f"wrote {out}: version {version}, image {len(image.data)} bytes, file {len(data)} bytes")
+    print(
+        f"wrote {out}: version {version}, image {len(image.data)} bytes, file {len(data)} bytes, "
+        f"signed by {keys.signer.name}"
+    )
     return 0
 
 
@@ -141,13 +194,12 @@ def _read(path: StrPath) -> bytes:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .image import Header, read_sfb
-    from .keys import load_keys
     from .patch import encoding_of, verify_sfbp
 
     data = _read(args.file)
     if encoding_of(Header.unpack(data, args.file).protocol):
         old = _source_image(args.from_image, args).data if args.from_image else None
-        report = verify_sfbp(data, load_keys(args.keys), old, args.file)
+        report = verify_sfbp(data, _keys(args), old, args.file)
         to = report.to_header
         target = f"{to.version:#010x}" if to else "?"
         print(
@@ -169,7 +221,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         # Without a board, the padding is whatever lies between the header and the announced image.
         vector_size = len(data) - Header.unpack(data, args.file).size
-    sfb = read_sfb(args.file, load_keys(args.keys), vector_size)
+    sfb = read_sfb(args.file, _keys(args), vector_size)
     print(f"{args.file}: version {sfb.header.version:#010x}, {sfb.header.size} bytes")
     print(f"  signature {'valid' if sfb.signature_ok else 'INVALID'}")
     print(f"  tag       {'matches' if sfb.tag_ok else 'DOES NOT MATCH'}")
@@ -190,7 +242,7 @@ class _Source:
 def _source_image(path: StrPath, args: argparse.Namespace, version_arg: str | None = None) -> _Source:
     """A plaintext image with its version and segoff, from a .sfb (decrypted and verified) or a .bin/.elf."""
     from .image import Header, verify_sfb
-    from .keys import load_keys
+    from .signing.detached import DetachedSigner
     from .version import Version
 
     path = Path(path)
@@ -198,9 +250,12 @@ def _source_image(path: StrPath, args: argparse.Namespace, version_arg: str | No
         data = _read(path)
         header = Header.unpack(data, path)
         # The vector size is wherever the ciphertext starts: the file is header + padding + image.
-        report = verify_sfb(data, load_keys(args.keys), len(data) - header.size, path)
+        keys = _keys(args)
+        report = verify_sfb(data, keys, len(data) - header.size, path)
         if not report.ok or report.plaintext is None:
             raise SpbError(path, "; ".join(report.problems))
+        if isinstance(keys.signer, DetachedSigner):  # its header may be a patch's TO header: no new signature
+            keys.signer.offer(hashlib.sha256(header.signed_bytes()).digest(), header.signature)
         return _Source(report.plaintext, header.version, header.segoff)
     board = _board(args.board) if getattr(args, "board", None) else None
     image = _plain_from(path, board)  # an ELF without --board: SpbError
@@ -229,7 +284,6 @@ def _progress_bar(prefix: str) -> Callable[[int, int], None]:
 def cmd_patch(args: argparse.Namespace) -> int:
     import time
 
-    from .keys import load_keys
     from .patch import build_sfbp, make_patch
 
     old = _source_image(args.old, args, args.from_version)
@@ -241,24 +295,24 @@ def cmd_patch(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     progress = None if args.quiet else _progress_bar("diff")
     raw = make_patch(old.data, new.data, args.encoding, progress=progress)
-    data = build_sfbp(
-        old.data, old_version, new.data, new_version, load_keys(args.keys), new.segoff, args.encoding, raw_patch=raw
-    )
+    keys = _keys(args)
+    data = build_sfbp(old.data, old_version, new.data, new_version, keys, new.segoff, args.encoding, raw_patch=raw)
     out = Path(args.output)
+    if not _complete(keys, out):
+        return 0
     out.write_bytes(data)
     print(
         f"wrote {out}: {args.encoding} patch of {len(raw)} bytes ({len(data)} with headers) for an image of "
-        f"{len(new.data)} bytes, {time.perf_counter() - start:.2f} s"
+        f"{len(new.data)} bytes, {time.perf_counter() - start:.2f} s, signed by {keys.signer.name}"
     )
     return 0
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from .keys import load_keys
     from .patch import verify_sfbp
 
     old = _source_image(args.old, args)
-    report = verify_sfbp(_read(args.patch), load_keys(args.keys), old.data, args.patch)
+    report = verify_sfbp(_read(args.patch), _keys(args), old.data, args.patch)
     to = report.to_header  # never None when new_image is set
     if not report.ok or report.new_image is None or to is None:
         raise SpbError(args.patch, "; ".join(report.problems) or "does not apply")
@@ -300,14 +354,51 @@ def cmd_linker(args: argparse.Namespace) -> int:
 
 
 def cmd_combine(args: argparse.Namespace) -> int:
-    from .keys import load_keys
     from .manufacturing import combined_image, write_combined
 
     board = _board(args.board)
     version = _version(args)
-    ihex = combined_image(args.bootloader, args.application, board, version.encoded, load_keys(args.keys))
+    keys = _keys(args)
+    ihex = combined_image(args.bootloader, args.application, board, version.encoded, keys)
+    if not _complete(keys, args.output):
+        return 0
     write_combined(ihex, board, f"{args.output}.hex", f"{args.output}.bin")
     print(f"wrote {args.output}.hex and {args.output}.bin")
+    return 0
+
+
+def cmd_keys_export(args: argparse.Namespace) -> int:
+    from .keys import KeySource, export_public_key
+
+    source = KeySource(args.keys, args.signing_key, None, args.signer, args.public_key)
+    data = export_public_key(source.load_signer(signing=False).public_key, args.format)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output}: public key, {args.format}")
+    elif args.format in ("raw", "der"):
+        raise SpbError(None, f"--format {args.format} is binary: give -o FILE")
+    else:
+        sys.stdout.write(data.decode())
+    return 0
+
+
+def cmd_keys_show(args: argparse.Namespace) -> int:
+    from .keys import KeySource
+
+    source = KeySource(args.keys, args.signing_key, args.aes_key, args.signer, args.public_key)
+    files = source.files()
+    if files is not None:
+        machine = f", machine.txt {files.machine}" if files.machine else ""
+        print(f"keys directory  {files.directory} ({files.layout} layout{machine})")
+    signer = source.load_signer(signing=False)
+    print(f"signer          {signer.name}")
+    print(f"public key      {signer.public_key.hex()}")
+    aes_path = source.aes_path()
+    if aes_path is not None:
+        fingerprint = hashlib.sha256(source.load_aes_key()).hexdigest()[:16]
+        print(f"AES key         {aes_path} (SHA-256 {fingerprint}...)")
+    else:
+        print("AES key         none given")
     return 0
 
 
@@ -322,6 +413,32 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--version", help="x.y.z (default: from the git tag of --repo)")
         sp.add_argument("--repo", default=".", help="git repository for the version (default: .)")
 
+    def with_keys(sp: argparse.ArgumentParser, signs: bool) -> None:
+        g = sp.add_argument_group("keys (docs/keys.md)")
+        g.add_argument(
+            "--keys", help="keys directory: spb's (signing_key.pem, aes128_key.bin) or the original's folder"
+        )
+        g.add_argument("--signing-key", help="private key file, PEM (overrides the one in --keys)")
+        g.add_argument("--aes-key", help="AES-128 key file, 16 raw bytes (overrides the one in --keys)")
+        g.add_argument(
+            "--signer",
+            help="signing backend instead of a key file: 'pkcs11:token=LABEL;object=KEY' (module and PIN from "
+            "SPB_PKCS11_MODULE / SPB_PKCS11_PIN) or 'detached'",
+        )
+        g.add_argument(
+            "--public-key",
+            help="public key file (PEM, DER, raw or hex): verify without the private key; the detached flow's key",
+        )
+        if signs:
+            g.add_argument(
+                "--signature",
+                action="append",
+                metavar="FILE",
+                help="--signer detached, second step: a signature of a digest the first step wrote (raw r||s or "
+                "DER); repeat for each",
+            )
+        sp.set_defaults(signs=signs)
+
     sp = sub.add_parser("keygen", help="create a signing key and an AES key")
     sp.add_argument("directory")
     sp.set_defaults(func=cmd_keygen)
@@ -329,7 +446,7 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("sign", help="make a .sfb from an application ELF (or plaintext .bin)")
     sp.add_argument("image")
     sp.add_argument("--board", required=True)
-    sp.add_argument("--keys", required=True)
+    with_keys(sp, signs=True)
     sp.add_argument("-o", "--output")
     with_version(sp)
     sp.set_defaults(func=cmd_sign)
@@ -341,14 +458,14 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("verify", help="verify a .sfb (signature, decryption, tag) or a .sfbp")
     sp.add_argument("file")
     sp.add_argument("--board", help="board name or file (needed for .sfb)")
-    sp.add_argument("--keys", required=True)
+    with_keys(sp, signs=False)
     sp.add_argument("--from", dest="from_image", help=".sfbp: the FROM image (.sfb or plaintext .bin) to apply it to")
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("patch", help="make a .sfbp delta patch from OLD to NEW")
     sp.add_argument("old", help="FROM image: .sfb, or plaintext .bin / .elf with --from-version")
     sp.add_argument("new", help="TO image: .sfb, or plaintext .bin / .elf with --version")
-    sp.add_argument("--keys", required=True)
+    with_keys(sp, signs=True)
     sp.add_argument("--board", help="board (needed for .elf inputs)")
     sp.add_argument("--from-version", help="version of OLD when it is not a .sfb")
     sp.add_argument("--version", help="version of NEW when it is not a .sfb")
@@ -365,7 +482,7 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("apply", help="apply a .sfbp to OLD on the host, writing the new plaintext image")
     sp.add_argument("old", help="FROM image: .sfb or plaintext .bin")
     sp.add_argument("patch")
-    sp.add_argument("--keys", required=True)
+    with_keys(sp, signs=False)
     sp.add_argument("-o", "--output", required=True)
     sp.set_defaults(func=cmd_apply)
 
@@ -388,10 +505,26 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("bootloader")
     sp.add_argument("application")
     sp.add_argument("--board", required=True)
-    sp.add_argument("--keys", required=True)
+    with_keys(sp, signs=True)
     sp.add_argument("-o", "--output", required=True, help="output path without extension")
     with_version(sp)
     sp.set_defaults(func=cmd_combine)
+
+    sp = sub.add_parser("keys", help="key tools: export the public key, show where the keys come from")
+    ksub = sp.add_subparsers(dest="keys_command", required=True)
+    export = ksub.add_parser("export", help="write the public key (from a key file, a keys directory or a token)")
+    with_keys(export, signs=False)
+    export.add_argument(
+        "--format",
+        choices=("pem", "der", "raw", "hex"),
+        default="pem",
+        help="pem (default) / der: SubjectPublicKeyInfo; raw: X||Y, the 64 bytes the bootloader holds; hex: of raw",
+    )
+    export.add_argument("-o", "--output", help="output file (default: standard output, pem and hex only)")
+    export.set_defaults(func=cmd_keys_export)
+    show = ksub.add_parser("show", help="where the keys come from: layout, signer, public key (no secret)")
+    with_keys(show, signs=False)
+    show.set_defaults(func=cmd_keys_show)
     return p
 
 

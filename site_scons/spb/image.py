@@ -62,7 +62,7 @@ class Header:
         return cls(protocol, iv, version, size, tag, segoff, bytes(data[SIGNED_SIZE:HEADER_SIZE]), magic)
 
     def signed(self, keys: KeySet) -> Header:
-        return replace(self, signature=keys.signer.sign(self.signed_bytes()))
+        return replace(self, signature=keys.sign(self.signed_bytes()))
 
     def signature_valid(self, public_key: bytes) -> bool:
         return verify_raw(public_key, self.signed_bytes(), self.signature)

@@ -14,7 +14,8 @@ Every generated file is a real target of a builder whose action is a Python func
 - the version enters as a Value node: a new git tag regenerates the version header and re-signs the
   .sfb, and nothing that does not depend on it;
 - keys are sources of the signing and key-embedding steps, and are never pushed to a CacheDir.
-Signatures are deterministic (RFC 6979, derived IV), so a cached .sfb equals a rebuilt one.
+Signatures from a key file are deterministic (RFC 6979, derived IV), so a cached .sfb equals a rebuilt one;
+a PKCS#11 token (SIGNER=) picks its own nonces: a cached .sfb is then valid but not byte-identical.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from SCons.Node import Node
 
     from .board import Board
-    from .keys import KeySet
+    from .keys import KeySet, KeySource
     from .version import Version
 
     #: A Python action: called with the target and source node lists and the environment; a non-zero
@@ -159,16 +160,17 @@ def _act_version_header(target: list[Node], source: list[Node], env: Environment
     )
 
 
-def _keys_from(nodes: list[Node]) -> KeySet:
-    from .keys import load_keys
-
-    return load_keys(Path(str(nodes[0])).parent)
+def _keys_from(env: Environment) -> KeySet:
+    """The key set the configuration chose (KEYS=, SIGNING_KEY=, AES_KEY=, SIGNER=; see _configure_keys).
+    A PKCS#11 signer is opened once per process and shared by the actions."""
+    source: KeySource = env["SPB_KEY_SOURCE"]
+    return source.load()
 
 
 def _act_keys_source(target: list[Node], source: list[Node], env: Environment) -> None:
     from .keys import c_source
 
-    _write(target[0], c_source(_keys_from(source)))
+    _write(target[0], c_source(_keys_from(env)))
 
 
 def _act_dev_keys(target: list[Node], source: list[Node], env: Environment) -> None:
@@ -197,11 +199,11 @@ def _act_sfb(target: list[Node], source: list[Node], env: Environment) -> None:
     from .elfimage import plain_image
     from .image import build_sfb
 
-    elf, board_file, version, key_file = source[0], source[1], source[2], source[3]
+    elf, board_file, version = source[0], source[1], source[2]
     board = _board(board_file)
     image = plain_image(str(elf), board)
     _label, encoded = _version_of(version)
-    data = build_sfb(image.data, encoded, _keys_from([key_file]), board.vector_size, image.segoff)
+    data = build_sfb(image.data, encoded, _keys_from(env), board.vector_size, image.segoff)
     Path(str(target[0])).write_bytes(data)
 
 
@@ -209,15 +211,13 @@ def _act_sfbp(target: list[Node], source: list[Node], env: Environment) -> None:
     from .elfimage import plain_image
     from .patch import build_sfbp
 
-    elf, reference, board_file, version, from_version, key_file = source[:6]
+    elf, reference, board_file, version, from_version = source[:5]
     board = _board(board_file)
     image = plain_image(str(elf), board)
     _label, encoded = _version_of(version)
     _from_label, from_encoded = _version_of(from_version)
     old = Path(str(reference)).read_bytes()
-    data = build_sfbp(
-        old, from_encoded, image.data, encoded, _keys_from([key_file]), image.segoff, env["PATCH_ENCODING"]
-    )
+    data = build_sfbp(old, from_encoded, image.data, encoded, _keys_from(env), image.segoff, env["PATCH_ENCODING"])
     Path(str(target[0])).write_bytes(data)
 
 
@@ -228,10 +228,10 @@ def _act_release_copy(target: list[Node], source: list[Node], env: Environment) 
 def _act_combined(target: list[Node], source: list[Node], env: Environment) -> None:
     from .manufacturing import combined_image, write_combined
 
-    boot_elf, app_elf, board_file, version, key_file = source[:5]
+    boot_elf, app_elf, board_file, version = source[:4]
     board = _board(board_file)
     _label, encoded = _version_of(version)
-    ihex = combined_image(str(boot_elf), str(app_elf), board, encoded, _keys_from([key_file]))
+    ihex = combined_image(str(boot_elf), str(app_elf), board, encoded, _keys_from(env))
     write_combined(ihex, board, str(target[0]), str(target[1]))
 
 
@@ -319,7 +319,17 @@ def _options(env: Environment) -> Variables:
     opts.Add("VERSION", "application version x.y.z; default: from the nearest vX.Y.Z git tag", "")
     opts.Add(
         "KEYS",
-        "keys directory (signing_key.pem, aes128_key.bin); default: development keys generated on first build in #keys",
+        "keys directory: spb's (signing_key.pem, aes128_key.bin) or the original's folder as it is "
+        "(Signing_PrivKey_ECC.txt, Cipher_Key_AES_CBC.bin, machine.txt); default: development keys generated "
+        "on first build in #keys",
+        "",
+    )
+    opts.Add("SIGNING_KEY", "private key file (PEM), instead of the one in KEYS", "")
+    opts.Add("AES_KEY", "AES-128 key file (16 raw bytes), instead of the one in KEYS", "")
+    opts.Add(
+        "SIGNER",
+        "sign with a PKCS#11 token instead of a key file: pkcs11:token=LABEL;object=KEY (RFC 7512; module and PIN "
+        "from the environment, SPB_PKCS11_MODULE and SPB_PKCS11_PIN; docs/keys.md)",
         "",
     )
     opts.Add("BUILD_DIR", "output directory", "#build/${BOARD}")
@@ -436,28 +446,62 @@ def _configure(env: Environment) -> None:
     ):
         env[f"SPB_{name}COMSTR"] = f"{word:<7} $TARGET"
 
-    keys_arg = env["KEYS"]
-    if keys_arg:
-        keys_dir = env.Dir(keys_arg)
-        key_files = [keys_dir.File("signing_key.pem"), keys_dir.File("aes128_key.bin")]
-        for node in key_files:
-            if not os.path.exists(node.abspath):
-                _fail(
-                    SpbError(
-                        node.abspath,
-                        "key file missing (KEYS= must point at an existing keys directory; "
-                        "create one with `spb keygen DIR`)",
-                    )
-                )
-    else:
+    _configure_keys(env)
+
+
+def _configure_keys(env: Environment) -> None:
+    """KEYS=, SIGNING_KEY=, AES_KEY=, SIGNER=: the key source the signing actions load (SPB_KEY_SOURCE) and
+    the two nodes whatever embeds or signs with the keys depends on (SPB_KEY_FILES: the signing key file, or
+    for a token a Value of its name and public key; the AES key file). Every key is read and the token
+    reached here, so a bad key stops the build before anything is made."""
+    from .keys import KeySource
+
+    keys_arg, signing_arg, aes_arg, signer_arg = (env[n].strip() for n in ("KEYS", "SIGNING_KEY", "AES_KEY", "SIGNER"))
+    if not (keys_arg or signing_arg or aes_arg or signer_arg):
         keys_dir = env.Dir("#keys")
         key_files = [keys_dir.File("signing_key.pem"), keys_dir.File("aes128_key.bin")]
         if not all(os.path.exists(n.abspath) for n in key_files):
             env.Command(key_files, [], env["BUILDERS"]["SpbDevKeys"].action)
         env.NoClean(key_files)
         env.Precious(key_files)
-    env.NoCache(key_files)
-    env["SPB_KEY_FILES"] = key_files
+        env.NoCache(key_files)
+        env["SPB_KEY_SOURCE"] = KeySource(keys=keys_dir.abspath)
+        env["SPB_KEY_FILES"] = key_files
+        return
+    if signer_arg == "detached":
+        _fail(
+            SpbError(
+                None,
+                "SIGNER=detached: the detached flow is two runs of the spb command (spb sign --signer detached); "
+                "the build signs with a key file or a PKCS#11 token",
+            )
+        )
+    source = KeySource(
+        keys=env.Dir(keys_arg).abspath if keys_arg else None,
+        signing_key=env.File(signing_arg).abspath if signing_arg else None,
+        aes_key=env.File(aes_arg).abspath if aes_arg else None,
+        signer=signer_arg or None,
+    )
+    try:
+        keys = source.load()
+        aes_path = source.aes_path()
+        if source.signer and not (SCons.Script.GetOption("help") or SCons.Script.GetOption("clean")):
+            keys.sign(b"spb: signer check")  # logs in and signs once: a wrong PIN or key stops the build here
+    except SpbError as error:
+        hint = " (create keys with `spb keygen DIR`, docs/keys.md)" if error.problem.endswith("not found") else ""
+        _fail(SpbError(error.path, error.problem + hint))
+    signing_path = source.signing_path()
+    signing_node = (
+        env.File(str(signing_path))
+        if signing_path is not None
+        else env.Value(f"{keys.signer.name}|{keys.public_key.hex()}")
+    )
+    aes_node = env.File(str(aes_path))
+    env.NoCache(aes_node)
+    if signing_path is not None:
+        env.NoCache(signing_node)
+    env["SPB_KEY_SOURCE"] = source
+    env["SPB_KEY_FILES"] = [signing_node, aes_node]
 
 
 def _builders(env: Environment) -> None:
