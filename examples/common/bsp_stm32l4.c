@@ -2,8 +2,9 @@
 /*
  * Example BSP for STM32L4 / L4+ (RM0394, RM0351, RM0432), configured by spb_board.h: PLL from MSI (4 MHz),
  * HSI16 or HSE at a 4 MHz PLL input, SYSCLK = SPB_SYSCLK_HZ (boost mode above 80 MHz on L4+), console
- * USARTx/UARTx/LPUART1 on PCLK, SysTick milliseconds. Works from reset state and from the state the
- * bootloader leaves (PLL already running): it switches to MSI before touching the PLL.
+ * USARTx/UARTx/LPUART1 on PCLK (on PG2..PG15, VDDIO2 validated first), SysTick milliseconds. Works from
+ * reset state and from the state the bootloader leaves (PLL already running): it switches to MSI before
+ * touching the PLL.
  */
 #include <stdint.h>
 
@@ -20,6 +21,7 @@
 #define RCC_APB1ENR2 REG32(0x4002105Cu)
 #define RCC_APB2ENR  REG32(0x40021060u)
 #define PWR_CR1      REG32(0x40007000u)
+#define PWR_CR2      REG32(0x40007004u)
 #define PWR_SR2      REG32(0x40007014u)
 #define PWR_CR5      REG32(0x40007080u)
 #define FLASH_ACR    REG32(0x40022000u)
@@ -130,6 +132,9 @@ static void clock_init(void)
 void bsp_init(void)
 {
     clock_init();
+#if (SPB_UART_TX_PORT == 6u && SPB_UART_TX_PIN >= 2u) || (SPB_UART_RX_PORT == 6u && SPB_UART_RX_PIN >= 2u)
+    PWR_CR2 |= 1u << 9; /* IOSV: PG[15:2] are supplied by VDDIO2 (e.g. LPUART1 on PG7/PG8) */
+#endif
     RCC_AHB2ENR |= (1u << SPB_UART_TX_PORT) | (1u << SPB_UART_RX_PORT);
     UART_ENR |= UART_EN;
     (void)UART_ENR;

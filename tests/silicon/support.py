@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from spb import image
+from spb import image, journal
 from spb.board import Board, load_board
 from spb.keys import KeySet, load_keys
 from support.scons_project import REPO, make_keys, scons
@@ -27,7 +27,24 @@ from support.scons_project import REPO, make_keys, scons
 from .harness.machine import Machine, RunResult
 
 OUT = REPO / "build" / "silicon"
+#: one board per flash IP generation (L4 double words with ECC, F4 sectors, L0 words erased to zero, L4+
+#: with octal external flash): every scenario, every power-cut point
 BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
+#: the original system's other boards whose parts use those flash IPs: boot, both kinds of update, a
+#: subset of the refusals and sampled power cuts (the IP itself is enumerated on BOARDS)
+MORE_BOARDS = (
+    "NUCLEO-L476RG",
+    "DISCO-L476G",
+    "NUCLEO-L496ZG",
+    "DISCO-L496G",
+    "B-L4S5I-IOT01A",
+    "B-L072Z-LRWAN1",
+    "NUCLEO-L412KB",
+)
+#: boards without SLOT1 (no download, no patch: the update API refuses with SECTION_NOT_AVAILABLE)
+SINGLE_SLOT = ("NUCLEO-L412KB",)
+ALL_BOARDS = BOARDS + MORE_BOARDS
+MORE_DUAL_SLOT = tuple(b for b in MORE_BOARDS if b not in SINGLE_SLOT)
 V1, V2 = "1.0.0", "1.1.0"
 _cache: dict = {}
 
@@ -52,6 +69,15 @@ def version_word(text: str) -> int:
 
 def keys() -> KeySet:
     directory = OUT / "keys"
+    with _build_lock():
+        if not (directory / "signing_key.pem").exists():
+            make_keys(directory)
+    return load_keys(directory)
+
+
+def other_keys() -> KeySet:
+    """A second key set (another vendor's, or a lost development set): nothing it signs is this device's."""
+    directory = OUT / "other-keys"
     with _build_lock():
         if not (directory / "signing_key.pem").exists():
             make_keys(directory)
@@ -197,6 +223,7 @@ def manufacture(m: Machine, fw: Firmware, plaintext: bytes, version: str, segoff
     """Program SLOT0 as the combined image would: installed header + plaintext (a programmer write)."""
     b = m.board
     header = image.image_header(plaintext, version_word(version), fw.keys, segoff)
+    m.load(b.bootloader.journal_address, journal.entry(header))
     m.load(b.slot0.address, image.installed_header(header, b.vector_size))
     if segoff:
         m.load(b.app_vector_address, plaintext[:segoff])

@@ -4,12 +4,15 @@ each test shows that a model answers a wrong sequence as the reference manual sa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 import tempfile
 from pathlib import Path
 
-from spb.board import load_board
+import pytest
+
+from spb.board import Ram, load_board
 from support.scons_project import REPO
 
 from .harness.cortexm import NMI
@@ -331,3 +334,67 @@ def test_pll_configuration_is_frozen_while_the_pll_runs():
     )
     assert reg(m, 3) == 0x01002811
     assert any("PLL fields written while the PLL is on" in v for v in m.violations)
+
+
+def test_l4_port_g_pins_need_vddio2_validated():
+    """PG2..PG15 of the L47x/L49x/L4+ are supplied by VDDIO2 and isolated until PWR_CR2.IOSV is set
+    (RM0351 "Independent I/O supply rail"): the NUCLEO-L496ZG console (LPUART1 on PG7) stays silent
+    before, and works after."""
+    m = run(
+        "NUCLEO-L496ZG",
+        """
+    ldr r0, =0x40021000      @ RCC
+    ldr r1, [r0, #0x4C]
+    movs r2, #0x40           @ AHB2ENR.GPIOGEN
+    orrs r1, r2
+    str r1, [r0, #0x4C]
+    ldr r1, [r0, #0x5C]
+    movs r2, #1              @ APB1ENR2.LPUART1EN
+    orrs r1, r2
+    str r1, [r0, #0x5C]
+    ldr r3, =0x48001800      @ GPIOG: PG7 alternate function 8
+    ldr r1, [r3, #0]
+    ldr r2, =0xC000
+    bics r1, r2
+    ldr r2, =0x8000
+    orrs r1, r2
+    str r1, [r3, #0]
+    ldr r1, [r3, #0x20]
+    ldr r2, =0xF0000000
+    bics r1, r2
+    ldr r2, =0x80000000
+    orrs r1, r2
+    str r1, [r3, #0x20]
+    ldr r4, =0x40008000      @ LPUART1: 115200 Bd from MSI 4 MHz (BRR = 256 * fck / baud)
+    ldr r1, =8889
+    str r1, [r4, #0x0C]
+    movs r1, #9              @ UE | TE
+    str r1, [r4, #0]
+    movs r1, #0x41           @ 'A' with IOSV clear
+    str r1, [r4, #0x28]
+    ldr r1, [r0, #0x58]      @ PWR bus clock, then PWR_CR2.IOSV
+    ldr r2, =0x10000000
+    orrs r1, r2
+    str r1, [r0, #0x58]
+    ldr r5, =0x40007000
+    ldr r1, [r5, #4]
+    ldr r2, =0x200
+    orrs r1, r2
+    str r1, [r5, #4]
+    ldr r1, [r4, #0x1C]      @ ISR: TXE
+    movs r1, #0x42           @ 'B' with IOSV set
+    str r1, [r4, #0x28]
+""",
+    )
+    assert bytes(m.console) == b"B"
+    assert [v for v in m.violations if "VDDIO2" in v and "PG7" in v], m.violations
+    assert len(m.violations) == 1, m.violations
+
+
+def test_board_ram_must_be_memory_the_part_has():
+    """The harness maps the board's RAM only: a board claiming SRAM2 right after SRAM1 on an STM32L476
+    (where SRAM2 sits at 0x1000_0000, RM0351 memory map) is refused instead of passing on a fiction."""
+    board = load_board(REPO / "boards" / "NUCLEO-L476RG.toml")
+    Machine(board)  # 96 KiB: SRAM1
+    with pytest.raises(ValueError, match="contiguous SRAM"):
+        Machine(dataclasses.replace(board, ram=Ram(0x20000000, 0x20000)))

@@ -23,7 +23,7 @@ from . import powercut
 from .harness.machine import Machine
 from .harness.power import MODES
 from .powercut import Images, boot_and_check, cut_state, record_boot, record_download, sfb_for, sfbp_for, tiny
-from .support import V1, V2, firmware
+from .support import MORE_DUAL_SLOT, V1, V2, firmware
 
 BOARDS = ("NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-L4R9I")
 
@@ -168,3 +168,40 @@ def test_replayed_cut_equals_live_cut(board_name):
         m.power.arm(k, "torn", seed=k)
         assert m.run().reason == "cut"
         assert m.snapshot() == cut_state(fw, install, k, "torn", seed=k), f"install op {k}"
+
+
+@pytest.mark.parametrize("board_name", MORE_DUAL_SLOT)
+def test_sampled_cuts(board_name, exhaustive):
+    """The other boards of the flash IPs enumerated above, with their own geometry (page size, bank 2 and
+    its page numbering, slot addresses): cuts at a sample of the operations of the .sfb download (the
+    READY write and its neighbours always among them; before and torn), of the .sfbp download (torn) and
+    of the install (before and torn), with the checks of the enumerations. --silicon-exhaustive cuts at
+    every operation in both modes."""
+    fw = firmware(board_name)
+    images = tiny(fw)
+    total = 0
+    phases = {}
+    for kind, data in (("sfb", sfb_for(fw, images)), ("sfbp", sfbp_for(fw, images))):
+        phase = phases[kind] = record_download(fw, data)
+        n = len(phase.trace)
+        ready = first_op_at(phase, fw.board.slot1.address + 0x80, 32)
+        chosen = set(points(n, 0 if exhaustive else 4, seed=n))
+        if kind == "sfb":
+            chosen |= {k for k in (ready - 1, ready, ready + 1) if 1 <= k <= n}
+        modes = MODES if exhaustive or kind == "sfb" else ("torn",)
+        for k in sorted(chosen):
+            for mode in modes:
+                state = cut_state(fw, phase, k, mode, seed=k)
+                label = f"{board_name} {kind} download cut {mode} {describe(phase, k)}"
+                which = boot_and_check(fw, state, images, label, seed=k)
+                if k < ready or (k == ready and mode == "before"):
+                    assert which == "old", f"{label}: a cut before READY installed the image"
+                total += 1
+    install = record_boot(fw, phases["sfb"].end)
+    for k in points(len(install.trace), 0 if exhaustive else 5, seed=len(install.trace)):
+        for mode in MODES:
+            state = cut_state(fw, install, k, mode, seed=k)
+            label = f"{board_name} install cut {mode} {describe(install, k)}"
+            boot_and_check(fw, state, images, label, must_be_new=True, seed=k)
+            total += 1
+    record_cuts(f"{board_name} " + ("every operation" if exhaustive else "sampled"), total)

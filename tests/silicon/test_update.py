@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from spb import image
+
 from .support import (
     BOARDS,
+    MORE_DUAL_SLOT,
+    SINGLE_SLOT,
     V1,
     V2,
     expect_app,
@@ -17,8 +21,10 @@ from .support import (
     installed_ok,
     machine,
     no_violations,
+    other_keys,
     send_update,
     tail,
+    version_word,
     wait_app,
 )
 
@@ -60,13 +66,13 @@ def _install(fw, m, data, what):
     no_violations(m, what)
 
 
-@pytest.mark.parametrize("board_name", BOARDS)
+@pytest.mark.parametrize("board_name", BOARDS + MORE_DUAL_SLOT)
 def test_sfb_update(board_name):
     fw = firmware(board_name)
     _install(fw, machine(fw), fw.sfb(V2), f"{board_name} .sfb")
 
 
-@pytest.mark.parametrize("board_name", BOARDS)
+@pytest.mark.parametrize("board_name", BOARDS + MORE_DUAL_SLOT)
 def test_sfbp_update(board_name):
     """The delta patch 1.0.0 -> 1.1.0 made by the build: the engine regenerates 1.1.0 into SLOT1."""
     fw = firmware(board_name)
@@ -91,11 +97,19 @@ REFUSALS = {
     "downgrade to 1.0.0": (lambda fw: fw.sfb(V1), "status=12"),
     "tampered body": (lambda fw: _tampered(fw.sfb(V2), fw.board.vector_size + 40), "status=15"),
     "patch for another image": (lambda fw: _tampered(fw.sfbp(), 0x1C), "status="),
+    "signed with another key": (
+        lambda fw: image.build_sfb(fw.plain(V2), version_word(V2), other_keys(), fw.board.vector_size),
+        "status=3",
+    ),
 }
+#: the refusals run on the boards of an already-proven flash IP (the rest is the same code on the same IP)
+MORE_REFUSALS = ("downgrade to 1.0.0", "signed with another key")
 
 
-@pytest.mark.parametrize("case", list(REFUSALS))
-@pytest.mark.parametrize("board_name", BOARDS)
+@pytest.mark.parametrize(
+    ("board_name", "case"),
+    [(b, c) for b in BOARDS for c in REFUSALS] + [(b, c) for b in MORE_DUAL_SLOT for c in MORE_REFUSALS],
+)
 def test_refused_files_leave_slot0_untouched(board_name, case):
     fw = firmware(board_name)
     m = machine(fw)
@@ -114,3 +128,26 @@ def test_refused_files_leave_slot0_untouched(board_name, case):
     expect_app(m, r, fw.plain(V1), case)
     assert installed_ok(m, fw, fw.plain(V1), V1)
     no_violations(m, case)
+
+
+@pytest.mark.parametrize("board_name", SINGLE_SLOT)
+def test_single_slot_board_refuses_updates(board_name):
+    """No SLOT1, no download: SE_PATCH_Init answers SECTION_NOT_AVAILABLE (9) before a byte is taken,
+    nothing is written to flash, and the board keeps booting its image."""
+    fw = firmware(board_name)
+    m = machine(fw)
+    b = fw.board
+    slot0_before = m.read(b.slot0.address, b.vector_size + len(fw.plain(V1)))
+    wait_app(m, V1)
+    m.power.arm(None)  # count flash operations from here
+    r = send_update(m, fw.sfb(V2), "APP: init failed")
+    assert r.reason == "console", f"{r.reason}\n{tail(m)}"
+    m.run(stop_at_app=False, until="\n", max_cycles=10_000_000)
+    assert "status=9" in m.console_text().split("APP: init failed")[-1], tail(m)
+    assert m.power.ops == 0, f"flash written: {m.power.trace[:5]}"
+    assert m.read(b.slot0.address, len(slot0_before)) == slot0_before
+    m.power_on()
+    r = m.run()
+    expect_app(m, r, fw.plain(V1), "after the refused update")
+    assert installed_ok(m, fw, fw.plain(V1), V1)
+    no_violations(m, board_name)

@@ -6,7 +6,8 @@
  * (PLLN), SYSCLK = VCO / 2 (PLLR). Flash latency for voltage range 1: 16 MHz per wait state up to 80 MHz;
  * above 80 MHz (L4+ only) range 1 boost mode (PWR_CR5.R1MODE = 0) and 20 MHz per wait state, with the
  * AHB /2 step the reference manual asks for when switching to more than 80 MHz. APB1/APB2 undivided.
- * Console: USARTx/UARTx/LPUART1 on PCLK (RCC_CCIPR reset value), GPIO alternate function from the board.
+ * Console: USARTx/UARTx/LPUART1 on PCLK (RCC_CCIPR reset value), GPIO alternate function from the board;
+ * console or button pins on PG2..PG15 (VDDIO2 domain of the L47x/L49x/L4+) get PWR_CR2.IOSV set first.
  * Flash: page erase by page number inside its bank (BKER when SPB_FLASH_BANK2_BASE is defined and the
  * page is at or above it), double-word (8-byte) programming; every error flag of FLASH_SR is reported.
  * The flash is locked again after every operation. Caches are reset after an erase. Every read of the
@@ -54,9 +55,11 @@
 #define RCC_APB1ENR1_PWREN (1u << 28)
 
 #define PWR_CR1 SPB_REG32(0x40007000u)
+#define PWR_CR2 SPB_REG32(0x40007004u)
 #define PWR_SR2 SPB_REG32(0x40007014u)
 #define PWR_CR5 SPB_REG32(0x40007080u) /* L4+ */
 #define PWR_SR2_VOSF (1u << 10)
+#define PWR_CR2_IOSV (1u << 9) /* VDDIO2 valid: PG[15:2] usable */
 
 #define FLASH_BASE_R 0x40022000u
 #define FLASH_ACR  SPB_REG32(FLASH_BASE_R + 0x00u)
@@ -104,6 +107,17 @@ _Static_assert(PLL_N >= 8u && PLL_N <= 86u && SPB_SYSCLK_HZ >= 16000000u && SPB_
 #define FLASH_WS ((SPB_SYSCLK_HZ - 1u) / 20000000u) /* L4+ range 1 boost */
 #else
 #define FLASH_WS ((SPB_SYSCLK_HZ - 1u) / 16000000u)
+#endif
+
+/* Pins on PG2..PG15 are supplied by VDDIO2 and stay isolated until PWR_CR2.IOSV is set (RM0351 / RM0432
+ * "Independent I/O supply rail"); e.g. the NUCLEO-L496ZG console (LPUART1 on PG7/PG8). */
+#define ON_VDDIO2(port, pin) ((port) == 6u && (pin) >= 2u)
+#if ON_VDDIO2(SPB_UART_TX_PORT, SPB_UART_TX_PIN) || ON_VDDIO2(SPB_UART_RX_PORT, SPB_UART_RX_PIN)
+#define PINS_ON_VDDIO2 1
+#elif defined(SPB_BUTTON_PRESENT)
+#if SPB_BUTTON_PRESENT && ON_VDDIO2(SPB_BUTTON_PORT, SPB_BUTTON_PIN)
+#define PINS_ON_VDDIO2 1
+#endif
 #endif
 
 /* ---- console UART ---- */
@@ -203,7 +217,10 @@ static void clock_init(void)
 void port_init(void)
 {
     SCB_VTOR = SPB_BOOT_BASE;
-    clock_init();
+    clock_init(); /* leaves the PWR bus clock on */
+#if defined(PINS_ON_VDDIO2)
+    PWR_CR2 |= PWR_CR2_IOSV;
+#endif
 
     RCC_AHB2ENR |= (1u << SPB_UART_TX_PORT) | (1u << SPB_UART_RX_PORT);
 #if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT

@@ -29,8 +29,9 @@ What the model does, and refuses, as the manuals describe:
   stalled for the operation time (datasheet typical: 22 ms page erase, 81.7 us double word; DS11912
   6.3.10) - the machine's clock advances by that much.
 - ECC (3.3.2 "Error code correction"): 8 check bits per double word; a double error on a read sets
-  ECCR.ECCD with ADDR_ECC (byte offset of the double word inside its bank) and BK_ECC, and raises the
-  NMI. ECCD is write-1-to-clear. Single-error correction (ECCC) is not modelled.
+  ECCR.ECCD with ADDR_ECC (byte offset of the double word inside its bank; [18:0], [19:0] on the L4+ whose
+  banks are 1 MiB) and BK_ECC, and raises the NMI. ECCD is write-1-to-clear. Single-error correction
+  (ECCC) is not modelled.
 - Cache lines are not modelled (reads always see the array); ICRST/DCRST are accepted.
 """
 
@@ -56,12 +57,13 @@ PROGRAM_SECONDS = 81.7e-6
 
 
 class FlashL4(FlashController):
-    def __init__(self, cells, *, bank2_base=None, pnb_bits=8, optr=0xFFEFF8AA, bk_ecc_bit=None):
+    def __init__(self, cells, *, bank2_base=None, pnb_bits=8, optr=0xFFEFF8AA, bk_ecc_bit=None, ecc_addr_bits=19):
         super().__init__(0x40022000, cells)
         self.bank2_base = bank2_base
         self.pnb_mask = (1 << pnb_bits) - 1
         self.optr_reset = optr
         self.bk_ecc_bit = bk_ecc_bit
+        self.ecc_addr_mask = (1 << ecc_addr_bits) - 1  # ADDR_ECC: [18:0] on L4, [19:0] on L4+
         self.reset()
 
     def reset(self) -> None:
@@ -226,7 +228,7 @@ class FlashL4(FlashController):
             bank = 0
             if self.bank2_base is not None and unit >= self.bank2_base:
                 bank_base, bank = self.bank2_base, 1
-            self.eccr = (self.eccr & (1 << 24)) | ECCR_ECCD | ((unit - bank_base) & 0x7FFFF)
+            self.eccr = (self.eccr & (1 << 24)) | ECCR_ECCD | ((unit - bank_base) & self.ecc_addr_mask)
             if bank and self.bk_ecc_bit is not None:
                 self.eccr |= 1 << self.bk_ecc_bit
         self.log(f"double ECC error reading {unit:#010x}: ECCD, NMI")

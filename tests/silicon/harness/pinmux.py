@@ -4,14 +4,22 @@ peripheral signal to a pin. A U(S)ART's output reaches the board's virtual COM p
 wired to it is in alternate-function mode with exactly this AF, so a wrong AF number in a board file
 (or a port that forgets to configure the pin) leaves the console silent in the harness as on the board.
 
-Sources (datasheet alternate-function tables): STM32L452xx DS11912 table 17; STM32L4R9xx/L4S9xx DS12023
+Sources (datasheet alternate-function tables): STM32L452xx DS11912 table 17; STM32L476xx DS10198
+table 17 (AF7 USART1-3 incl. USART2 on PD5/PD6, AF8 LPUART1/UART4-5); STM32L496xx/L4A6xx DS11585 (AF7
+USART2 on PA2/PD6, AF8 LPUART1 on PG7/PG8 - PG2..PG15 are on VDDIO2, see soc.io_supply); STM32L412xx
+DS12469 (AF7 USART2_TX on PA2, AF3 USART2_RX on PA15: the Nucleo-32 virtual COM port pins); STM32L4R5xx/
+L4S5xx DS12024 (AF7 USART1 on PB6/PB7); STM32L4R9xx/L4S9xx DS12023
 table 19 (AF7 U(S)ART1-3, AF8 LPUART1/UART4-5, AF5 OCTOSPIM_P1/P2 on the pins listed); the OCTOSPIM
 port 2 pins of the DISCO-L4R9I (CLK PI6, NCS PG12, DQS PG15, IO0-3 PI11/PI10/PI9/PH8, IO4-7
 PH9/PH10/PG9/PG10, all AF5) as ST's board support configures them and as OpenOCD's board file
 tcl/board/stm32l4r9i-disco.cfg restates them ("PG12: P2_NCS, PI06: P2_CLK, ... all AF05");
 STM32F427xx/F429xx DS9405 table 12 (AF7 USART1-3, AF8 UART4-8/USART6, AF9/AF10 QUADSPI);
 STM32L073xZ DS10685 table 16/17 (AF4 USART1/USART2 on PA9/PA10/PA2/PA3/PA14/PA15, AF6 LPUART1 on
-PA2/PA3, AF0 USART1 on PB6/PB7).
+PA2/PA3, AF0 USART1 on PB6/PB7); STM32L072xZ datasheet (DocID027100) port A/B alternate functions: the
+same USART1/USART2/LPUART1 assignments on these pins.
+
+The tables are per family: each entry is the AF the datasheets named above give for that pin and
+signal, checked for the parts of the boards that use the pin.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 _L4 = {
     ("PA2", 7): "USART2_TX",
     ("PA3", 7): "USART2_RX",
+    ("PA15", 3): "USART2_RX",
     ("PD5", 7): "USART2_TX",
     ("PD6", 7): "USART2_RX",
     ("PA9", 7): "USART1_TX",
@@ -66,6 +75,7 @@ _F4 = {
     ("PB7", 7): "USART1_RX",
     ("PA2", 7): "USART2_TX",
     ("PA3", 7): "USART2_RX",
+    ("PA15", 3): "USART2_RX",
     ("PD5", 7): "USART2_TX",
     ("PD6", 7): "USART2_RX",
     ("PB10", 7): "USART3_TX",

@@ -3,8 +3,13 @@
 
 A board file names its part (`mcu`, e.g. "STM32L452RE"); `PARTS` maps the part's line to what differs
 between parts of one family: the flash IP variant and its field widths, option-byte defaults, GPIO
-ports, bus limits. The addresses are those of the reference manuals' memory maps (RM0394 2.2.2,
-RM0432 2.2.2, RM0090 2.3, RM0367 2.2.2).
+ports, the SRAM that is one contiguous block at 0x2000_0000, bus limits. The addresses are those of the
+reference manuals' memory maps (RM0394 2.2.2, RM0351 2.2.2, RM0432 2.2.2, RM0090 2.3, RM0367/RM0376 2.2.2).
+
+A board file's `ram` must lie inside its part's contiguous SRAM (`Part.sram`): the harness maps only the
+board's RAM, so a board claiming memory the part does not have there would pass here and crash on the
+chip. On the STM32L47x, SRAM2 sits at 0x1000_0000 only (not after SRAM1); on the L41x/L45x/L49x and L4+
+it is also aliased right after SRAM1.
 """
 
 from __future__ import annotations
@@ -28,31 +33,58 @@ class Part:
     family: str
     manual: str
     gpio_ports: str
+    sram: int  # bytes of SRAM contiguous from 0x2000_0000 (the largest `ram.size` a board may give)
     plus: bool = False  # L4+ (RM0432)
     pnb_bits: int = 8
     optr: int = 0xFFEFF8AA  # option bytes as shipped (RDP level 0)
     bk_ecc_bit: int | None = None
+    ecc_addr_bits: int = 19  # FLASH_ECCR.ADDR_ECC width: [18:0], [19:0] on the L4+
+    vddio2: bool = False  # PG[15:2] supplied by VDDIO2: usable only with PWR_CR2.IOSV set
     sysclk_max: float = 0.0
     apb1_max: float = 0.0
     apb2_max: float = 0.0
 
 
 PARTS = {
-    # L4: RM0394 (L43x/L44x/L45x/L46x) - single bank, ECCR without BK_ECC
-    "STM32L452": Part("stm32l4", "RM0394", "ABCDEH", optr=0xFFEFF8AA),
-    "STM32L412": Part("stm32l4", "RM0394", "ABCDH", pnb_bits=6, optr=0xFFEFF8AA),
-    # L47x/L49x: RM0351 - dual bank (DUALBANK for 1 MB parts), BK_ECC bit 19
-    "STM32L476": Part("stm32l4", "RM0351", "ABCDEFGH", optr=0xFFEFF8AA, bk_ecc_bit=19),
-    "STM32L496": Part("stm32l4", "RM0351", "ABCDEFGHI", optr=0xFFEFF8AA, bk_ecc_bit=19),
-    # L4+: RM0432 - DBANK = 1 (option bit 22) gives two banks of 4 KiB pages; BK_ECC bit 21
-    "STM32L4R9": Part("stm32l4", "RM0432", "ABCDEFGHI", plus=True, optr=0xFFEFF8AA | (1 << 22), bk_ecc_bit=21),
-    "STM32L4S5": Part("stm32l4", "RM0432", "ABCDEFGHI", plus=True, optr=0xFFEFF8AA | (1 << 22), bk_ecc_bit=21),
-    # F4: RM0090 F42x/F43x - 180 MHz with over-drive, APB1 45 MHz, APB2 90 MHz
-    "STM32F429": Part("stm32f4", "RM0090", "ABCDEFGHIJK", sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6),
-    "STM32F407": Part("stm32f4", "RM0090", "ABCDEFGHI", sysclk_max=168e6, apb1_max=42e6, apb2_max=84e6),
-    # L0: RM0367 (L0x3)
-    "STM32L073": Part("stm32l0", "RM0367", "ABCDEH"),
-    "STM32L072": Part("stm32l0", "RM0376", "ABCDEH"),
+    # L4: RM0394 (L41x/L42x/L43x/L44x/L45x/L46x) - single bank, ECCR without BK_ECC; SRAM2 aliased
+    # after SRAM1 (L45x: 128 + 32 KiB; L41x: 32 + 8 KiB); no port G
+    "STM32L452": Part("stm32l4", "RM0394", "ABCDEH", 0x28000, optr=0xFFEFF8AA),
+    "STM32L412": Part("stm32l4", "RM0394", "ABCDH", 0xA000, pnb_bits=6, optr=0xFFEFF8AA),
+    # L47x/L49x: RM0351 - dual bank (DUALBANK for 1 MB parts), PNB [10:3] per bank, BK_ECC bit 19; port G
+    # on VDDIO2. L47x SRAM2 (32 KiB) only at 0x1000_0000: 96 KiB contiguous; L49x SRAM2 (64 KiB) also at
+    # 0x2004_0000: 320 KiB contiguous
+    "STM32L476": Part("stm32l4", "RM0351", "ABCDEFGH", 0x18000, optr=0xFFEFF8AA, bk_ecc_bit=19, vddio2=True),
+    "STM32L496": Part("stm32l4", "RM0351", "ABCDEFGHI", 0x50000, optr=0xFFEFF8AA, bk_ecc_bit=19, vddio2=True),
+    # L4+: RM0432 - DBANK = 1 (option bit 22) gives two banks of 4 KiB pages; BK_ECC bit 21, ADDR_ECC
+    # [19:0]; SRAM1 + SRAM2 + SRAM3 = 640 KiB contiguous; port G on VDDIO2
+    "STM32L4R9": Part(
+        "stm32l4",
+        "RM0432",
+        "ABCDEFGHI",
+        0xA0000,
+        plus=True,
+        optr=0xFFEFF8AA | (1 << 22),
+        bk_ecc_bit=21,
+        ecc_addr_bits=20,
+        vddio2=True,
+    ),
+    "STM32L4S5": Part(
+        "stm32l4",
+        "RM0432",
+        "ABCDEFGHI",
+        0xA0000,
+        plus=True,
+        optr=0xFFEFF8AA | (1 << 22),
+        bk_ecc_bit=21,
+        ecc_addr_bits=20,
+        vddio2=True,
+    ),
+    # F4: RM0090 F42x/F43x - 180 MHz with over-drive, APB1 45 MHz, APB2 90 MHz; SRAM1-3 192 KiB contiguous
+    "STM32F429": Part("stm32f4", "RM0090", "ABCDEFGHIJK", 0x30000, sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6),
+    "STM32F407": Part("stm32f4", "RM0090", "ABCDEFGHI", 0x20000, sysclk_max=168e6, apb1_max=42e6, apb2_max=84e6),
+    # L0: RM0367 (L0x3), RM0376 (L0x2); 20 KiB SRAM
+    "STM32L073": Part("stm32l0", "RM0367", "ABCDEH", 0x5000),
+    "STM32L072": Part("stm32l0", "RM0376", "ABCDEH", 0x5000),
 }
 
 UART_BASES = {
@@ -98,6 +130,26 @@ def part_of(board) -> Part:
     raise ValueError(f"{board.name}: no silicon model for {mcu} (known: {', '.join(PARTS)})")
 
 
+def check_ram(board, part: Part) -> None:
+    """The board's RAM must be memory the part has, in one block from 0x2000_0000."""
+    base, end = board.ram.base, board.ram.base + board.ram.size
+    if base != 0x20000000 or end > 0x20000000 + part.sram:
+        raise ValueError(
+            f"{board.name}: ram [{base:#010x}, {end:#010x}) is not inside the {board.mcu}'s contiguous SRAM "
+            f"[0x20000000, {0x20000000 + part.sram:#010x}) ({part.manual} memory map)"
+        )
+
+
+def io_supply(part: Part, pwr, pin_name: str):
+    """A callable giving why `pin_name` cannot drive its signal now (None when it can): on parts with
+    VDDIO2, PG2..PG15 are isolated until PWR_CR2.IOSV is set (RM0351 / RM0432 "Independent I/O supply
+    rail"; ST's HAL: HAL_PWREx_EnableVddIO2). None for pins always supplied."""
+    port, pin = parse_pin(pin_name)
+    if not (part.vddio2 and chr(65 + port) == "G" and pin >= 2):
+        return None
+    return lambda: None if pwr.regs["CR2"] >> 9 & 1 else f"{pin_name} is supplied by VDDIO2 and PWR_CR2.IOSV is clear"
+
+
 @dataclass
 class Soc:
     part: Part
@@ -115,6 +167,7 @@ class Soc:
 
 def build(board) -> Soc:
     part = part_of(board)
+    check_ram(board, part)
     family = part.family
     f = board.flash
     sectors = [(s.start, s.size) for s in f.sectors]
@@ -124,7 +177,12 @@ def build(board) -> Soc:
 
     if family == "stm32l4":
         flash = FlashL4(
-            cells, bank2_base=f.bank2_base, pnb_bits=part.pnb_bits, optr=part.optr, bk_ecc_bit=part.bk_ecc_bit
+            cells,
+            bank2_base=f.bank2_base,
+            pnb_bits=part.pnb_bits,
+            optr=part.optr,
+            bk_ecc_bit=part.bk_ecc_bit,
+            ecc_addr_bits=part.ecc_addr_bits,
         )
         pwr = PwrL4(part.plus)
         rcc = RccL4(plus=part.plus, hse_hz=hse, pwr=pwr, flash=flash)
@@ -166,6 +224,8 @@ def build(board) -> Soc:
             )
         port, pin = parse_pin(pin_name)
         setattr(uart, f"{direction.lower()}_pin", (gpios[chr(65 + port)], pin, af))
+        if direction == "TX":
+            uart.tx_supply = io_supply(part, pwr, pin_name)
 
     peripherals = [flash, rcc, pwr, uart, *gpios.values()]
     externals = []

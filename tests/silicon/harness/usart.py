@@ -19,7 +19,8 @@ reads them (no overrun). Software that keeps polling the status register with no
 idle: after IDLE_POLLS such reads in a row the machine skips ahead to the next timer event instead of
 executing the rest of the spin (time, SysTick and timeouts stay exact; only the spin's instructions
 are not executed one by one). A byte goes out only with UE and TE set, and reaches the host only if the
-board's TX pin is routed to this U(S)ART (GPIO alternate function, pinmux.py). Every transmitted byte
+board's TX pin is routed to this U(S)ART (GPIO alternate function, pinmux.py) and its I/O supply is on
+(PG2..PG15 of the L47x/L49x/L4+ are on VDDIO2: PWR_CR2.IOSV must be set, soc.io_supply). Every transmitted byte
 checks the baud rate the current kernel clock gives against the board's (more than 2.5 % off: the host
 would read garbage - a violation).
 """
@@ -39,6 +40,7 @@ class _Line(Peripheral):
         self.kind = kind  # "USART" / "UART" / "LPUART"
         self.rx: deque = deque()
         self.tx_pin = None  # (gpio, pin, af) wired to the host, set by the machine
+        self.tx_supply = None  # callable: why the TX pin's I/O supply is off (VDDIO2), or None if it is on
         self.rx_pin = None
         self.board_baud = 115200
         self.seen_bauds: set = set()
@@ -81,6 +83,12 @@ class _Line(Peripheral):
                     self.violation(
                         f"{self.name}_TX is not routed to {gpio.pin(pin)} (MODER/AFR): the host sees nothing"
                     )
+                return
+            unpowered = self.tx_supply() if self.tx_supply is not None else None
+            if unpowered:
+                if not self.routing_reported:
+                    self.routing_reported = True
+                    self.violation(f"{self.name}_TX: {unpowered}: the host sees nothing")
                 return
         self.machine.console_out(byte)
 
