@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Example BSP for STM32F4 (RM0090), configured by spb_board.h: HSI or HSE (optionally bypass) -> PLL with
- * a 2 MHz input, VCO = 2 * SYSCLK, SYSCLK = SPB_SYSCLK_HZ (<= 168 MHz), APB1 <= 42 MHz, APB2 <= 84 MHz,
- * console USARTx/UARTx, SysTick milliseconds. Works from reset state and from the bootloader's state.
+ * a 2 MHz input, VCO = 2 * SYSCLK, SYSCLK = SPB_SYSCLK_HZ (<= 168 MHz; up to 180 MHz with the over-drive
+ * of the F42x/F43x/F469/F479), APB1 <= 42 MHz, APB2 <= 84 MHz (45 / 90 MHz with over-drive), console
+ * USARTx/UARTx, SysTick milliseconds. Works from reset state and from the bootloader's state.
  */
 #include <stdint.h>
 
@@ -18,6 +19,9 @@
 #define RCC_APB1ENR REG32(0x40023840u)
 #define RCC_APB2ENR REG32(0x40023844u)
 #define FLASH_ACR   REG32(0x40023C00u)
+#define PWR_CR      REG32(0x40007000u)
+#define PWR_CSR     REG32(0x40007004u)
+#define OVERDRIVE   (SPB_SYSCLK_HZ > 168000000u)
 #define GPIO(port, off) REG32(0x40020000u + 0x400u * (port) + (off))
 
 #if defined(SPB_CLOCK_SOURCE_HSE)
@@ -33,8 +37,8 @@
 #define DIV_CODE(limit) \
     (SPB_SYSCLK_HZ <= (limit) ? 0u : SPB_SYSCLK_HZ <= 2u * (limit) ? 4u : SPB_SYSCLK_HZ <= 4u * (limit) ? 5u : 6u)
 #define DIV(code) ((code) == 0u ? 1u : 1u << ((code) - 3u))
-#define PPRE1 DIV_CODE(42000000u)
-#define PPRE2 DIV_CODE(84000000u)
+#define PPRE1 DIV_CODE(OVERDRIVE ? 45000000u : 42000000u)
+#define PPRE2 DIV_CODE(OVERDRIVE ? 90000000u : 84000000u)
 
 #if SPB_UART_INSTANCE == 1 || SPB_UART_INSTANCE == 6
 #define UART (SPB_UART_INSTANCE == 1 ? 0x40011000u : 0x40011400u)
@@ -94,6 +98,16 @@ static void clock_init(void)
 #endif
     RCC_PLLCFGR = (RCC_PLLCFGR & ~0x0F437FFFu) | PLL_M | (PLL_N << 6) | PLL_SRC | (PLL_Q << 24); /* P = 2 */
     RCC_CR |= 1u << 24;
+#if OVERDRIVE
+    RCC_APB1ENR |= 1u << 28; /* PWREN */
+    (void)RCC_APB1ENR;
+    PWR_CR |= 1u << 16; /* ODEN, then ODSWEN: RM0090 5.1.4 (after the bootloader both are already on) */
+    while (!(PWR_CSR & (1u << 16))) {
+    }
+    PWR_CR |= 1u << 17;
+    while (!(PWR_CSR & (1u << 17))) {
+    }
+#endif
     FLASH_ACR = FLASH_WS | (7u << 8); /* latency, prefetch, I/D caches */
     while ((FLASH_ACR & 0xFu) != FLASH_WS) {
     }

@@ -4,14 +4,20 @@
  *
  * Clock: HSI (16 MHz) or HSE (crystal, or external clock with SPB_HSE_BYPASS such as the ST-LINK MCO)
  * -> PLL with a 2 MHz input (PLLM), VCO = 2 * SYSCLK (PLLN), SYSCLK = VCO / 2 (PLLP), 48 MHz domain
- * (PLLQ) as close to 48 MHz from below as possible. APB1 <= 42 MHz, APB2 <= 84 MHz. Flash latency for
- * 2.7-3.6 V: one wait state per 30 MHz. Voltage scale 1 is the reset value of PWR_CR.VOS on every F4;
- * up to 168 MHz no over-drive is needed (180 MHz parts would need it: not supported here).
+ * (PLLQ) as close to 48 MHz from below as possible. APB1 <= 42 MHz, APB2 <= 84 MHz (45 / 90 MHz above
+ * 168 MHz). Flash latency for 2.7-3.6 V: one wait state per 30 MHz. Voltage scale 1 is the reset value of
+ * PWR_CR.VOS on the F42x/F43x/F469/F479; up to 168 MHz no over-drive is needed. Above it (up to 180 MHz on
+ * those parts) the over-drive is switched on while the system still runs from HSI/HSE, as RM0090 5.1.4 /
+ * RM0386 "Entering Over-drive mode" order it: PLL configured and on, ODEN and ODRDY, ODSWEN and ODSWRDY,
+ * then wait states, prescalers and the switch to the PLL.
  * Console: USART1..3/6, UART4/5/7/8 with GPIO alternate function from the board.
  * Flash: sector erase with SNB computed from SPB_FLASH_SECTOR_GROUPS; on dual-bank parts the sectors from
  * SPB_FLASH_BANK2_BASE on are numbered 12.. and encoded SNB = 0b1xxxx (RM0090 FLASH_CR.SNB). Word
  * programming with PSIZE = x32 (SPB_FLASH_WRITE_SIZE 4, supply 2.7-3.6 V). Errors of FLASH_SR are
  * reported; the flash is locked after every operation, caches are reset after an erase.
+ * External flash: boards with a QUADSPI driver (qspi.c, shared NOR code in port/common/xspi_nor.c) get
+ * port_flash_* calls in [SPB_EXT_FLASH_BASE, + SPB_EXT_FLASH_SIZE) dispatched to it; memory-mapped mode is
+ * its resting state, so the hand-over to a MultiSegment application needs nothing more.
  * On port_jump_to_app() the system clock stays at SPB_SYSCLK_HZ; SysTick and the UART are reset.
  */
 #include <stdint.h>
@@ -22,6 +28,7 @@
 #include "../common/cortexm.h"
 #include "../common/flash_geom.h"
 #include "../common/stm32_common.h"
+#include "../common/xspi_nor.h"
 
 #if SPB_FLASH_WRITE_SIZE != 4
 #error "STM32F4 port programs words (PSIZE x32): flash.write_size must be 4"
@@ -44,6 +51,14 @@
 #define RCC_CR_HSEBYP (1u << 18)
 #define RCC_CR_PLLON  (1u << 24)
 #define RCC_CR_PLLRDY (1u << 25)
+#define RCC_APB1ENR_PWREN (1u << 28)
+
+#define PWR_CR  SPB_REG32(0x40007000u)
+#define PWR_CSR SPB_REG32(0x40007004u)
+#define PWR_CR_ODEN     (1u << 16)
+#define PWR_CR_ODSWEN   (1u << 17)
+#define PWR_CSR_ODRDY   (1u << 16)
+#define PWR_CSR_ODSWRDY (1u << 17)
 
 #define FLASH_R_BASE 0x40023C00u
 #define FLASH_ACR  SPB_REG32(FLASH_R_BASE + 0x00u)
@@ -85,14 +100,15 @@ _Static_assert(SPB_HSE_HZ % PLL_IN_HZ == 0u && SPB_HSE_HZ >= 4000000u && SPB_HSE
 #define PLL_VCO (2u * SPB_SYSCLK_HZ)
 #define PLL_N (PLL_VCO / PLL_IN_HZ)
 #define PLL_Q ((PLL_VCO + 47999999u) / 48000000u)
-_Static_assert(SPB_SYSCLK_HZ % 1000000u == 0u && SPB_SYSCLK_HZ >= 50000000u && SPB_SYSCLK_HZ <= 168000000u,
-               "SYSCLK must be whole MHz, 50..168 MHz");
+_Static_assert(SPB_SYSCLK_HZ % 1000000u == 0u && SPB_SYSCLK_HZ >= 50000000u && SPB_SYSCLK_HZ <= 180000000u,
+               "SYSCLK must be whole MHz, 50..180 MHz (above 168 MHz: F42x/F43x/F469/F479 with over-drive)");
+#define OVERDRIVE (SPB_SYSCLK_HZ > 168000000u)
 #define FLASH_WS ((SPB_SYSCLK_HZ - 1u) / 30000000u)
 #define APB_DIV_CODE(limit) \
     (SPB_SYSCLK_HZ <= (limit) ? 0u : SPB_SYSCLK_HZ <= 2u * (limit) ? 4u : SPB_SYSCLK_HZ <= 4u * (limit) ? 5u : 6u)
 #define APB_DIV(code) ((code) == 0u ? 1u : 1u << ((code) - 3u))
-#define PPRE1 APB_DIV_CODE(42000000u)
-#define PPRE2 APB_DIV_CODE(84000000u)
+#define PPRE1 APB_DIV_CODE(OVERDRIVE ? 45000000u : 42000000u)
+#define PPRE2 APB_DIV_CODE(OVERDRIVE ? 90000000u : 84000000u)
 
 /* ---- console UART ---- */
 #if SPB_UART_INSTANCE == 1 || SPB_UART_INSTANCE == 6
@@ -160,6 +176,14 @@ static void clock_init(void)
     /* M, N, P = 2 (00), source, Q; the other bits keep their reset values. */
     RCC_PLLCFGR = (RCC_PLLCFGR & ~0x0F437FFFu) | PLL_M | (PLL_N << 6) | PLL_SRC_HSE | (PLL_Q << 24);
     RCC_CR |= RCC_CR_PLLON;
+#if OVERDRIVE
+    RCC_APB1ENR |= RCC_APB1ENR_PWREN;
+    (void)RCC_APB1ENR;
+    PWR_CR |= PWR_CR_ODEN;
+    stm32_wait_set(&PWR_CSR, PWR_CSR_ODRDY);
+    PWR_CR |= PWR_CR_ODSWEN;
+    stm32_wait_set(&PWR_CSR, PWR_CSR_ODSWRDY);
+#endif
 
     FLASH_ACR = FLASH_WS | FLASH_ACR_PRFTEN | FLASH_ACR_ICEN | FLASH_ACR_DCEN;
     while ((FLASH_ACR & 0xFu) != FLASH_WS) {
@@ -195,6 +219,9 @@ void port_init(void)
     s_millis = 0u;
     cm_systick_start(SPB_SYSCLK_HZ / 1000u);
     cm_irq_enable();
+#if defined(SPB_EXT_FLASH_DRIVER)
+    xspi_init(); /* the QUADSPI driver (qspi.c); its waits need the SysTick */
+#endif
 }
 
 void port_uart_write(const uint8_t *data, size_t len)
@@ -261,6 +288,11 @@ static int32_t sector_snb(uint32_t addr, uint32_t *size)
 
 int port_flash_erase(uint32_t addr)
 {
+#if defined(SPB_EXT_FLASH_DRIVER)
+    if (xspi_contains(addr)) {
+        return xspi_erase(addr);
+    }
+#endif
     uint32_t size;
     if (addr < SPB_FLASH_BASE || addr - SPB_FLASH_BASE >= SPB_FLASH_SIZE) {
         return ERR_RANGE;
@@ -294,6 +326,11 @@ int port_flash_erase(uint32_t addr)
 
 int port_flash_write(uint32_t addr, const void *data, uint32_t len)
 {
+#if defined(SPB_EXT_FLASH_DRIVER)
+    if (xspi_contains(addr)) {
+        return xspi_write(addr, data, len);
+    }
+#endif
     int rc = spb_flash_check_write(addr, len);
     if (rc != 0) {
         return rc;
@@ -322,6 +359,11 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
 
 int port_flash_read(uint32_t addr, void *dst, uint32_t len)
 {
+#if defined(SPB_EXT_FLASH_DRIVER)
+    if (xspi_contains(addr)) {
+        return xspi_read(addr, dst, len);
+    }
+#endif
     if (!spb_in_flash(addr, len)) {
         return ERR_RANGE;
     }

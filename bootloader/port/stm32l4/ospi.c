@@ -24,18 +24,18 @@
  * then verify through the window. Interrupts stay enabled: an application whose interrupt handlers run
  * from the window must mask them around update API calls that write the external flash.
  *
- * Every wait ends: by port_millis() against its timeout, and by a loop count that takes at least as long
- * (while the application calls the API, SysTick is the application's and port_millis() stands still).
- * Timeouts: 10 ms for the controller, 500 ms per 4 KiB erase (datasheet maximum 400 ms), 10 ms per page
- * program, 100 ms for the chip to answer after its reset.
+ * This file is the controller part (the xspi_hw_* functions of port/common/xspi_nor.h): clocks, pins,
+ * OCTOSPIM, the framing of one command, memory-mapped mode. The NOR command sequences, the waits and
+ * their timeouts (500 ms per 4 KiB erase: datasheet maximum 400 ms; 10 ms per page program; 100 ms for
+ * the chip to answer after its reset), the page split and the verification are shared with the F469's
+ * QUADSPI driver in port/common/xspi_nor.c.
  */
-#include "ospi.h"
+#include "../common/xspi_nor.h"
 
 #if defined(SPB_EXT_FLASH_OSPI_INSTANCE)
 
-#include <string.h>
+#include <stddef.h>
 
-#include "port.h"
 #include "../common/cortexm.h"
 #include "../common/stm32_common.h"
 
@@ -73,17 +73,7 @@
 #define CCR_ADMODE (7u << 8)
 #define CCR_D1     (1u << 24)
 
-#define CMD_WREN    0x06u
-#define CMD_RDSR    0x05u
-#define CMD_RDID    0x9Fu
-#define CMD_RSTEN   0x66u
-#define CMD_RST     0x99u
-#define CMD_PP4B    0x12u
-#define CMD_SE4B    0x21u
 #define CMD_FREAD4B 0x0Cu
-#define SR_WIP      0x01u
-#define PAGE        256u
-#define SECTOR      0x1000u
 
 /* OCTOSPIM port value routing every signal of OCTOSPI n (1/2): enables, CLK/DQS/NCS source n - 1,
  * IO[3:0] <- OCTOSPI n IO[3:0], IO[7:4] <- its IO[7:4] (the reset values of P1CR and P2CR) */
@@ -95,47 +85,16 @@
 #define PWR_CR2 SPB_REG32(0x40007004u)
 #define PWR_CR2_IOSV (1u << 9) /* PG[15:2] are supplied by VDDIO2 */
 
-#define ERR_RANGE (-1)
-#define ERR_ALIGN (-2)
-#define ERR_NOT_BLANK (-3)
-#define ERR_HW (-4)
-#define ERR_VERIFY (-5)
-
-#define MS_BUS 10u
-#define MS_ERASE 500u
-#define MS_PROGRAM 10u
-#define MS_RESET 100u
-/* Loop bounds that last at least the timeout: a register poll takes >= 4 CPU cycles, a status frame
- * >= 16 flash clocks. */
-#define SPINS_PER_MS (SPB_SYSCLK_HZ / 4000u)
-#define FRAMES_PER_MS (SPB_SYSCLK_HZ / SPB_EXT_FLASH_CLOCK_DIV / 16000u + 1u)
+_Static_assert(SPB_EXT_FLASH_ADDR_BYTES == 4, "the OCTOSPI driver uses the 4-byte address opcodes");
 
 static const uint8_t s_pins[SPB_EXT_FLASH_PIN_COUNT][3] = SPB_EXT_FLASH_PINS;
-static bool s_ready;
-
-static bool expired(uint32_t start, uint32_t ms, uint32_t n, uint32_t per_ms)
-{
-    return port_millis() - start > ms || n > ms * per_ms;
-}
-
-/* Wait until one of mask's SR bits is set (set = true) or all of them are clear. */
-static int wait_sr(uint32_t mask, bool set)
-{
-    uint32_t start = port_millis();
-    for (uint32_t n = 0; ((OSPI_SR & mask) != 0u) != set; n++) {
-        if (expired(start, MS_BUS, n, SPINS_PER_MS)) {
-            return OSPI_ERR_TIMEOUT;
-        }
-    }
-    return 0;
-}
 
 /* One indirect frame. The register order makes the last write start it (RM0432: IR without address,
  * AR with an address, DR when software supplies data). len bytes are written from / read into buf. */
 static int frame(uint32_t fmode, uint32_t ccr, uint32_t instruction, uint32_t address, uint8_t *buf, uint32_t len)
 {
-    if (wait_sr(SR_BUSY, false) != 0) {
-        return OSPI_ERR_TIMEOUT;
+    if (xspi_wait_reg(&OSPI_SR, SR_BUSY, false) != 0) {
+        return XSPI_ERR_TIMEOUT;
     }
     OSPI_CR = (OSPI_CR & ~CR_FMODE) | fmode;
     OSPI_FCR = SR_TCF; /* an ABORT sets it too */
@@ -149,39 +108,24 @@ static int frame(uint32_t fmode, uint32_t ccr, uint32_t instruction, uint32_t ad
     for (uint32_t i = 0; i < len; i++) {
         if (fmode == FMODE_WRITE) {
             OSPI_DR8 = buf[i];
-        } else if (wait_sr(SR_FLEVEL, true) == 0) {
+        } else if (xspi_wait_reg(&OSPI_SR, SR_FLEVEL, true) == 0) {
             buf[i] = OSPI_DR8;
         } else {
-            return OSPI_ERR_TIMEOUT;
+            return XSPI_ERR_TIMEOUT;
         }
     }
-    int rc = wait_sr(SR_TCF, true);
+    int rc = xspi_wait_reg(&OSPI_SR, SR_TCF, true);
     OSPI_FCR = SR_TCF;
     return rc;
 }
 
-/* WREN, then one program or erase frame, then poll the status register until WIP clears. */
-static int program_erase(uint32_t instruction, uint32_t at, const uint8_t *src, uint32_t len, uint32_t ms)
+int xspi_hw_frame(uint32_t shape, uint32_t instruction, uint32_t address, uint8_t *buf, uint32_t len)
 {
-    int rc = frame(FMODE_WRITE, CCR_I1, CMD_WREN, 0u, NULL, 0u);
-    if (rc == 0) {
-        rc = frame(FMODE_WRITE, CCR_I1 | CCR_A1_32, instruction, at, (uint8_t *)(uintptr_t)src, len);
-    }
-    uint32_t start = port_millis();
-    for (uint32_t n = 0; rc == 0; n++) {
-        uint8_t status;
-        rc = frame(FMODE_READ, CCR_I1, CMD_RDSR, 0u, &status, 1u);
-        if (rc != 0 || (status & SR_WIP) == 0u) {
-            break;
-        }
-        if (expired(start, ms, n, FRAMES_PER_MS)) {
-            rc = OSPI_ERR_TIMEOUT;
-        }
-    }
-    return rc;
+    return frame((shape & XSPI_READ) ? FMODE_READ : FMODE_WRITE, CCR_I1 | ((shape & XSPI_ADDR) ? CCR_A1_32 : 0u),
+                 instruction, address, buf, len);
 }
 
-static void mm_on(void)
+void xspi_hw_mm_on(void)
 {
     OSPI_CR &= ~CR_FMODE;
     OSPI_CCR = CCR_I1 | CCR_A1_32 | CCR_D1;
@@ -190,25 +134,12 @@ static void mm_on(void)
     OSPI_CR |= FMODE_MM;
 }
 
-/* The window holds expect[0..len) (0xFF everywhere when expect is NULL). */
-static bool window_is(uint32_t addr, const uint8_t *expect, uint32_t len)
+void xspi_hw_mm_off(void)
 {
-    const volatile uint8_t *w = (const volatile uint8_t *)(uintptr_t)addr;
-    for (uint32_t i = 0; i < len; i++) {
-        if (w[i] != (expect != NULL ? expect[i] : 0xFFu)) {
-            return false;
-        }
-    }
-    return true;
+    OSPI_CR |= CR_ABORT; /* the next frame waits for BUSY to clear and selects its mode */
 }
 
-/* [addr, addr + len) ends inside the external flash (the port checked that addr lies in it). */
-static bool fits(uint32_t addr, uint32_t len)
-{
-    return len <= SPB_EXT_FLASH_BASE + SPB_EXT_FLASH_SIZE - addr;
-}
-
-void ospi_init(void)
+bool xspi_hw_init(void)
 {
     RCC_AHB2ENR |= RCC_AHB2ENR_OSPIMEN;
     RCC_AHB3ENR |= 1u << (7u + SPB_EXT_FLASH_OSPI_INSTANCE);
@@ -234,92 +165,19 @@ void ospi_init(void)
     OSPI_DCR2 = SPB_EXT_FLASH_CLOCK_DIV - 1u;
     OSPI_CR = CR_EN; /* FIFO threshold 1 byte */
 
-    static const uint16_t resets[][2] = {
 #if defined(SPB_EXT_FLASH_OCTAL_LINES)
-        {CCR_I8_16 | CCR_IDTR, 0x6699u}, {CCR_I8_16 | CCR_IDTR, 0x9966u}, /* octal DTR */
-        {CCR_I8_16, 0x6699u}, {CCR_I8_16, 0x9966u},                       /* octal STR */
-#endif
-        {CCR_I1, CMD_RSTEN}, {CCR_I1, CMD_RST},                             /* SPI */
+    /* reset enable + reset in octal DTR, then octal STR (the SPI pair follows in xspi_init) */
+    static const uint16_t resets[][2] = {
+        {CCR_I8_16 | CCR_IDTR, 0x6699u}, {CCR_I8_16 | CCR_IDTR, 0x9966u},
+        {CCR_I8_16, 0x6699u}, {CCR_I8_16, 0x9966u},
     };
     for (uint32_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
         if (frame(FMODE_WRITE, resets[i][0], resets[i][1], 0u, NULL, 0u) != 0) {
-            return;
+            return false;
         }
     }
-    uint32_t start = port_millis();
-    for (uint32_t n = 0;; n++) {
-        uint8_t id[3];
-        if (frame(FMODE_READ, CCR_I1, CMD_RDID, 0u, id, 3u) != 0 || expired(start, MS_RESET, n, FRAMES_PER_MS)) {
-            return;
-        }
-        if (((uint32_t)id[0] << 16 | (uint32_t)id[1] << 8 | id[2]) == SPB_EXT_FLASH_JEDEC_ID) {
-            break;
-        }
-    }
-    mm_on();
-    s_ready = true;
+#endif
+    return true;
 }
 
-int ospi_erase(uint32_t addr)
-{
-    if (!s_ready) {
-        return ERR_HW;
-    }
-    if ((addr - SPB_EXT_FLASH_BASE) % SECTOR != 0u) {
-        return ERR_ALIGN;
-    }
-    OSPI_CR |= CR_ABORT; /* leave memory-mapped mode; frame() waits for BUSY to clear */
-    int rc = program_erase(CMD_SE4B, addr - SPB_EXT_FLASH_BASE, NULL, 0u, MS_ERASE);
-    mm_on();
-    if (rc == 0 && !window_is(addr, NULL, SECTOR)) {
-        rc = ERR_VERIFY;
-    }
-    return rc;
-}
-
-int ospi_write(uint32_t addr, const void *data, uint32_t len)
-{
-    const uint8_t *src = data;
-    if (!s_ready) {
-        return ERR_HW;
-    }
-    if (!fits(addr, len) || ospi_contains((uint32_t)(uintptr_t)data)) {
-        return ERR_RANGE; /* the source must stay readable while memory-mapped mode is off */
-    }
-    if ((addr | len) % SPB_EXT_FLASH_WRITE_SIZE != 0u) {
-        return ERR_ALIGN;
-    }
-    if (!window_is(addr, NULL, len)) {
-        return ERR_NOT_BLANK;
-    }
-    OSPI_CR |= CR_ABORT;
-    int rc = 0;
-    for (uint32_t done = 0, n; rc == 0 && done < len; done += n) {
-        n = PAGE - (addr + done) % PAGE; /* a page program wraps inside its page */
-        if (n > len - done) {
-            n = len - done;
-        }
-        rc = program_erase(CMD_PP4B, addr + done - SPB_EXT_FLASH_BASE, &src[done], n, MS_PROGRAM);
-    }
-    mm_on();
-    if (rc == 0 && !window_is(addr, src, len)) {
-        rc = ERR_VERIFY;
-    }
-    return rc;
-}
-
-int ospi_read(uint32_t addr, void *dst, uint32_t len)
-{
-    if (!s_ready) {
-        return ERR_HW;
-    }
-    if (!fits(addr, len)) {
-        return ERR_RANGE;
-    }
-    memcpy(dst, (const void *)(uintptr_t)addr, len);
-    return 0;
-}
-
-#elif defined(SPB_EXT_FLASH_KIND_OSPI)
-#warning "external_flash: kind = \"ospi\" without instance/port/pins: the bootloader cannot reach that flash"
 #endif
