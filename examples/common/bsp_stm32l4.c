@@ -25,7 +25,11 @@
 #define PWR_SR2      REG32(0x40007014u)
 #define PWR_CR5      REG32(0x40007080u)
 #define FLASH_ACR    REG32(0x40022000u)
+#if defined(BSP_STM32L5) /* bsp_stm32l5.c: the L5's RCC, U(S)ARTs and GPIO block are the L4's (RM0438) */
+#define GPIO(port, off) REG32(0x42020000u + 0x400u * (port) + (off)) /* non-secure AHB2 alias */
+#else
 #define GPIO(port, off) REG32(0x48000000u + 0x400u * (port) + (off))
+#endif
 
 #if defined(SPB_CLOCK_SOURCE_MSI)
 #define PLL_SRC 1u
@@ -39,7 +43,18 @@
 #endif
 #define PLL_N (SPB_SYSCLK_HZ / 2000000u) /* VCO = 2 * SYSCLK, R = 2 */
 #define BOOST (SPB_SYSCLK_HZ > 80000000u)
+#if defined(BSP_STM32L5)
+/* Range 0 above 80 MHz, else range 1; 20 MHz per wait state in both; FLASH_ACR has no cache bits. */
+#define VOS (BOOST ? 0u : 1u)
+#define FLASH_WS ((SPB_SYSCLK_HZ - 1u) / 20000000u)
+#define ACR_BITS 0u
+#define R1_BOOST 0
+#else
+#define VOS 1u /* range 1 */
 #define FLASH_WS (BOOST ? (SPB_SYSCLK_HZ - 1u) / 20000000u : (SPB_SYSCLK_HZ - 1u) / 16000000u)
+#define ACR_BITS (7u << 8) /* prefetch, I/D caches */
+#define R1_BOOST BOOST     /* L4+ range 1 boost: PWR_CR5.R1MODE = 0 */
+#endif
 
 #if defined(SPB_UART_IS_LPUART)
 #define UART 0x40008000u
@@ -93,10 +108,10 @@ static void clock_init(void)
     while (RCC_CR & (1u << 25)) {
     }
     RCC_APB1ENR1 |= 1u << 28; /* PWR */
-    PWR_CR1 = (PWR_CR1 & ~(3u << 9)) | (1u << 9);
+    PWR_CR1 = (PWR_CR1 & ~(3u << 9)) | (VOS << 9);
     while (PWR_SR2 & (1u << 10)) {
     }
-    if (BOOST) {
+    if (R1_BOOST) {
         PWR_CR5 &= ~(1u << 8);
     }
 #if defined(SPB_CLOCK_SOURCE_HSI)
@@ -111,7 +126,7 @@ static void clock_init(void)
     while (!(RCC_CR & (1u << 17))) {
     }
 #endif
-    FLASH_ACR = (FLASH_ACR & ~0xFu) | FLASH_WS | (7u << 8); /* latency, prefetch, I/D caches */
+    FLASH_ACR = (FLASH_ACR & ~0xFu) | FLASH_WS | ACR_BITS;
     while ((FLASH_ACR & 0xFu) != FLASH_WS) {
     }
     RCC_PLLCFGR = PLL_SRC | ((PLL_M - 1u) << 4) | (PLL_N << 8) | (1u << 24); /* PLLREN, R = /2 */
@@ -149,6 +164,9 @@ void bsp_init(void)
     REG32(0xE000E014u) = SPB_SYSCLK_HZ / 1000u - 1u;
     REG32(0xE000E018u) = 0u;
     REG32(0xE000E010u) = 7u;
+#if defined(BSP_STM32L5)
+    REG32(0x40030400u) |= 1u; /* ICACHE_CR.EN, as CubeMX-generated L5 applications do */
+#endif
     __asm volatile("cpsie i" ::: "memory");
 }
 
