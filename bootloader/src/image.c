@@ -77,48 +77,55 @@ image_result_t image_read_header(slot_id_t slot, image_header_t *h)
 }
 
 /* Walk the image in CHUNK pieces, decrypting when it comes from SLOT1, hashing the plaintext, and
- * optionally writing it into SLOT0. */
+ * optionally writing it into SLOT0. Everything secret - the AES key schedule, the CBC chain, the plaintext
+ * chunk and the hash state (it buffers plaintext) - is in one object, wiped on the single way out: during
+ * SE_PATCH_* calls this runs on the application's stack, and at boot on RAM the application gets next. */
 static image_result_t walk(slot_id_t from, const image_header_t *h, slot_writer_t *out,
                            void (*progress)(uint32_t done, uint32_t total))
 {
-    uint8_t buf[CHUNK];
-    uint8_t iv[16];
+    struct {
+        uint8_t buf[CHUNK];
+        uint8_t iv[16];
+        spb_sha256_ctx sha;
+        spb_aes128_ctx aes;
+    } s;
     uint8_t digest[32];
-    spb_sha256_ctx sha;
-    spb_aes128_ctx aes;
+    image_result_t r = IMAGE_OK;
 
-    spb_sha256_init(&sha);
+    spb_sha256_init(&s.sha);
     if (from == SLOT1) {
-        spb_aes128_init(&aes, spb_aes_key);
-        memcpy(iv, &h->raw[0x04], sizeof iv);
+        spb_aes128_init(&s.aes, spb_aes_key);
+        memcpy(s.iv, &h->raw[0x04], sizeof s.iv);
     }
     for (uint32_t done = 0; done < h->size;) {
         uint32_t n = h->size - done < CHUNK ? h->size - done : CHUNK;
-        if (slot_read_image(from, h->segoff, done, buf, n) != 0) {
-            memset(&aes, 0, sizeof aes);
-            return IMAGE_READ_ERROR;
+        if (slot_read_image(from, h->segoff, done, s.buf, n) != 0) {
+            r = IMAGE_READ_ERROR;
+            goto wipe;
         }
         if (from == SLOT1) {
-            spb_aes128_cbc_decrypt(&aes, iv, buf, buf, n);
+            spb_aes128_cbc_decrypt(&s.aes, s.iv, s.buf, s.buf, n);
         }
-        spb_sha256_update(&sha, buf, n);
+        spb_sha256_update(&s.sha, s.buf, n);
         if (out != NULL) {
             /* Where SLOT0 continues in the second segment (possibly right at this chunk's start),
              * restart the writer there. */
             uint32_t split = (h->segoff != 0u && done <= h->segoff && h->segoff - done < n) ? h->segoff - done : n;
-            if (split != 0u && slot_writer_put(out, buf, split) != 0) {
-                memset(&aes, 0, sizeof aes);
-                return IMAGE_WRITE_ERROR;
+            if (split != 0u && slot_writer_put(out, s.buf, split) != 0) {
+                r = IMAGE_WRITE_ERROR;
+                goto wipe;
             }
             if (split < n) {
 #if defined(SPB_SLOT0_EXT_ADDR)
                 if (slot_writer_flush(out) != 0) {
-                    return IMAGE_WRITE_ERROR;
+                    r = IMAGE_WRITE_ERROR;
+                    goto wipe;
                 }
                 slot_writer_init(out, SPB_SLOT0_EXT_ADDR, SPB_SLOT0_EXT_ADDR + SPB_SLOT0_EXT_SIZE,
                                  SPB_SLOT0_EXT_ADDR + SPB_SLOT0_EXT_SIZE);
-                if (slot_writer_put(out, buf + split, n - split) != 0) {
-                    return IMAGE_WRITE_ERROR;
+                if (slot_writer_put(out, s.buf + split, n - split) != 0) {
+                    r = IMAGE_WRITE_ERROR;
+                    goto wipe;
                 }
 #endif
             }
@@ -128,10 +135,11 @@ static image_result_t walk(slot_id_t from, const image_header_t *h, slot_writer_
             progress(done, h->size);
         }
     }
-    memset(&aes, 0, sizeof aes);
-    memset(buf, 0, sizeof buf); /* plaintext does not linger on the stack the application reuses */
-    spb_sha256_final(&sha, digest);
-    return spb_ct_equal(digest, &h->raw[0x1C], sizeof digest) ? IMAGE_OK : IMAGE_BAD_TAG;
+    spb_sha256_final(&s.sha, digest);
+    r = spb_ct_equal(digest, &h->raw[0x1C], sizeof digest) ? IMAGE_OK : IMAGE_BAD_TAG;
+wipe:
+    spb_wipe(&s, sizeof s);
+    return r;
 }
 
 image_result_t image_verify(slot_id_t slot, const image_header_t *h, void (*progress)(uint32_t done, uint32_t total))

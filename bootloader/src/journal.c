@@ -34,16 +34,27 @@ static uint32_t check_of(const uint8_t *e)
     return h;
 }
 
+/* The log is the run of slots from the start up to the first erased one; the next entry goes there. A slot
+ * that is not erased after that point is residue of an interrupted full-unit erase (journal_append): the
+ * entries it still holds were committed by this bootloader, so they still raise the floor, but they are
+ * not "last", and the next append erases the unit first instead of writing in front of them. */
 void journal_read(journal_t *j)
 {
     uint8_t e[JOURNAL_ENTRY_SIZE];
+    bool gap = false;
     memset(j, 0, sizeof *j);
     j->free_slot = JOURNAL_SLOTS;
     for (uint32_t i = 0; i < JOURNAL_SLOTS; i++) {
         uint32_t addr = SPB_JOURNAL_ADDR + i * JOURNAL_ENTRY_SIZE;
         if (slot_is_erased(addr, JOURNAL_ENTRY_SIZE)) {
-            j->free_slot = i;
-            return;
+            if (!gap) {
+                j->free_slot = i;
+            }
+            gap = true;
+            continue;
+        }
+        if (gap) {
+            j->free_slot = JOURNAL_SLOTS; /* residue after the end: append as if full */
         }
         if (port_flash_read(addr, e, sizeof e) != 0) {
             continue; /* torn (ECC error): skipped */
@@ -57,14 +68,18 @@ void journal_read(journal_t *j)
             j->max_version = version;
         }
         j->any = true;
-        j->last_version = version;
-        memcpy(j->last_id, &e[12], JOURNAL_ID_SIZE);
+        if (!gap) {
+            j->last_version = version;
+            memcpy(j->last_id, &e[12], JOURNAL_ID_SIZE);
+        }
     }
 }
 
 bool journal_is_last(const journal_t *j, const image_header_t *h)
 {
-    return j->any && j->last_version == h->version &&
+    /* last_version stays 0 without a last entry, and no entry has version 0: it is never newer than
+     * anything (install.c), so none is ever committed. */
+    return j->last_version == h->version && h->version != 0u &&
            memcmp(j->last_id, &h->raw[IMAGE_SIGNED_SIZE], JOURNAL_ID_SIZE) == 0;
 }
 
@@ -75,9 +90,11 @@ int journal_append(journal_t *j, const image_header_t *h)
         return 0;
     }
     if (j->free_slot >= JOURNAL_SLOTS) {
-        /* Full: start again with this entry. A cut during the erase loses the older entries, never the
-         * decision: nothing of SLOT0 has been touched yet, and SLOT0's authentic version is still the
-         * reference the next boot uses. */
+        /* Full (or residue after the end): start again with this entry, which is newer than every entry
+         * (install.c commits only above the floor), so once it lands nothing is lost. Until it lands the
+         * floor is SLOT0's authentic version and whatever entries survive a torn erase; SLOT0 is not
+         * touched yet and the next boot commits this same image again before anything else runs
+         * (docs/update-state.md, "The install journal"). */
         int rc = slot_erase_range(SPB_JOURNAL_ADDR, SPB_JOURNAL_SIZE, NULL);
         if (rc != 0) {
             return rc;

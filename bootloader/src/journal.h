@@ -8,7 +8,9 @@
  * Entry (32 bytes, one write): "SPBJ" | version | ~version | signature[0:16] of the image's header |
  * check (FNV-1a over the 28 bytes before it). Programming units are written in address order, so the
  * check is the last unit of an entry to land: a torn entry (a cut while it was programmed) fails its
- * check, or reads with an ECC error, and is ignored. An erased slot ends the log.
+ * check, or reads with an ECC error, and is ignored. An erased slot ends the log; valid entries after it
+ * (residue of a torn erase of a full unit) still count for max_version, and the next append erases the
+ * unit first.
  */
 #ifndef SPB_JOURNAL_H
 #define SPB_JOURNAL_H
@@ -24,9 +26,9 @@
 typedef struct {
     bool any;             /* at least one valid entry */
     uint32_t max_version; /* highest version ever committed: nothing older or equal is installed again */
-    uint32_t last_version;
+    uint32_t last_version; /* the log's last entry (0: none) */
     uint8_t last_id[JOURNAL_ID_SIZE];
-    uint32_t free_slot;   /* index of the first erased slot, or the slot count when the unit is full */
+    uint32_t free_slot;   /* where the next entry goes; the slot count when the unit must be erased first */
 } journal_t;
 
 void journal_read(journal_t *j);

@@ -252,30 +252,31 @@ void spb_aes128_decrypt_block(const spb_aes128_ctx *ctx, const uint8_t in[16], u
     store_be(out + 12, inv_last(s3, s2, s1, s0) ^ dk[3]);
 }
 
+/* Both CBC directions work in out itself and keep no plaintext-sized buffer of their own, so no
+ * plaintext (or plaintext ^ chain) is left in their stack frames when they return. */
 void spb_aes128_cbc_encrypt(const spb_aes128_ctx *ctx, uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len)
 {
-    uint8_t x[16];
     unsigned i;
 
     for (; len >= 16; len -= 16, in += 16, out += 16) {
         for (i = 0; i < 16; i++)
-            x[i] = in[i] ^ iv[i];
-        spb_aes128_encrypt_block(ctx, x, out);
+            out[i] = in[i] ^ iv[i];
+        spb_aes128_encrypt_block(ctx, out, out);
         memcpy(iv, out, 16);
     }
 }
 
 void spb_aes128_cbc_decrypt(const spb_aes128_ctx *ctx, uint8_t iv[16], const uint8_t *in, uint8_t *out, size_t len)
 {
-    uint8_t c[16], p[16];
+    uint8_t c[16];
     unsigned i;
 
     for (; len >= 16; len -= 16, in += 16, out += 16) {
         /* Keep the ciphertext before out (possibly == in) is overwritten: it is the next block's iv. */
         memcpy(c, in, 16);
-        spb_aes128_decrypt_block(ctx, c, p);
+        spb_aes128_decrypt_block(ctx, c, out);
         for (i = 0; i < 16; i++)
-            out[i] = p[i] ^ iv[i];
+            out[i] ^= iv[i];
         memcpy(iv, c, 16);
     }
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Constant-time comparison for secrets such as MAC tags: memcmp may return at the first differing byte,
- * which leaks how much of a forged tag was right. */
+/* Helpers for secrets. Constant-time comparison for tags: memcmp may return at the first differing byte,
+ * which leaks how much of a forged tag was right. And a wipe the compiler cannot elide. */
 #ifndef SPB_CT_H
 #define SPB_CT_H
 
@@ -20,6 +20,16 @@ static inline int spb_ct_equal(const void *a, const void *b, size_t n)
         diff |= (uint32_t)(pa[i] ^ pb[i]);
     /* diff is 0..255: diff - 1 borrows into bit 8 only when diff == 0, with no branch. */
     return (int)(((diff - 1u) >> 8) & 1u);
+}
+
+/* Zero n bytes of key material or plaintext. memset on an object that is about to go out of scope is a
+ * dead store the compiler may delete; stores through a volatile pointer are never deleted. Byte by byte:
+ * it runs once per buffer and exit, not per block. */
+static inline void spb_wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = (volatile uint8_t *)p;
+    while (n-- != 0u)
+        *v++ = 0;
 }
 
 #endif
