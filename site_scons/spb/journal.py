@@ -32,13 +32,14 @@ def entry(header: Header) -> bytes:
 
 
 def parse(data: bytes) -> list[tuple[int, bytes]]:
-    """(version, id) of every valid entry of a journal unit, in order; stops at the first erased slot
-    (all 0xFF or all 0x00)."""
+    """(version, id) of every valid entry of a journal unit, in address order. Like the bootloader
+    (journal.c), entries after an erased slot (all 0xFF or all 0x00: the residue an interrupted erase can
+    leave) still count; torn or invalid entries do not."""
     out = []
     for offset in range(0, len(data) - ENTRY_SIZE + 1, ENTRY_SIZE):
         e = data[offset : offset + ENTRY_SIZE]
         if e in (b"\xff" * ENTRY_SIZE, bytes(ENTRY_SIZE)):
-            break
+            continue
         version, complement = struct.unpack_from("<II", e, 4)
         if (
             e[:4] == MAGIC
