@@ -11,6 +11,7 @@
 #include "log.h"
 #include "port.h"
 #include "spb_board.h"
+#include "ymodem.h"
 
 #ifndef SPB_BOOT_VERSION_STR
 #define SPB_BOOT_VERSION_STR "v0.0.0"
@@ -89,6 +90,11 @@ uint32_t boot_run(void)
     slot0_state_t s0;
 
     banner();
+#if SPB_YMODEM
+    if (ymodem_requested()) {
+        return BOOT_LOADER;
+    }
+#endif
     install_read_slot1(&s1);
     if (SPB_SLOT1_SIZE != 0u) {
         describe_slot1(&s1);
@@ -122,13 +128,21 @@ int main(void)
 {
     port_init();
     uint32_t vector_table = boot_run();
-    if (vector_table != 0u) {
+    if (vector_table > BOOT_LOADER) {
         port_jump_to_app(vector_table);
     }
     for (;;) {
-        /* Nothing runnable: wait here. A reset (or a future YMODEM loader) is the way out. */
+#if SPB_YMODEM
+        /* Asked for, or nothing runnable: the loader. After a transfer, or when an asked-for loader saw no
+         * sender, reset: into the install, or back to the application. */
+        if (ymodem_receive() != YMODEM_NO_SENDER || vector_table == BOOT_LOADER) {
+            port_reset();
+        }
+#else
+        /* Nothing runnable: wait here. A reset is the way out. */
         uint8_t byte;
         (void)port_uart_read(&byte, 1000u);
+#endif
     }
 }
 #endif

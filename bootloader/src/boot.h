@@ -4,8 +4,11 @@
 
 #include <stdint.h>
 
+/* boot_run()'s answer when the YMODEM loader was asked for (button or `load`, bootloader/src/ymodem.h). */
+#define BOOT_LOADER 1u
+
 /* Run the boot sequence up to the launch decision: returns the application's vector table address,
- * or 0 when nothing valid can run. Installs a pending update on the way. */
+ * 0 when nothing valid can run, or BOOT_LOADER. Installs a pending update on the way. */
 uint32_t boot_run(void);
 
 #endif

@@ -15,6 +15,8 @@
     spb combine --board B --keys DIR --version V boot.elf app.elf -o name   manufacturing hex/bin
     spb keys export --keys DIR [--format pem|der|raw|hex] [-o FILE]   the public key
     spb keys show --keys DIR               where the keys come from (never prints a secret)
+    spb send PORT FILE [--load]            send a .sfb/.sfbp over YMODEM (serial device or socket://host:port)
+    spb monitor PORT                       the device's console (Ctrl-] quits)
 
 Keys (sign, verify, patch, apply, combine; docs/keys.md): --keys DIR (spb's layout or the original's
 folder as it is), or/and --signing-key PEM, --aes-key BIN, --signer pkcs11:token=T;object=K (module and PIN
@@ -27,12 +29,14 @@ Exit status: 0 success, 1 verification failed, 2 bad input (message names the fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import SpbError, StrPath
 
@@ -402,6 +406,75 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_printer(name: str, stream: TextIO) -> Callable[[int, int], None]:
+    """A progress bar on a terminal; on anything else (a CI log) one line per tenth of the file."""
+    start = time.monotonic()
+    shown = [-1]
+
+    def show(done: int, total: int) -> None:
+        rate = done / 1024 / max(time.monotonic() - start, 1e-6)
+        percent = 100 * done // max(total, 1)
+        if stream.isatty():
+            bar = "#" * (percent * 30 // 100)
+            stream.write(f"\r{name} [{bar:<30}] {percent:3d}% {rate:6.1f} KiB/s")
+            if done >= total:
+                stream.write("\n")
+        elif percent // 10 > shown[0] or done >= total:
+            shown[0] = percent // 10
+            stream.write(f"{name}: {percent}% ({done}/{total} bytes, {rate:.1f} KiB/s)\n")
+        stream.flush()
+
+    return show
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from .transport.serial_link import SerialLink
+    from .transport.ymodem import Sender, YmodemError
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SpbError(path, f"cannot read: {error.strerror}") from None
+    if not data:
+        raise SpbError(path, "empty file: nothing to send")
+    start = time.monotonic()
+    with SerialLink(args.port, args.baud) as link:
+        sender = Sender(
+            link,
+            block_size=128 if args.block_128 else 1024,
+            start_timeout=args.timeout,
+            progress=None if args.quiet else _progress_printer(path.name, sys.stderr),
+        )
+        try:
+            if args.load:
+                print(f"spb: {args.port}: sending 'load': reset the board to start its loader", file=sys.stderr)
+                sender.trigger_loader(args.timeout)
+            sender.send(path.name, data)
+        except YmodemError as error:
+            raise SpbError(args.port, f"{path.name}: {error}") from None
+        except KeyboardInterrupt:
+            print(f"spb: {args.port}: {path.name}: cancelled (CAN CAN sent)", file=sys.stderr)
+            return 130
+        with contextlib.suppress(SpbError):  # the receiver may close the line once done (rb over a socket)
+            sender.collect_text(until=b"YMODEM:", timeout=3.0)
+    seconds = time.monotonic() - start
+    said = sender.device_said()
+    print(
+        f"sent {path.name}: {len(data)} bytes in {seconds:.1f} s ({len(data) / 1024 / seconds:.1f} KiB/s)"
+        + (f"; device: {said}" if said else "")
+    )
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from .transport.monitor import monitor
+
+    with contextlib.suppress(KeyboardInterrupt):
+        monitor(args.port, args.baud, args.seconds)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -525,6 +598,24 @@ def parser() -> argparse.ArgumentParser:
     show = ksub.add_parser("show", help="where the keys come from: layout, signer, public key (no secret)")
     with_keys(show, signs=False)
     show.set_defaults(func=cmd_keys_show)
+
+    sp = sub.add_parser("send", help="send a .sfb or .sfbp to a device over YMODEM (docs/ymodem.md)")
+    sp.add_argument("port", help="serial device (/dev/ttyACM0, COM3) or a pyserial URL such as socket://localhost:4321")
+    sp.add_argument("file")
+    sp.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
+    sp.add_argument("--load", action="store_true", help="send 'load' until the bootloader starts its loader")
+    sp.add_argument("--block-128", action="store_true", help="128-byte blocks only (default: 1024)")
+    sp.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the receiver (default 60)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sp.set_defaults(func=cmd_send)
+
+    sp = sub.add_parser("monitor", help="the device's console over a serial port or socket:// URL (Ctrl-] quits)")
+    sp.add_argument("port", help="serial device or pyserial URL, as for send")
+    sp.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
+    sp.add_argument(
+        "--for", dest="seconds", type=float, help="copy the output to stdout for this many seconds, then exit"
+    )
+    sp.set_defaults(func=cmd_monitor)
     return p
 
 

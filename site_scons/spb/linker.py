@@ -33,6 +33,7 @@ def api_include(board: Board) -> str:
 
 def bootloader_script(board: Board) -> str:
     ram_end = board.ram.base + board.ram.size
+    api = board.flash.base + board.vector_size
     return (
         _HEAD.format(src=board.path.name)
         + f"""
@@ -40,7 +41,8 @@ ENTRY(Reset_Handler)
 
 MEMORY
 {{
-  BOOT_FLASH (rx)  : ORIGIN = {_hex(board.flash.base)}, LENGTH = {_hex(board.bootloader.code_size)}
+  BOOT_VEC (rx)    : ORIGIN = {_hex(board.flash.base)}, LENGTH = {_hex(board.vector_size)}
+  BOOT_FLASH (rx)  : ORIGIN = {_hex(api)}, LENGTH = {_hex(board.bootloader.code_size - board.vector_size)}
   BOOT_RAM (rwx)   : ORIGIN = {_hex(board.ram.base)}, LENGTH = {_hex(board.bootloader.ram_reserved)}
   BOOT_STACK (rw)  : ORIGIN = {_hex(board.app_ram_base)}, LENGTH = {_hex(ram_end - board.app_ram_base)}
 }}
@@ -53,11 +55,26 @@ SECTIONS
   .isr_vector :
   {{
     KEEP(*(.isr_vector))
-  }} > BOOT_FLASH
+  }} > BOOT_VEC
   ASSERT(SIZEOF(.isr_vector) <= {board.vector_size:#x}, "bootloader vector table is larger than vector_size")
 
+  /* The rest of the vector area, up to the API table, takes code and tables (linked with
+     --enable-non-contiguous-regions: what does not fit goes to .text). Fixed-size pieces first (SHA-256
+     round constants, the small C library routines, a P-256 constant where room is left: Cortex-M0+),
+     then first fit (GNU ld 2.40 stops filling a region at the first piece that does not fit: the order
+     matters). Never merged string sections: the linker cannot spread those over two regions. */
+  .text_low :
+  {{
+    *(.rodata.K)
+    *mem.o(.text.memcpy .text.memmove .text.memset .text.memcmp .text.strlen)
+    *(.rodata.N)
+    *mem.o(.text .text.*)
+    *(.text .text.*)
+    . = ALIGN({board.vector_size:#x}); /* up to the API table: one loadable segment, no hole in the image */
+  }} > BOOT_VEC
+
   /* Fixed address: applications find the API table here through spb_api.ld. */
-  .spb_api ORIGIN(BOOT_FLASH) + {board.vector_size:#x} :
+  .spb_api ORIGIN(BOOT_FLASH) :
   {{
     KEEP(*(.spb_api))
   }} > BOOT_FLASH

@@ -637,7 +637,8 @@ def SpbBootloader(env: Environment, bootloader_dir: StrPath | None = None) -> Bo
         ],
         CPPDEFINES=["SPB_BOOTLOADER_BUILD", ("SPB_BOOT_VERSION_STR", f'\\"v{_boot_version()}\\"')],
         CCFLAGS=["-Werror"],
-        LINKFLAGS=["-T", gen["boot_ld"].abspath],
+        # The generated script fills the vector area below the API table with code (spb.linker).
+        LINKFLAGS=["-T", gen["boot_ld"].abspath, "-Wl,--enable-non-contiguous-regions"],
     )
     sources: list[str] = []
     for sub in ("src", "src/crypto", "port/common", f"port/{family}"):

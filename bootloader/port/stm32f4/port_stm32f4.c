@@ -213,6 +213,11 @@ void port_init(void)
     UART_BRR = (UART_PCLK + SPB_UART_BAUD / 2u) / SPB_UART_BAUD; /* OVER8 = 0: mantissa.fraction / 16 */
     UART_CR1 = UART_CR1_UE | UART_CR1_TE | UART_CR1_RE;
 #if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
+    /* Pulled to its released level (the YMODEM loader reads it at every boot): a board without its own
+     * pull resistor does not read a floating pin as pressed. */
+    GPIO_PUPDR(GPIO_BASE(SPB_BUTTON_PORT)) =
+        (GPIO_PUPDR(GPIO_BASE(SPB_BUTTON_PORT)) & ~(3u << (2u * SPB_BUTTON_PIN))) |
+        ((SPB_BUTTON_ACTIVE_LOW ? 1u : 2u) << (2u * SPB_BUTTON_PIN));
     stm32_gpio_input(GPIO_BASE(SPB_BUTTON_PORT), SPB_BUTTON_PIN);
 #endif
 

@@ -207,6 +207,11 @@ void port_init(void)
     stm32_gpio_af(GPIO_BASE(SPB_UART_RX_PORT), SPB_UART_RX_PIN, SPB_UART_RX_AF);
     stm32_usartn_init(UART_BASE, UART_BRR);
 #if defined(SPB_BUTTON_PRESENT) && SPB_BUTTON_PRESENT
+    /* Pulled to its released level (the YMODEM loader reads it at every boot): a board without its own
+     * pull resistor does not read a floating pin as pressed. */
+    GPIO_PUPDR(GPIO_BASE(SPB_BUTTON_PORT)) =
+        (GPIO_PUPDR(GPIO_BASE(SPB_BUTTON_PORT)) & ~(3u << (2u * SPB_BUTTON_PIN))) |
+        ((SPB_BUTTON_ACTIVE_LOW ? 1u : 2u) << (2u * SPB_BUTTON_PIN));
     stm32_gpio_input(GPIO_BASE(SPB_BUTTON_PORT), SPB_BUTTON_PIN);
 #endif
 
