@@ -18,16 +18,22 @@ BOARDS = REPO / "boards"
 SHIPPED = [
     "B-L072Z-LRWAN1",
     "B-L4S5I-IOT01A",
+    "DISCO-F469I",
     "DISCO-L476G",
     "DISCO-L496G",
     "DISCO-L4R9I",
+    "DISCO-L562E",
     "EMU-MPS2-AN385",
+    "LORA-E5-DEV",
     "NUCLEO-F429ZI",
+    "NUCLEO-G0B1RE",
+    "NUCLEO-G474RE",
     "NUCLEO-L073RZ",
     "NUCLEO-L412KB",
     "NUCLEO-L452RE",
     "NUCLEO-L476RG",
     "NUCLEO-L496ZG",
+    "NUCLEO-WL55JC",
 ]
 
 
@@ -634,7 +640,15 @@ BAD = [
     ("ospi-pins-missing", OSPI, {"external_flash.pins": DELETE}, "external_flash.pins", r"missing"),
     ("ospi-pin-missing", OSPI, {"external_flash.pins.clk": DELETE}, "external_flash.pins.clk", r"missing"),
     ("ospi-port", OSPI, {"external_flash.port": 3}, "external_flash.port", r"out of range"),
-    ("ospi-kind", OSPI, {"external_flash.kind": "qspi"}, "external_flash.instance", r'only with kind = "ospi"'),
+    ("ospi-kind", OSPI, {"external_flash.kind": "qspi"}, "external_flash.port", r'only with kind = "ospi"'),
+    (
+        "qspi-family",
+        OSPI,
+        {"external_flash.kind": "qspi", "external_flash.port": DELETE},
+        "external_flash.instance",
+        r"QUADSPI driver exists for family stm32f4",
+    ),
+    ("spi-driver", OSPI, {"external_flash.kind": "spi"}, "external_flash.instance", r'"ospi" or "qspi"'),
     (
         "ospi-pin-af",
         OSPI,

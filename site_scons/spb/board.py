@@ -69,6 +69,49 @@ FAMILIES = {
         True,
         (16 + 32) * 4,
     ),
+    # The flash controller of the L4 ("generation B": double words with ECC) with their own RCC, PWR and
+    # peripheral maps; one port each (bootloader/port/stm32g0, stm32g4, stm32wl), one flash driver for all
+    "stm32g0": Family(
+        "stm32g0",
+        "STM32G0 (Cortex-M0+)",
+        ("cortex-m0plus",),
+        ("HSI", "HSE"),
+        ("USART", "LPUART"),
+        True,
+        (16 + 32) * 4,
+        flash_ecc=True,
+    ),
+    "stm32g4": Family(
+        "stm32g4",
+        "STM32G4 (Cortex-M4F)",
+        ("cortex-m4",),
+        ("HSI", "HSE"),
+        ("USART", "LPUART", "UART"),
+        True,
+        (16 + 102) * 4,
+        flash_ecc=True,
+    ),
+    "stm32wl": Family(
+        "stm32wl",
+        "STM32WL (Cortex-M4 core)",
+        ("cortex-m4",),
+        ("MSI", "HSI"),
+        ("USART", "LPUART"),
+        True,
+        (16 + 62) * 4,
+        flash_ecc=True,
+    ),
+    # L5 with TrustZone disabled: the same flash IP through its non-secure registers (bootloader/port/stm32l5)
+    "stm32l5": Family(
+        "stm32l5",
+        "STM32L5, TrustZone disabled (Cortex-M33)",
+        ("cortex-m33",),
+        ("MSI", "HSI", "HSE"),
+        ("USART", "LPUART", "UART"),
+        True,
+        (16 + 109) * 4,
+        flash_ecc=True,
+    ),
     "mps2": Family(
         "mps2", "Arm MPS2 AN385 under QEMU (-M mps2-an385)", ("cortex-m3",), ("EXT",), ("UART",), False, (16 + 32) * 4
     ),
@@ -79,6 +122,7 @@ CPU_FPUS: dict[str, tuple[str, ...]] = {
     "cortex-m0plus": (),
     "cortex-m3": (),
     "cortex-m4": ("fpv4-sp-d16",),
+    "cortex-m33": ("fpv5-sp-d16",),
 }
 
 CLOCK_SOURCES = ("MSI", "HSI", "HSE", "EXT")
@@ -98,16 +142,35 @@ class OspiChip:
     size: int  # bytes
     jedec_id: int  # RDID (9F) answer: manufacturer, type, density
     max_hz: int  # highest clock of the 1-line fast read / register commands the driver uses
+    addr_bytes: int = 4  # address bytes of the opcodes the driver uses (4: dedicated 4-byte opcodes)
+    erase_ms: tuple[tuple[int, int], ...] = ((0x1000, 500),)  # (erase unit, driver timeout) it can erase
+    program_ms: int = 10  # driver timeout of one page program
 
 
 #: NOR chips the OSPI driver knows (its command set: SPI 1-1-1 with 4-byte address opcodes, 4 KiB erase)
 OSPI_CHIPS = {"MX25LM51245G": OspiChip(0x4000000, 0xC2853A, 133_000_000)}
+#: NOR chips the QUADSPI driver knows (SPI 1-1-1 commands with 3-byte addresses, quad-output fast read
+#: memory-mapped). N25Q128A: Micron JEDEC ID 20 BA 18, 108 MHz; timeouts above the datasheet maxima
+#: (subsector 0.8 s, sector 3 s, page program 5 ms)
+QSPI_CHIPS = {
+    "N25Q128A": OspiChip(0x1000000, 0x20BA18, 108_000_000, 3, ((0x1000, 1000), (0x10000, 3500)), 10),
+}
+QSPI_INSTANCES = {"QUADSPI": 0x90000000}  # STM32F469/F479 (RM0386 memory map): window
+QSPI_PINS_REQUIRED = ("clk", "ncs", "io0", "io1", "io2", "io3")
 ERASED_VALUES = (0x00, 0xFF)
 MIN_VECTOR_SIZE = 0x200
 BUTTON_POLARITIES = ("low", "high")
 
 #: family -> the prefix of its part numbers (`mcu` key)
-MCU_PREFIXES = {"stm32l4": "STM32L4", "stm32f4": "STM32F4", "stm32l0": "STM32L0"}
+MCU_PREFIXES = {
+    "stm32l4": "STM32L4",
+    "stm32f4": "STM32F4",
+    "stm32l0": "STM32L0",
+    "stm32g0": "STM32G0",
+    "stm32g4": "STM32G4",
+    "stm32wl": "STM32WL",
+    "stm32l5": "STM32L5",
+}
 _MCU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _PIN_RE = re.compile(r"P([A-K])([0-9]|1[0-5])")
@@ -305,7 +368,7 @@ class ExternalFlash:
 
     @property
     def chip_info(self) -> OspiChip | None:
-        return OSPI_CHIPS.get(self.chip)
+        return (QSPI_CHIPS if self.kind == "qspi" else OSPI_CHIPS).get(self.chip)
 
     @property
     def end(self) -> int:
@@ -844,9 +907,42 @@ def _external_flash(c: _Checker, t: Table, flash: Flash, ram: Ram, family: str) 
     given = [k for k in driver_keys if k in t]
     if not given:
         return ext
+    if ext.kind == "qspi":
+        return _qspi(c, t, ext, family)
     if ext.kind != "ospi":
-        c.fail(p + given[0], f'only with kind = "ospi" (the OCTOSPI driver\'s data; kind is {ext.kind!r})')
+        c.fail(p + given[0], f'only with kind = "ospi" or "qspi" (a driver\'s data; kind is {ext.kind!r})')
     return _ospi(c, t, ext, family)
+
+
+def _qspi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFlash:
+    """The QUADSPI driver's data: controller, pins (bank 1), clock divider (docs/boards.md)."""
+    p = "external_flash."
+    if "port" in t:
+        c.fail(p + "port", 'only with kind = "ospi" (an OCTOSPIM port; the QUADSPI has none)')
+    for key in ("instance", "pins"):
+        if key not in t:
+            c.fail(p + key, "missing: instance and pins describe the QUADSPI wiring together")
+    if family != "stm32f4":
+        c.fail(p + "instance", f"the QUADSPI driver exists for family stm32f4 (STM32F469/F479) only, not {family}")
+    chip = QSPI_CHIPS.get(ext.chip)
+    if chip is None:
+        c.fail(p + "chip", f"no QSPI driver support for {ext.chip!r} (supported: {', '.join(QSPI_CHIPS)})")
+    instance = c.choice(t, "instance", p, tuple(QSPI_INSTANCES), "QUADSPI instance")
+    divider = c.integer(t, "clock_divider", p, minimum=1, maximum=256) if "clock_divider" in t else 2
+    if ext.base != QSPI_INSTANCES[instance]:
+        c.fail(
+            p + "base", f"{_h(ext.base)} is not the memory-mapped window of {instance} ({_h(QSPI_INSTANCES[instance])})"
+        )
+    if ext.size > chip.size:
+        c.fail(p + "size", f"{ext.size:#x} is larger than the {ext.chip} ({chip.size:#x} bytes)")
+    units = dict(chip.erase_ms)
+    if ext.sector_size not in units:
+        allowed = " or ".join(f"{u:#x}" for u in units)
+        c.fail(p + "sector_size", f"{ext.sector_size:#x}: the QSPI driver erases {allowed} units of the {ext.chip}")
+    pins = _driver_pins(c, t, QSPI_PINS_REQUIRED, ())
+    return ExternalFlash(
+        ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip, instance, None, divider, pins
+    )
 
 
 def _ospi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFlash:
@@ -871,14 +967,21 @@ def _ospi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFla
         c.fail(p + "size", f"{ext.size:#x} is larger than the {ext.chip} ({chip.size:#x} bytes)")
     if ext.sector_size != 0x1000:
         c.fail(p + "sector_size", f"{ext.sector_size:#x}: the OSPI driver erases 4 KiB sectors (0x1000)")
+    pins = _driver_pins(c, t, OSPI_PINS_REQUIRED, OSPI_PINS_OPTIONAL)
+    return ExternalFlash(
+        ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip, instance, port, divider, pins
+    )
+
+
+def _driver_pins(c: _Checker, t: Table, required: tuple[str, ...], optional: tuple[str, ...]) -> tuple[ExtPin, ...]:
+    """external_flash.pins: each signal's pin and alternate function, every pin used once."""
+    p = "external_flash."
     table = t["pins"]
     if not isinstance(table, dict):
-        c.fail(
-            p + "pins", f"must be a table of signals ({', '.join(OSPI_PINS_REQUIRED)}, ...), not {_type_name(table)}"
-        )
-    c.keys(table, p + "pins.", OSPI_PINS_REQUIRED, OSPI_PINS_OPTIONAL)
+        c.fail(p + "pins", f"must be a table of signals ({', '.join(required)}, ...), not {_type_name(table)}")
+    c.keys(table, p + "pins.", required, optional)
     pins: list[ExtPin] = []
-    for sig in OSPI_PINS_REQUIRED + OSPI_PINS_OPTIONAL:
+    for sig in required + optional:
         if sig not in table:
             continue
         sub, sp = table[sig], f"{p}pins.{sig}."
@@ -890,9 +993,7 @@ def _ospi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFla
             if other.pin == pin:
                 c.fail(sp + "pin", f"{pin} is already external_flash.pins.{other.signal}")
         pins.append(ExtPin(sig, pin, c.integer(sub, "af", sp, maximum=15)))
-    return ExternalFlash(
-        ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip, instance, port, divider, tuple(pins)
-    )
+    return tuple(pins)
 
 
 def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None) -> None:

@@ -156,13 +156,21 @@ def render(board: Board) -> str:
         define("SPB_EXT_FLASH_CHIP", _cstr(ext.chip))
         if ext.has_driver:
             chip = ext.chip_info
-            # has_driver: the loader has set instance and port together, for a chip it knows
-            assert ext.instance is not None and ext.port is not None and chip is not None
-            define("SPB_EXT_FLASH_OSPI_INSTANCE", _dec(int(ext.instance[-1])), ext.instance)
-            define("SPB_EXT_FLASH_OSPIM_PORT", _dec(ext.port), "OCTOSPIM port wired to the chip")
+            # has_driver: the loader has set instance (and port for OSPI) together, for a chip it knows
+            assert ext.instance is not None and chip is not None
+            define("SPB_EXT_FLASH_DRIVER", "1", "a driver for this flash is built (port/common/xspi_nor.c)")
+            if ext.kind == "qspi":
+                define("SPB_EXT_FLASH_QSPI", "1", f"{ext.instance}, bank 1")
+            else:
+                assert ext.port is not None, "the loader requires an OCTOSPIM port"
+                define("SPB_EXT_FLASH_OSPI_INSTANCE", _dec(int(ext.instance[-1])), ext.instance)
+                define("SPB_EXT_FLASH_OSPIM_PORT", _dec(ext.port), "OCTOSPIM port wired to the chip")
             define("SPB_EXT_FLASH_CLOCK_DIV", _dec(ext.clock_divider), "flash clock = SYSCLK / divider")
             define("SPB_EXT_FLASH_JEDEC_ID", _hex(chip.jedec_id), "RDID: manufacturer, type, density")
             define("SPB_EXT_FLASH_DEVSIZE", _dec(chip.size.bit_length() - 2), "log2(chip bytes) - 1")
+            define("SPB_EXT_FLASH_ADDR_BYTES", _dec(chip.addr_bytes), "address bytes of the opcodes used")
+            define("SPB_EXT_FLASH_ERASE_MS", _dec(dict(chip.erase_ms)[ext.sector_size]), "timeout of one erase")
+            define("SPB_EXT_FLASH_PROGRAM_MS", _dec(chip.program_ms), "timeout of one page program")
             pins = ", ".join(
                 f"{{{_dec(_port_pin(x.pin)[0])}, {_dec(_port_pin(x.pin)[1])}, {_dec(x.af)}}}" for x in ext.pins
             )

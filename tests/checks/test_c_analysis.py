@@ -39,7 +39,18 @@ TOOLS = ("cppcheck", "gcc-analyzer-host", "gcc-analyzer-arm")
 GCC_VERSION = 12  # the versions the suppression list was made for
 CPPCHECK_VERSION = "2.10"
 ARM_GCC = "arm-none-eabi-gcc"
-BOARDS = ("NUCLEO-L452RE", "DISCO-L4R9I", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "EMU-MPS2-AN385")
+BOARDS = (
+    "NUCLEO-L452RE",
+    "DISCO-L4R9I",
+    "NUCLEO-F429ZI",
+    "DISCO-F469I",
+    "NUCLEO-L073RZ",
+    "EMU-MPS2-AN385",
+    "DISCO-L562E",
+    "NUCLEO-G474RE",
+    "NUCLEO-G0B1RE",
+    "NUCLEO-WL55JC",
+)
 HOST_BOARDS = ("NUCLEO-L452RE", "DISCO-L4R9I", "EMU-MPS2-AN385", "NUCLEO-L073RZ")
 # The host build of tests/support/cbuild.py (BASE_FLAGS) without -Werror (a warning is a finding here) and -g.
 HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-fPIC", "-fno-strict-aliasing"]

@@ -40,6 +40,14 @@ MORE_BOARDS = (
     "B-L4S5I-IOT01A",
     "B-L072Z-LRWAN1",
     "NUCLEO-L412KB",
+    "DISCO-F469I",  # F4 sectors (F469: 180 MHz, over-drive) + QUADSPI and N25Q128A MultiSegment external flash
+    "DISCO-L562E",  # L5 (TrustZone disabled): the L4 flash IP through its non-secure registers
+    # the L4 flash IP on the G4 (170 MHz, boost), G0 (Cortex-M0+, bank 2 pages 256.., BKER bit 13, ECC2R) and
+    # WL (registers on AHB3, CFGBSY); NUCLEO-WL55JC is also enumerated (test_powercut.py)
+    "NUCLEO-G474RE",
+    "NUCLEO-G0B1RE",
+    "NUCLEO-WL55JC",
+    "LORA-E5-DEV",
 )
 #: boards without SLOT1 (no download, no patch: the update API refuses with SECTION_NOT_AVAILABLE)
 SINGLE_SLOT = ("NUCLEO-L412KB",)

@@ -74,7 +74,9 @@ def test_bootloader_fits_the_original_reservations(board_name):
             for s in elf.iter_sections()
             if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack"
         )
-    reservation = {"stm32l0": 0x1500, "stm32l4": 0x1700, "stm32f4": 0x2700}[fw.board.family]
+    reservations = {"stm32l0": 0x1500, "stm32l4": 0x1700, "stm32f4": 0x2700, "stm32l5": 0x1700}
+    reservations.update({"stm32g0": 0x1700, "stm32g4": 0x1700, "stm32wl": 0x1700})  # original: 0x20001700
+    reservation = reservations[fw.board.family]
     assert flash <= 24 * 1024, f"{board_name}: bootloader flash {flash} bytes"
     assert ram <= fw.board.bootloader.ram_reserved <= reservation, (
         f"{board_name}: RAM {ram} bytes, reserved {fw.board.bootloader.ram_reserved:#x}, original {reservation:#x}"

@@ -64,6 +64,9 @@ CPU_MODELS = {
     # name: (Unicorn model, CPUID, ARMv7-M?)   CPUID values: Cortex-M4 r0p1 TRM 4.3.1,
     # Cortex-M0+ r0p1 TRM 4.2.1, Cortex-M3 r2p1 TRM 4.3.1.
     "cortex-m4": (A.UC_CPU_ARM_CORTEX_M4, 0x410FC241, True),
+    # Cortex-M33 r0p2 (TRM 100230 B2.2 CPUID): ARMv8-M Mainline, a superset of what the ARMv7-M model here
+    # handles (same frames, EXC_RETURN values of a core without secure state in use: STM32L5, TZEN = 0)
+    "cortex-m33": (A.UC_CPU_ARM_CORTEX_M33, 0x410FD212, True),
     "cortex-m3": (A.UC_CPU_ARM_CORTEX_M3, 0x412FC231, True),
     # Unicorn has no Cortex-M0+ model; the M0 model executes the same ARMv6-M instruction set.
     "cortex-m0plus": (A.UC_CPU_ARM_CORTEX_M0, 0x410CC601, False),
@@ -98,7 +101,7 @@ class CortexM(Peripheral):
         self.cpu = cpu
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(model)  # must precede every mem_map (UC_ERR_ARG afterwards)
-        self.fpu = cpu == "cortex-m4"
+        self.fpu = cpu in ("cortex-m4", "cortex-m33")
         self.reset()
 
     # -- reset -----------------------------------------------------------------------------------------

@@ -57,6 +57,11 @@ PROGRAM_SECONDS = 81.7e-6
 
 
 class FlashL4(FlashController):
+    #: FLASH_CR bit selecting bank 2 for a page erase, and the PNB of bank 2's first page (0: pages are
+    #: numbered per bank). The G0B1 differs (flash_g0g4wl.py).
+    cr_bker = CR_BKER
+    bank2_first_page = 0
+
     def __init__(self, cells, *, bank2_base=None, pnb_bits=8, optr=0xFFEFF8AA, bk_ecc_bit=None, ecc_addr_bits=19):
         super().__init__(0x40022000, cells)
         self.bank2_base = bank2_base
@@ -165,18 +170,22 @@ class FlashL4(FlashController):
             return
         page = (cr >> 3) & self.pnb_mask
         bank_base = self.cells.base
-        if cr & CR_BKER:
+        if cr & self.cr_bker:
             if self.bank2_base is None:
                 self.violation("FLASH_CR.BKER set on a single-bank part")
                 return
             bank_base = self.bank2_base
+            if page < self.bank2_first_page:
+                self.violation(f"page {page} selected in bank 2, whose pages are numbered from {self.bank2_first_page}")
+                return
+            page -= self.bank2_first_page
         page_size = self.cells.sectors[0][1]
         address = bank_base + page * page_size
         bank_end = (
             self.bank2_base if (self.bank2_base and bank_base == self.cells.base) else self.cells.base + self.cells.size
         )
         if address >= bank_end:
-            self.violation(f"page {page} of bank {2 if cr & CR_BKER else 1} does not exist")
+            self.violation(f"page {page} of bank {2 if cr & self.cr_bker else 1} does not exist")
             return
         if self.operate("erase", address, page_size, ERASE_SECONDS) and self.cr & CR_EOPIE:
             self.sr |= SR_EOP

@@ -13,7 +13,10 @@ table 19 (AF7 U(S)ART1-3, AF8 LPUART1/UART4-5, AF5 OCTOSPIM_P1/P2 on the pins li
 port 2 pins of the DISCO-L4R9I (CLK PI6, NCS PG12, DQS PG15, IO0-3 PI11/PI10/PI9/PH8, IO4-7
 PH9/PH10/PG9/PG10, all AF5) as ST's board support configures them and as OpenOCD's board file
 tcl/board/stm32l4r9i-disco.cfg restates them ("PG12: P2_NCS, PI06: P2_CLK, ... all AF05");
-STM32F427xx/F429xx DS9405 table 12 (AF7 USART1-3, AF8 UART4-8/USART6, AF9/AF10 QUADSPI);
+STM32F427xx/F429xx DS9405 table 12 (AF7 USART1-3, AF8 UART4-8/USART6); STM32F469xx/F479xx DS11189
+alternate functions (the same U(S)ART assignments; QUADSPI_CLK PF10 AF9, QUADSPI_BK1_NCS PB6 AF10,
+BK1_IO0/IO1 PF8/PF9 AF10, BK1_IO2/IO3 PF7/PF6 AF9: the DISCO-F469I's N25Q128A wiring, as ST's board
+support configures it);
 STM32L073xZ DS10685 table 16/17 (AF4 USART1/USART2 on PA9/PA10/PA2/PA3/PA14/PA15, AF6 LPUART1 on
 PA2/PA3, AF0 USART1 on PB6/PB7); STM32L072xZ datasheet (DocID027100) port A/B alternate functions: the
 same USART1/USART2/LPUART1 assignments on these pins.
@@ -100,6 +103,13 @@ _F4 = {
     ("PF6", 8): "UART7_RX",
     ("PE1", 8): "UART8_TX",
     ("PE0", 8): "UART8_RX",
+    # STM32F469xx QUADSPI bank 1 (DISCO-F469I)
+    ("PF10", 9): "QUADSPI_CLK",
+    ("PB6", 10): "QUADSPI_BK1_NCS",
+    ("PF8", 10): "QUADSPI_BK1_IO0",
+    ("PF9", 10): "QUADSPI_BK1_IO1",
+    ("PF7", 9): "QUADSPI_BK1_IO2",
+    ("PF6", 9): "QUADSPI_BK1_IO3",
 }
 _L0 = {
     ("PA2", 4): "USART2_TX",
@@ -117,7 +127,55 @@ _L0 = {
     ("PC10", 6): "USART4_TX",
     ("PC11", 6): "USART4_RX",
 }
-TABLES = {"stm32l4": _L4, "stm32f4": _F4, "stm32l0": _L0}
+# STM32L562xx DS12736 table "Alternate function AF0 to AF7" (port A): AF7 USART1 on PA9/PA10, the ST-LINK
+# virtual COM port of the DISCO-L562E (STM32L562E-DK user manual UM2617)
+_L5 = {
+    ("PA9", 7): "USART1_TX",
+    ("PA10", 7): "USART1_RX",
+}
+# STM32G474xx DS12288 table "Alternate function" (port A/C): AF12 LPUART1 on PA2/PA3 (the NUCLEO-G474RE
+# virtual COM port, UM2505), AF7 USART2 on PA2/PA3 and USART1 on PA9/PA10/PC4/PC5
+_G4 = {
+    ("PA2", 12): "LPUART1_TX",
+    ("PA3", 12): "LPUART1_RX",
+    ("PA2", 7): "USART2_TX",
+    ("PA3", 7): "USART2_RX",
+    ("PA9", 7): "USART1_TX",
+    ("PA10", 7): "USART1_RX",
+    ("PC4", 7): "USART1_TX",
+    ("PC5", 7): "USART1_RX",
+}
+# STM32G0B1xx DS13560 table "Port A alternate function mapping": AF1 USART2 on PA2/PA3 (the NUCLEO-G0B1RE
+# virtual COM port) and USART1 on PA9/PA10; port C: AF1 USART1 on PC4/PC5
+_G0 = {
+    ("PA2", 1): "USART2_TX",
+    ("PA3", 1): "USART2_RX",
+    ("PA9", 1): "USART1_TX",
+    ("PA10", 1): "USART1_RX",
+    ("PC4", 1): "USART1_TX",
+    ("PC5", 1): "USART1_RX",
+}
+# STM32WL55xx DS13293 / STM32WLE5xx DS13105 alternate functions: AF7 USART2 and AF8 LPUART1 on PA2/PA3 (the
+# NUCLEO-WL55JC virtual COM port, UM2592), AF7 USART1 on PB6/PB7 (the LoRa-E5 Dev Board's USB serial)
+_WL = {
+    ("PA2", 8): "LPUART1_TX",
+    ("PA3", 8): "LPUART1_RX",
+    ("PA2", 7): "USART2_TX",
+    ("PA3", 7): "USART2_RX",
+    ("PB6", 7): "USART1_TX",
+    ("PB7", 7): "USART1_RX",
+    ("PA9", 7): "USART1_TX",
+    ("PA10", 7): "USART1_RX",
+}
+TABLES = {
+    "stm32l4": _L4,
+    "stm32f4": _F4,
+    "stm32l0": _L0,
+    "stm32l5": _L5,
+    "stm32g4": _G4,
+    "stm32g0": _G0,
+    "stm32wl": _WL,
+}
 
 
 def signal(family: str, pin: str, af: int):

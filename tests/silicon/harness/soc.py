@@ -4,7 +4,8 @@
 A board file names its part (`mcu`, e.g. "STM32L452RE"); `PARTS` maps the part's line to what differs
 between parts of one family: the flash IP variant and its field widths, option-byte defaults, GPIO
 ports, the SRAM that is one contiguous block at 0x2000_0000, bus limits. The addresses are those of the
-reference manuals' memory maps (RM0394 2.2.2, RM0351 2.2.2, RM0432 2.2.2, RM0090 2.3, RM0367/RM0376 2.2.2).
+reference manuals' memory maps (RM0394 2.2.2, RM0351 2.2.2, RM0432 2.2.2, RM0090 2.3, RM0367/RM0376 2.2.2;
+RM0440, RM0444 and RM0453/RM0461 section 2 for the G4, G0 and WL).
 
 A board file's `ram` must lie inside its part's contiguous SRAM (`Part.sram`): the harness maps only the
 board's RAM, so a board claiming memory the part does not have there would pass here and crash on the
@@ -17,14 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .flash_f4 import FlashF4
+from .flash_g0g4wl import FlashG0, FlashG4, FlashWL
 from .flash_l0 import FlashL0
 from .flash_l4 import FlashL4
+from .flash_l5 import OPTR_FACTORY as OPTR_L5
+from .flash_l5 import FlashL5
 from .flashcells import FlashCells
 from .gpio import Gpio
+from .icache import IcacheL5
 from .pinmux import parse_pin, signal
 from .rcc_f4 import PwrF4, RccF4
+from .rcc_g0g4wl import PwrWL, RccG0, RccG4, RccWL
 from .rcc_l0 import PwrL0, RccL0
 from .rcc_l4 import PwrL4, RccL4
+from .rcc_l5 import PwrL5, RccL5
 from .usart import UsartV1, UsartV2
 
 
@@ -82,9 +89,29 @@ PARTS = {
     # F4: RM0090 F42x/F43x - 180 MHz with over-drive, APB1 45 MHz, APB2 90 MHz; SRAM1-3 192 KiB contiguous
     "STM32F429": Part("stm32f4", "RM0090", "ABCDEFGHIJK", 0x30000, sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6),
     "STM32F407": Part("stm32f4", "RM0090", "ABCDEFGHI", 0x20000, sysclk_max=168e6, apb1_max=42e6, apb2_max=84e6),
+    # F469/F479: RM0386 - the F42x flash, RCC and PWR (180 MHz with over-drive, APB1 45 MHz, APB2 90 MHz) plus
+    # the QUADSPI; SRAM1 160 KiB + SRAM2 32 KiB + SRAM3 128 KiB contiguous (RM0386 2.3 memory map)
+    "STM32F469": Part("stm32f4", "RM0386", "ABCDEFGHIJK", 0x50000, sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6),
     # L0: RM0367 (L0x3), RM0376 (L0x2); 20 KiB SRAM
     "STM32L073": Part("stm32l0", "RM0367", "ABCDEH", 0x5000),
     "STM32L072": Part("stm32l0", "RM0376", "ABCDEH", 0x5000),
+    # The L4's flash IP on other families (flash_g0g4wl.py). G4: RM0440 - G47x dual bank as shipped (OPTR
+    # DBANK bit 22: 2 x 128 pages of 2 KiB), PNB [9:3], BK_ECC bit 21; SRAM1 80 KiB + SRAM2 16 KiB + CCM SRAM
+    # 32 KiB aliased at 0x2001_8000: 128 KiB contiguous; ports A..G
+    "STM32G474": Part("stm32g4", "RM0440", "ABCDEFG", 0x20000, pnb_bits=7, optr=0xFFEFF8AA | (1 << 22), bk_ecc_bit=21),
+    # G0: RM0444 - G0B1 dual bank (bank 2 pages 256..383, BKER bit 13, ECC2R), PNB [12:3]; 144 KiB SRAM;
+    # ports A..F on IOPORT; OPTR: RDP level 0 with DUAL_BANK (bit 21) set (the other user bits are **unconfirmed**
+    # factory values; no port reads them)
+    "STM32G0B1": Part("stm32g0", "RM0444", "ABCDEF", 0x24000, pnb_bits=10, optr=0xFFEFFEAA | (1 << 21)),
+    # WL: RM0453 (WL5x), RM0461 (WLEx) - single bank of 128 pages, PNB [9:3], ADDR_ECC [16:0]; SRAM1 + SRAM2
+    # 64 KiB contiguous; ports A, B, C, H
+    "STM32WL55": Part("stm32wl", "RM0453", "ABCH", 0x10000, pnb_bits=7, ecc_addr_bits=17),
+    "STM32WLE5": Part("stm32wl", "RM0461", "ABCH", 0x10000, pnb_bits=7, ecc_addr_bits=17),
+    # L5 with TrustZone disabled: RM0438 - FLASH with non-secure registers, DBANK = 1 as shipped (two banks of
+    # 128 pages of 2 KiB), NSPNB [9:3], BK_ECC bit 21; SRAM1 192 KiB + SRAM2 64 KiB contiguous; port G on
+    # VDDIO2; peripherals at their non-secure aliases (RM0438 2.3)
+    "STM32L562": Part("stm32l5", "RM0438", "ABCDEFGH", 0x40000, pnb_bits=7, optr=OPTR_L5, bk_ecc_bit=21, vddio2=True),
+    "STM32L552": Part("stm32l5", "RM0438", "ABCDEFGH", 0x40000, pnb_bits=7, optr=OPTR_L5, bk_ecc_bit=21, vddio2=True),
 }
 
 UART_BASES = {
@@ -114,8 +141,26 @@ UART_BASES = {
         "USART5": 0x40005000,
     },
 }
-GPIO_BASE = {"stm32l4": 0x48000000, "stm32f4": 0x40020000, "stm32l0": 0x50000000}
-CPU = {"stm32l4": "cortex-m4", "stm32f4": "cortex-m4", "stm32l0": "cortex-m0plus"}
+UART_BASES["stm32l5"] = UART_BASES["stm32l4"]  # the same instances at the same non-secure addresses (RM0438 2.3)
+UART_BASES["stm32g4"] = UART_BASES["stm32l4"]  # RM0440 memory map: the L4's addresses
+UART_BASES["stm32wl"] = {"USART1": 0x40013800, "USART2": 0x40004400, "LPUART1": 0x40008000}  # RM0453 2.2
+UART_BASES["stm32g0"] = {  # RM0444 2.2
+    "USART1": 0x40013800,
+    "USART2": 0x40004400,
+    "USART3": 0x40004800,
+    "USART4": 0x40004C00,
+    "USART5": 0x40005000,
+    "USART6": 0x40013C00,
+    "LPUART1": 0x40008000,
+    "LPUART2": 0x40008400,
+}
+#: families whose GPIO ports have the reset values of another's (gpio.RESET): G4/WL ports A/B start with the
+#: L4's debug-pin modes (RM0440 / RM0453 GPIO_MODER reset values), the G0's with the L0's (RM0444)
+GPIO_RESETS_OF = {"stm32g4": "stm32l4", "stm32wl": "stm32l4", "stm32g0": "stm32l0"}
+GPIO_BASE = {"stm32l4": 0x48000000, "stm32f4": 0x40020000, "stm32l0": 0x50000000, "stm32l5": 0x42020000}
+GPIO_BASE.update({"stm32g4": 0x48000000, "stm32wl": 0x48000000, "stm32g0": 0x50000000})  # G0: IOPORT
+CPU = {"stm32l4": "cortex-m4", "stm32f4": "cortex-m4", "stm32l0": "cortex-m0plus", "stm32l5": "cortex-m33"}
+CPU.update({"stm32g4": "cortex-m4", "stm32wl": "cortex-m4", "stm32g0": "cortex-m0plus"})
 
 
 def part_of(board) -> Part:
@@ -171,9 +216,10 @@ def build(board) -> Soc:
     family = part.family
     f = board.flash
     sectors = [(s.start, s.size) for s in f.sectors]
-    ecc = {"stm32l4": "detect", "stm32l0": "correct-only", "stm32f4": None}[family]
+    ecc = {"stm32l4": "detect", "stm32l0": "correct-only", "stm32f4": None, "stm32l5": "detect"}.get(family, "detect")
     cells = FlashCells(f.base, f.size, f.write_size, f.erased_value, sectors, ecc)
     hse = board.clock.hse_hz
+    extra: list = []  # blocks only some families have (the L5's ICACHE)
 
     if family == "stm32l4":
         flash = FlashL4(
@@ -196,15 +242,34 @@ def build(board) -> Soc:
         flash = FlashL0(cells)
         pwr = PwrL0()
         rcc = RccL0(hse_hz=hse, pwr=pwr, flash=flash)
+    elif family == "stm32l5":
+        extra.append(IcacheL5())
+        flash = FlashL5(cells, optr=part.optr, icache=extra[-1])
+        pwr = PwrL5()
+        rcc = RccL5(hse_hz=hse, pwr=pwr, flash=flash)
+    elif family in ("stm32g4", "stm32g0", "stm32wl"):
+        flash_cls = {"stm32g4": FlashG4, "stm32g0": FlashG0, "stm32wl": FlashWL}[family]
+        flash = flash_cls(
+            cells,
+            bank2_base=f.bank2_base,
+            pnb_bits=part.pnb_bits,
+            optr=part.optr,
+            bk_ecc_bit=part.bk_ecc_bit,
+            ecc_addr_bits=part.ecc_addr_bits,
+        )
+        pwr = PwrWL() if family == "stm32wl" else PwrL4(family == "stm32g4")  # G4: PWR_CR5 (R1MODE)
+        rcc = {"stm32g4": RccG4, "stm32g0": RccG0, "stm32wl": RccWL}[family](hse_hz=hse, pwr=pwr, flash=flash)
     else:
         raise ValueError(f"no silicon model for family {family}")
-    pwr.clock_enabled = rcc.gate("PWR")
-    rcc.reset_targets["PWR"] = pwr
+    pwr.clock_enabled = rcc.gate("PWR") if "PWR" in rcc.gates else None  # the WL's PWR has no enable bit
+    if "PWR" in rcc.gates:
+        rcc.reset_targets["PWR"] = pwr
 
     gpios = {}
     for letter in part.gpio_ports:
         index = ord(letter) - 65
-        gpio = Gpio(family, index, GPIO_BASE[family] + 0x400 * index)
+        gpio_family = "stm32l4" if family == "stm32l5" else GPIO_RESETS_OF.get(family, family)
+        gpio = Gpio(gpio_family, index, GPIO_BASE[family] + 0x400 * index)
         gpio.clock_enabled = rcc.gate(f"GPIO{letter}")
         rcc.reset_targets[f"GPIO{letter}"] = gpio
         gpios[letter] = gpio
@@ -227,7 +292,7 @@ def build(board) -> Soc:
         if direction == "TX":
             uart.tx_supply = io_supply(part, pwr, pin_name)
 
-    peripherals = [flash, rcc, pwr, uart, *gpios.values()]
+    peripherals = [flash, rcc, pwr, uart, *gpios.values(), *extra]
     externals = []
     ext = board.external_flash
     if ext is not None and ext.kind == "ospi" and ext.chip == "MX25LM51245G" and family == "stm32l4" and part.plus:
@@ -238,6 +303,12 @@ def build(board) -> Soc:
         from .octospi import OspiFlash
 
         externals.append(OspiFlash(board, rcc, pwr, gpios, family))
+    if ext is not None and ext.kind == "qspi" and ext.chip == "N25Q128A" and board.mcu.upper().startswith("STM32F469"):
+        if not ext.has_driver:
+            raise ValueError(f"{board.name}: external_flash names no instance/pins: the harness cannot wire the chip")
+        from .quadspi import QspiFlash
+
+        externals.append(QspiFlash(board, rcc, gpios, family))
     return Soc(
         part, CPU[family], cells, flash, rcc, pwr, gpios, uart, peripherals, (board.ram.base, board.ram.size), externals
     )

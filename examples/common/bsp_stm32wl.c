@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Example BSP for STM32WL (RM0453 / RM0461; the Cortex-M4 core), configured by spb_board.h: RCC and PWR on
+ * AHB3 (0x5800_0000 / 0x5800_0400), MSI 4 MHz or HSI16 at a 4 MHz PLL input, VCO = 4 * SYSCLK, R = 4;
+ * flash (FLASH_ACR at 0x5800_4000) 18 MHz per wait state in range 1; console USART1/2 or LPUART1 on PCLK;
+ * SysTick milliseconds. Works from reset and from the state the bootloader leaves (PLL running).
+ */
+#include <stdint.h>
+
+#include "bsp.h"
+#include "spb_board.h"
+
+#define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+#define RCC_CR       REG32(0x58000000u)
+#define RCC_CFGR     REG32(0x58000008u)
+#define RCC_PLLCFGR  REG32(0x5800000Cu)
+#define GPIO_ENR     REG32(0x5800004Cu)
+#define RCC_APB1ENR1 REG32(0x58000058u)
+#define RCC_APB1ENR2 REG32(0x5800005Cu)
+#define RCC_APB2ENR  REG32(0x58000060u)
+#define PWR_CR1      REG32(0x58000400u)
+#define PWR_SR2      REG32(0x58000414u)
+#define FLASH_ACR    REG32(0x58004000u)
+#define GPIO(port, off) REG32(0x48000000u + 0x400u * (port) + (off))
+
+#if defined(SPB_CLOCK_SOURCE_HSI)
+#define PLL_SRC 2u
+#define PLL_M 4u
+#else
+#define PLL_SRC 1u
+#define PLL_M 1u
+#endif
+#define PLL_N (SPB_SYSCLK_HZ / 1000000u) /* VCO = 4 * SYSCLK, R = 4 */
+#define FLASH_WS ((SPB_SYSCLK_HZ - 1u) / 18000000u)
+
+#if defined(SPB_UART_IS_LPUART)
+#define UART 0x40008000u
+#define UART_ENR RCC_APB1ENR2
+#define UART_EN (1u << 0)
+#define UART_BRR LPUART_BRR
+#elif SPB_UART_INSTANCE == 1
+#define UART 0x40013800u
+#define UART_ENR RCC_APB2ENR
+#define UART_EN (1u << 14)
+#else
+#define UART 0x40004400u
+#define UART_ENR RCC_APB1ENR1
+#define UART_EN (1u << 17)
+#endif
+#define LPUART_BRR ((uint32_t)(((uint64_t)SPB_SYSCLK_HZ * 256u + SPB_UART_BAUD / 2u) / SPB_UART_BAUD))
+#ifndef UART_BRR
+#define UART_BRR ((SPB_SYSCLK_HZ + SPB_UART_BAUD / 2u) / SPB_UART_BAUD)
+#endif
+#define UART_CR1 REG32(UART + 0x00u)
+#define UART_CR3 REG32(UART + 0x08u)
+#define UART_BRR_R REG32(UART + 0x0Cu)
+#define UART_ISR REG32(UART + 0x1Cu)
+#define UART_RDR REG32(UART + 0x24u)
+#define UART_TDR REG32(UART + 0x28u)
+
+static volatile uint32_t s_millis;
+
+void SysTick_Handler(void)
+{
+    s_millis++;
+}
+
+static void pin_af(uint32_t port, uint32_t pin, uint32_t af)
+{
+    GPIO(port, 0x20u + 4u * (pin / 8u)) = (GPIO(port, 0x20u + 4u * (pin / 8u)) & ~(0xFu << (4u * (pin % 8u)))) |
+                                         (af << (4u * (pin % 8u)));
+    GPIO(port, 0x0Cu) = (GPIO(port, 0x0Cu) & ~(3u << (2u * pin))) | (1u << (2u * pin)); /* pull-up */
+    GPIO(port, 0x08u) |= 2u << (2u * pin);                                               /* high speed */
+    GPIO(port, 0x00u) = (GPIO(port, 0x00u) & ~(3u << (2u * pin))) | (2u << (2u * pin)); /* AF mode */
+}
+
+static void clock_init(void)
+{
+    RCC_CR |= 1u; /* MSION */
+    while (!(RCC_CR & 2u)) {
+    }
+    RCC_CFGR &= ~3u; /* SYSCLK = MSI */
+    while (RCC_CFGR & 0xCu) {
+    }
+    RCC_CR &= ~(1u << 24); /* PLL off */
+    while (RCC_CR & (1u << 25)) {
+    }
+    RCC_CR = (RCC_CR & ~(0xFu << 4)) | (6u << 4) | (1u << 3); /* MSI 4 MHz from RCC_CR */
+    PWR_CR1 = (PWR_CR1 & ~(3u << 9)) | (1u << 9);
+    while (PWR_SR2 & (1u << 10)) {
+    }
+#if defined(SPB_CLOCK_SOURCE_HSI)
+    RCC_CR |= 1u << 8;
+    while (!(RCC_CR & (1u << 10))) {
+    }
+#endif
+    FLASH_ACR = (FLASH_ACR & ~7u) | FLASH_WS | (7u << 8); /* latency, prefetch, I/D caches */
+    while ((FLASH_ACR & 7u) != FLASH_WS) {
+    }
+    RCC_PLLCFGR = PLL_SRC | ((PLL_M - 1u) << 4) | (PLL_N << 8) | (1u << 28) | (3u << 29); /* PLLREN, R = /4 */
+    RCC_CR |= 1u << 24;
+    while (!(RCC_CR & (1u << 25))) {
+    }
+    RCC_CFGR = (RCC_CFGR & ~((0xFu << 4) | (0x3Fu << 8) | 3u)) | 3u;
+    while ((RCC_CFGR & 0xCu) != 0xCu) {
+    }
+}
+
+void bsp_init(void)
+{
+    clock_init();
+    GPIO_ENR |= (1u << SPB_UART_TX_PORT) | (1u << SPB_UART_RX_PORT);
+    UART_ENR |= UART_EN;
+    (void)UART_ENR;
+    pin_af(SPB_UART_TX_PORT, SPB_UART_TX_PIN, SPB_UART_TX_AF);
+    pin_af(SPB_UART_RX_PORT, SPB_UART_RX_PIN, SPB_UART_RX_AF);
+    UART_CR1 = 0u;
+    UART_CR3 = 1u << 12; /* OVRDIS */
+    UART_BRR_R = UART_BRR;
+    UART_CR1 = (1u << 0) | (1u << 2) | (1u << 3); /* UE, RE, TE */
+
+    REG32(0xE000E010u) = 0u;
+    REG32(0xE000E014u) = SPB_SYSCLK_HZ / 1000u - 1u;
+    REG32(0xE000E018u) = 0u;
+    REG32(0xE000E010u) = 7u;
+    __asm volatile("cpsie i" ::: "memory");
+}
+
+void bsp_putc(char c)
+{
+    while (!(UART_ISR & (1u << 7))) { /* TXE */
+    }
+    UART_TDR = (uint8_t)c;
+}
+
+void bsp_puts(const char *s)
+{
+    while (*s != '\0') {
+        bsp_putc(*s++);
+    }
+}
+
+int bsp_getc(uint32_t timeout_ms)
+{
+    uint32_t start = s_millis;
+    do {
+        if (UART_ISR & (1u << 5)) { /* RXNE */
+            return (int)(UART_RDR & 0xFFu);
+        }
+    } while ((uint32_t)(s_millis - start) < timeout_ms);
+    return -1;
+}
+
+uint32_t bsp_millis(void)
+{
+    return s_millis;
+}
+
+void bsp_reset(void)
+{
+    while (!(UART_ISR & (1u << 6))) { /* TC: let the last character leave */
+    }
+    __asm volatile("dsb 0xF" ::: "memory");
+    REG32(0xE000ED0Cu) = 0x05FA0004u;
+    for (;;) {
+    }
+}
