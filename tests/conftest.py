@@ -36,6 +36,12 @@ def dev_keys(tmp_path_factory):
         return generate_keys(tmp_path_factory.mktemp("keys") / "dev", development=True)
 
 
+def pytest_configure(config):
+    from support import covreport
+
+    covreport.configure(config)  # coverage of site_scons/spb and of the C core when pytest-cov runs
+
+
 def pytest_sessionstart(session):
     if not hasattr(session.config, "workerinput"):  # the controller, or a run without pytest-xdist
         from support import cutcounts
