@@ -161,6 +161,25 @@ def test_shipped_boards_are_listed():
     assert list_boards(BOARDS) == SHIPPED
 
 
+def test_board_table_in_the_docs_is_up_to_date():
+    """docs/boards.md's table is rendered from boards/ (`spb board table --write docs/boards.md`)."""
+    from spb.boardtable import END, START, render
+
+    doc = (REPO / "docs" / "boards.md").read_text()
+    table = doc[doc.index(START) : doc.index(END) + len(END)]
+    assert table == render(BOARDS), "docs/boards.md: board table out of date: spb board table --write docs/boards.md"
+    for name in SHIPPED:
+        assert f"| {name} |" in table
+
+
+def test_every_stm32_board_runs_under_the_silicon_harness():
+    """The table says "silicon harness" for every STM32 board: each one must be in the silicon suite."""
+    from silicon.support import ALL_BOARDS
+
+    stm32 = [n for n in list_boards(BOARDS) if load_board(BOARDS / f"{n}.toml").family != "mps2"]
+    assert sorted(stm32) == sorted(ALL_BOARDS)
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_board_loads(name):
     board = load_board(find_board(name, BOARDS))
@@ -707,3 +726,17 @@ def test_duplicate_names_by_case(tmp_path):
         pytest.skip("case-insensitive file system")
     with pytest.raises(SpbError, match="differ only in case"):
         list_boards(tmp_path)
+
+
+def test_board_table_command_rewrites_only_the_table(tmp_path, capsys):
+    from spb.boardtable import END, START
+    from spb.cli import main
+
+    doc = tmp_path / "boards.md"
+    doc.write_text(f"# Title\n\n{START}\nstale\n{END}\n\nkept\n")
+    assert main(["board", "table", "--write", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith("# Title\n\n") and text.endswith("\n\nkept\n") and "stale" not in text
+    assert "| NUCLEO-L452RE | STM32L452RET6 |" in text
+    assert main(["board", "table", "--write", str(doc)]) == 0
+    assert "up to date" in capsys.readouterr().out

@@ -344,6 +344,20 @@ def cmd_board(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_board_table(args: argparse.Namespace) -> int:
+    from . import REPO_ROOT
+    from .boardtable import render, update
+
+    boards = Path(args.boards) if args.boards else Path(REPO_ROOT) / "boards"
+    if args.write:
+        doc = Path(args.write)
+        changed = update(doc, boards)
+        print(f"{doc}: board table {'updated' if changed else 'up to date'}")
+    else:
+        print(render(boards))
+    return 0
+
+
 def cmd_linker(args: argparse.Namespace) -> int:
     from .linker import api_include, application_script, bootloader_script
 
@@ -568,6 +582,10 @@ def parser() -> argparse.ArgumentParser:
     check = bsub.add_parser("check", help="validate board files")
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_board)
+    table = bsub.add_parser("table", help="the markdown table of every board (docs/boards.md)")
+    table.add_argument("--boards", help="boards directory (default: spb's own boards/)")
+    table.add_argument("--write", metavar="DOC", help="replace the table between its markers in DOC")
+    table.set_defaults(func=cmd_board_table)
 
     sp = sub.add_parser("linker", help="write the generated linker scripts for a board")
     sp.add_argument("--board", required=True)
