@@ -158,3 +158,25 @@ def test_done_marker_stops_a_replayed_install(device):
     hb.reset_ops()
     _cut, vector, log = hb.boot()
     assert vector and hb.slot0_valid_as(v2, V2) and "Copy slot 1" not in log, log
+
+
+def test_cut_between_journal_entry_and_approved_resumes_the_install(device):
+    """A cut after the journal entry landed but before APPROVED: the next boot finds SLOT1's image as the
+    journal's last entry ("recorded for install"), skips the version decision it already made and
+    installs it - even though the journal now holds the very version being installed."""
+    hb, keys = device
+    v1, v2 = app_image(hb.board, os.urandom(1024)), app_image(hb.board, os.urandom(1536))
+    hb.manufacture(v1, V1)
+    sfb = image.build_sfb(v2, V2, keys, hb.board.vector_size)
+    assert hb.update(sfb, delay=DELAY_COMMAND).failed_call == 0
+    b = hb.board.bootloader
+    entries = journal.parse(hb.read(b.journal_address, b.journal_size))
+    assert entries == [(V1, image.image_header(v1, V1, keys).signature[: journal.ID_SIZE])]
+    # The state the cut leaves: the entry for 2.0.0 programmed after the factory entry, APPROVED erased.
+    header = image.Header.unpack(sfb[:128])
+    hb.write(b.journal_address + journal.ENTRY_SIZE, journal.entry(header))
+    _cut, vector, log = hb.boot()
+    assert "recorded for install" in log and "Copy slot 1" in log, log
+    assert vector and hb.slot0_valid_as(v2, V2), log
+    # No second entry for the same install.
+    assert [v for v, _ in journal.parse(hb.read(b.journal_address, b.journal_size))] == [V1, V2]
