@@ -36,13 +36,15 @@ bool image_header_authentic(const image_header_t *h)
 {
     uint8_t digest[32];
     spb_sha256(h->raw, IMAGE_SIGNED_SIZE, digest);
-    /* Verified twice: a single glitched branch must not turn a forgery into an accepted header. */
-    volatile int first = spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
-    if (first != 0) {
+    /* One skipped instruction must not turn a forgery into an accepted header: the verification compares
+     * twice and returns the difference itself (p256.c), and the result is tested twice here, through a
+     * volatile so that both tests are made. (A second whole verification, as before, cost 2.9 M
+     * instructions on Cortex-M4 and 9.7 M on Cortex-M0+ at every boot.) */
+    volatile int result = spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
+    if (result != 0) {
         return false;
     }
-    volatile int second = spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
-    return first == 0 && second == 0;
+    return result == 0;
 }
 
 image_result_t image_header_check(image_header_t *h, const uint8_t raw[IMAGE_HEADER_SIZE], uint16_t protocol)

@@ -809,14 +809,27 @@ static int q_table(aff_point t[Q_ENTRIES], jac_point *s, fe z[Q_ENTRIES + 1])
     return 0;
 }
 
-/* x(pt) == r, tested as r * Z^2 == X (r < p), in the Montgomery domain. */
-static int x_matches(const fe r, const jac_point *pt)
+/* Zero iff x(pt) == r, tested as r * Z^2 == X (r < p) in the Montgomery domain; otherwise the OR of the
+ * differing words, never a constant. */
+static uint32_t x_differs(const fe r, const jac_point *pt)
 {
     fe t, rm;
+    uint32_t d = 0;
+    unsigned i;
     fe_mul(rm, r, R2);
     fe_sqr(t, pt->z);
     fe_mul(t, t, rm);
-    return cmp(t, pt->x) == 0;
+    for (i = 0; i < NLIMBS; i++)
+        d |= t[i] ^ pt->x[i];
+    return d;
+}
+
+/* x_differs computed twice from scratch, through a pointer the compiler must reload (it cannot merge the
+ * two pure calls): one skipped or corrupted instruction in either does not make a mismatch zero. */
+static uint32_t x_differs_twice(const fe r, const jac_point *volatile *pt)
+{
+    uint32_t d = x_differs(r, *pt);
+    return d | x_differs(r, *pt);
 }
 
 /* Loads a 32-byte big-endian number and returns whether it is below `bound`. */
@@ -841,6 +854,8 @@ int spb_p256_verify(const uint8_t public_key[64], const uint8_t digest[32], cons
         const aff_point *table;
     } in[2];
     int i, k;
+    const jac_point *volatile pt;
+    uint32_t d;
 
     memset(&acc, 0, sizeof acc);
     memset(&scratch, 0, sizeof scratch);
@@ -890,12 +905,15 @@ int spb_p256_verify(const uint8_t public_key[64], const uint8_t digest[32], cons
     if (is_zero(acc.z))
         return 4;
 
-    /* Accept iff x(acc) mod n == r. As n <= x < p is possible, also try r + n when it is below p. */
-    if (x_matches(r, &acc))
-        return 0;
-    if (!add(r, r, N) && cmp(r, P) < 0 && x_matches(r, &acc))
-        return 0;
-    return 5;
+    /* Accept iff x(acc) mod n == r. As n <= x < p is possible, also try r + n when it is below p.
+     * Fault hardening without a second verification: the final comparison is made twice, and what is
+     * returned is the difference itself (nonzero words of X - r Z^2 for a forgery), not a constant that
+     * one skipped instruction could leave in the result register. The caller tests it twice. */
+    pt = &acc;
+    d = x_differs_twice(r, &pt);
+    if (d != 0 && !add(r, r, N) && cmp(r, P) < 0)
+        d = x_differs_twice(r, &pt);
+    return (int)(d | (d >> 1)) & 0x7fffffff;
 }
 
 #ifdef SPB_P256_TESTING
