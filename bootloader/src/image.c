@@ -32,28 +32,45 @@ image_result_t image_header_parse(image_header_t *h, const uint8_t raw[IMAGE_HEA
     return (h->raw[0] == 'S' && h->raw[1] == 'U') ? IMAGE_OK : IMAGE_NO_HEADER;
 }
 
-bool image_header_authentic(const image_header_t *h)
+/* x, which the compiler may no longer assume anything about: keeps the steps below apart (it would
+ * otherwise fold them into one constant, or drop a repeated test). No instruction. */
+static uint32_t opaque(uint32_t x)
+{
+    __asm__ volatile("" : "+r"(x));
+    return x;
+}
+
+/* Read at the second test of a verdict: the compiler knows nothing of its value, so cannot reuse the
+ * register of the first test's operand in its place. */
+static const uint32_t authentic_ref = IMAGE_AUTHENTIC;
+#define AUTHENTIC_REF (*(const volatile uint32_t *)&authentic_ref) /* a load the compiler must make */
+
+uint32_t image_header_authentic(const image_header_t *h)
 {
     uint8_t digest[32];
     spb_sha256(h->raw, IMAGE_SIGNED_SIZE, digest);
-    /* One skipped instruction must not turn a forgery into an accepted header: the verification compares
-     * twice and returns the difference itself (p256.c), and the result is tested twice here, through a
-     * volatile so that both tests are made. (A second whole verification, as before, cost 2.9 M
-     * instructions on Cortex-M4 and 9.7 M on Cortex-M0+ at every boot.) */
-    volatile int result = spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
-    if (result != 0) {
-        return false;
-    }
-    return result == 0;
+    /* One verification (a second one, as before, cost 2.9 M instructions on Cortex-M4 and 9.7 M on
+     * Cortex-M0+ at every boot). It compares twice and returns the difference itself, never a constant
+     * (p256.c). The verdict mixes that difference in twice, by two separate computations, so that
+     * skipping any one instruction (which is like a difference of 0 for one computation) still leaves the
+     * other one away from IMAGE_AUTHENTIC: one skipped instruction from the final comparison to
+     * image_header_check's verdict does not accept a forgery (checked instruction by instruction on the
+     * Cortex-M4 and M0+ builds: tests/silicon/test_fault_injection.py). */
+    uint32_t v = (uint32_t)spb_p256_verify(spb_public_key, digest, &h->raw[IMAGE_SIGNED_SIZE]);
+    uint32_t a = opaque(v + IMAGE_AUTH_ADD);
+    uint32_t b = opaque(v * IMAGE_AUTH_MIX);
+    a = opaque(a * IMAGE_AUTH_MUL);
+    return opaque(a ^ b);
 }
 
 image_result_t image_header_check(image_header_t *h, const uint8_t raw[IMAGE_HEADER_SIZE], uint16_t protocol)
 {
-    image_result_t r = image_header_parse(h, raw);
-    if (r != IMAGE_OK) {
-        return r;
+    if (image_header_parse(h, raw) != IMAGE_OK) { /* no IMAGE_OK kept in a register for a return below */
+        return IMAGE_NO_HEADER;
     }
-    if (!image_header_authentic(h)) {
+    uint32_t authentic = image_header_authentic(h);
+    uint32_t again = opaque(authentic); /* taken before the test: nothing the test proves applies to it */
+    if (authentic != IMAGE_AUTHENTIC) {
         return IMAGE_BAD_SIGNATURE;
     }
     if (h->protocol != protocol) {
@@ -62,6 +79,9 @@ image_result_t image_header_check(image_header_t *h, const uint8_t raw[IMAGE_HEA
     if (h->size == 0u || h->size % 16u != 0u || (SPB_SLOT1_SIZE != 0u && !slot_image_fits(SLOT1, 0, h->size)) ||
         !slot_image_fits(SLOT0, h->segoff, h->size)) {
         return IMAGE_BAD_SIZE;
+    }
+    if (again != AUTHENTIC_REF) { /* again, against a constant read from flash: one skipped branch is not enough */
+        return IMAGE_BAD_SIGNATURE;
     }
     return IMAGE_OK;
 }

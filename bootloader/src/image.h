@@ -38,8 +38,14 @@ typedef enum {
 /* Parse raw into h (copying it). Checks the magic only. */
 image_result_t image_header_parse(image_header_t *h, const uint8_t raw[IMAGE_HEADER_SIZE]);
 
-/* Signature over bytes 0..0x3F with the compiled-in public key. */
-bool image_header_authentic(const image_header_t *h);
+/* Signature over bytes 0..0x3F with the compiled-in public key: IMAGE_AUTHENTIC when it is valid, any other
+ * value when not. Not a bool: a wide constant derived from the verification's own result, so that no single
+ * skipped instruction turns a refusal into it (tests/silicon/test_fault_injection.py). */
+#define IMAGE_AUTH_ADD 0x6D2B79F5u
+#define IMAGE_AUTH_MUL 0x9E3779B1u
+#define IMAGE_AUTH_MIX 0x85EBCA6Bu
+#define IMAGE_AUTHENTIC 0x71571F65u /* ((0 + IMAGE_AUTH_ADD) * IMAGE_AUTH_MUL) ^ (0 * IMAGE_AUTH_MIX) mod 2^32 */
+uint32_t image_header_authentic(const image_header_t *h);
 
 /* Parse + authenticate + check protocol and size against both slots: the gate before any use. */
 image_result_t image_header_check(image_header_t *h, const uint8_t raw[IMAGE_HEADER_SIZE], uint16_t protocol);

@@ -180,7 +180,7 @@ static SE_PATCH_StatusCode accept_patch_header(void)
 /* The TO header of a .sfbp: authentic, a full image, newer than SLOT0. Then SLOT1 is opened. */
 static SE_PATCH_StatusCode accept_to_header(void)
 {
-    if (image_header_parse(&u.h, u.h.raw) != IMAGE_OK || !image_header_authentic(&u.h) ||
+    if (image_header_parse(&u.h, u.h.raw) != IMAGE_OK || image_header_authentic(&u.h) != IMAGE_AUTHENTIC ||
         u.h.protocol != IMAGE_PROTOCOL_FULL) {
         return SE_PATCH_StatusCode_INVALID_TARGET_IMAGE;
     }
@@ -207,7 +207,7 @@ static SE_PATCH_StatusCode accept_header(void)
     if (image_header_parse(&u.h, u.h.raw) != IMAGE_OK) {
         return SE_PATCH_StatusCode_INVALID_PATCH_IMAGE;
     }
-    if (!image_header_authentic(&u.h)) {
+    if (image_header_authentic(&u.h) != IMAGE_AUTHENTIC) {
         return SE_PATCH_StatusCode_INVALID_PATCH_IMAGE;
     }
     if (patch_protocol_supported(u.h.protocol)) {
