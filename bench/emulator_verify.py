@@ -8,7 +8,7 @@ bootloader refuses it after the version check, without installing), boots QEMU w
 (1 guest ns per instruction, so 1 ms of the bootloader's log clock = 1,000,000 instructions) and reads the
 timestamps of the boot log:
 
-  "Verify slot 0 header."    -> "Verify slot 0 signature."  header: SHA-256 of 64 bytes + ECDSA P-256 verify x2
+  "Verify slot 0 header."    -> "Verify slot 0 signature."  header: SHA-256 of 64 bytes + one ECDSA P-256 verify
   "Verify slot 0 signature." -> "Verify slot 0 ready."      SHA-256 over the 128 KiB plaintext in SLOT0
 
 A second run puts a newer image in SLOT1 and times "Verify slot 1 signature." -> "Erase slot 0."
@@ -81,7 +81,7 @@ def main():
         dec_ms = s1["Erase slot 0."] - s1["Verify slot 1 signature."]
         kib = args.size // 1024
         print(f"EMU-MPS2-AN385 (Cortex-M3, QEMU -icount shift=0: 1 ms = 1M instructions), image {kib} KiB")
-        print(f"  header check (SHA-256 + ECDSA P-256 verify x2): {header_ms:6d} M instructions")
+        print(f"  header check (SHA-256 + ECDSA P-256 verify):    {header_ms:6d} M instructions")
         print(f"  SLOT0 verify (SHA-256 of {kib} KiB):            {hash_ms:6d} M instructions")
         print(f"  SLOT1 verify (AES-CBC decrypt + SHA-256):       {dec_ms:6d} M instructions")
         print(
