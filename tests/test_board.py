@@ -19,6 +19,8 @@ SHIPPED = [
     "B-L072Z-LRWAN1",
     "B-L4S5I-IOT01A",
     "DISCO-F469I",
+    "DISCO-F769I",
+    "DISCO-H745I",
     "DISCO-L476G",
     "DISCO-L496G",
     "DISCO-L4R9I",
@@ -511,8 +513,8 @@ BAD = [
         r"must be true or false",
     ),
     ("negative", BASE, {"ram.base": -8}, "ram.base", r"out of range"),
-    ("unknown-family", BASE, {"family": "stm32h7"}, "family", r"unknown family 'stm32h7' \(allowed: .*stm32l4"),
-    ("unknown-cpu", BASE, {"cpu": "cortex-m7"}, "cpu", r"unknown cpu 'cortex-m7'"),
+    ("unknown-family", BASE, {"family": "stm32h5"}, "family", r"unknown family 'stm32h5' \(allowed: .*stm32l4"),
+    ("unknown-cpu", BASE, {"cpu": "cortex-m85"}, "cpu", r"unknown cpu 'cortex-m85'"),
     (
         "cpu-not-in-family",
         BASE,
@@ -665,7 +667,7 @@ BAD = [
         OSPI,
         {"external_flash.kind": "qspi", "external_flash.port": DELETE},
         "external_flash.instance",
-        r"QUADSPI driver exists for family stm32f4",
+        r"QUADSPI driver exists for families .*stm32f4",
     ),
     ("spi-driver", OSPI, {"external_flash.kind": "spi"}, "external_flash.instance", r'"ospi" or "qspi"'),
     (
@@ -740,3 +742,24 @@ def test_board_table_command_rewrites_only_the_table(tmp_path, capsys):
     assert "| NUCLEO-L452RE | STM32L452RET6 |" in text
     assert main(["board", "table", "--write", str(doc)]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_journal_outside_a_single_unit_bootloader(tmp_path):
+    """bootloader.journal: a bootloader of one erase unit (DISCO-H745I: one 128 KiB sector) keeps its install
+    journal in an internal sector outside its region; the key is refused where it cannot hold the journal."""
+    one_unit = mutate(BASE, {"bootloader.size": 0x800, "slot0.address": 0x08010000, "slot0.size": 0x20000})
+    with pytest.raises(SpbError, match="single erase unit"):
+        load_board(write_board(tmp_path, one_unit))
+    good = mutate(one_unit, {"bootloader.journal": 0x0807F800})
+    board = load_board(write_board(tmp_path, good))
+    assert (board.bootloader.journal_address, board.bootloader.journal_size) == (0x0807F800, 0x800)
+    assert board.bootloader.code_size == 0x800  # the whole region holds code
+    bad = [
+        (mutate(good, {"bootloader.journal": 0x08000000}), "outside the bootloader"),
+        (mutate(good, {"bootloader.journal": 0x0807F900}), "must start an internal flash sector"),
+        (mutate(good, {"bootloader.journal": 0x08031000}), "SLOT1 .* overlaps install journal"),
+        (mutate(BASE, {"bootloader.journal": 0x0807F800}), "only for a bootloader of one erase unit"),
+    ]
+    for data, pattern in bad:
+        with pytest.raises(SpbError, match=pattern):
+            load_board(write_board(tmp_path, data))

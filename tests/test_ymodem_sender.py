@@ -83,3 +83,102 @@ def test_an_exception_while_sending_cancels():
 def test_no_receiver():
     with pytest.raises(ymodem.YmodemError, match="no YMODEM receiver"):
         Sender(Scripted(b"", []), start_timeout=0.2).send("f.bin", b"x")
+
+
+# ---- a noisy line: the sender resynchronises (tests/emulator/test_app_ymodem.py runs it through real noise) ----
+
+
+def kinds(link):
+    return [w[0] for w in link.written]
+
+
+def test_garbled_ack_has_the_block_sent_again():
+    """A byte that is no answer, then silence: the block goes again (a receiver whose ACK it was
+    acknowledges the repeat without using it twice)."""
+    c, ack = bytes([CRC_REQUEST]), bytes([ACK])
+    link = Scripted(c, [ack + c, b"\x07", ack, ack + c, ack])
+    sender = Sender(link, ack_timeout=5.0)
+    sender.send("f.bin", b"x" * 200)
+    assert kinds(link) == [ymodem.SOH, ymodem.STX, ymodem.STX, EOT, ymodem.SOH] and sender.resent == 1
+
+
+def test_a_duplicated_ack_does_not_acknowledge_the_next_block():
+    c, ack, nak = bytes([CRC_REQUEST]), bytes([ACK]), bytes([NAK])
+    link = Scripted(c, [ack + c, ack + ack, nak, ack, ack + c, ack])  # block 1's ACK arrives twice
+    Sender(link, ack_timeout=0.5).send("f.bin", b"x" * 2000)
+    assert kinds(link) == [ymodem.SOH, ymodem.STX, ymodem.STX, ymodem.STX, EOT, ymodem.SOH]
+    assert link.written[2] == link.written[3] != link.written[1]  # block 2, again after its NAK
+
+
+def test_a_lost_request_after_block_0_is_replaced_by_the_receivers_nak():
+    c, ack, nak = bytes([CRC_REQUEST]), bytes([ACK]), bytes([NAK])
+    link = Scripted(c, [ack + nak, ack, ack + c, ack])  # no 'C' after block 0: the receiver timed out
+    Sender(link, ack_timeout=30.0).send("f.bin", b"x" * 100)
+    assert kinds(link) == [ymodem.SOH, ymodem.SOH, EOT, ymodem.SOH]
+
+
+def test_a_lost_eot_ack_is_replaced_by_the_next_request():
+    c, ack = bytes([CRC_REQUEST]), bytes([ACK])
+    link = Scripted(c, [ack + c, ack, c, ack])
+    Sender(link, ack_timeout=30.0).send("f.bin", b"x" * 100)
+    assert kinds(link) == [ymodem.SOH, ymodem.SOH, EOT, ymodem.SOH]
+
+
+def test_a_cancel_with_one_garbled_can_is_a_cancel():
+    c = bytes([CRC_REQUEST])
+    link = Scripted(c, [bytes([ACK]) + c, bytes([CAN, 0x5A, CAN]) + b"\r\nAPP: YMODEM: failed, 128 bytes\r\n"])
+    with pytest.raises(ReceiverCancelled, match="APP: YMODEM: failed, 128 bytes"):
+        Sender(link, ack_timeout=5.0).send("f.bin", b"x" * 200)
+
+
+def test_a_verdict_line_ends_the_wait():
+    """The receiver closed the session (its CANs lost): its verdict line ends the wait at once."""
+    c = bytes([CRC_REQUEST])
+    link = Scripted(c, [bytes([ACK]) + c, b"\r\n[  1.000] YMODEM: failed, 0 bytes, status 0: None\r\n"])
+    with pytest.raises(ReceiverCancelled, match="ended the session: YMODEM: failed"):
+        Sender(link, ack_timeout=30.0).send("f.bin", b"x" * 200)
+
+
+def test_a_1k_block_refused_twice_goes_again_in_128_bytes_and_so_does_the_rest():
+    """Two prompt NAKs: the receiver certainly has not taken block 1, so it goes again as 128 bytes."""
+    c, ack, nak = bytes([CRC_REQUEST]), bytes([ACK]), bytes([NAK])
+    link = Scripted(c, [ack + c, nak, nak] + [ack] * 24 + [ack + c, ack])
+    sender = Sender(link, ack_timeout=0.5)
+    sender.send("f.bin", b"x" * 3000)
+    assert [len(w) for w in link.written[1:3]] == [1029] * 2
+    assert link.written[3][:3] == bytes([ymodem.SOH, 1, 0xFE])  # block 1 again, 128 bytes
+    assert [len(w) for w in link.written[3:-2]] == [133] * 24  # 3000 bytes in 128-byte blocks
+    assert kinds(link)[-2:] == [EOT, ymodem.SOH] and sender.resent == 2
+
+
+def test_a_1k_block_that_may_have_been_taken_is_not_cut():
+    """A garbled answer may have been the ACK: block 1 goes again whole; the rest in 128-byte blocks."""
+    c, ack, nak = bytes([CRC_REQUEST]), bytes([ACK]), bytes([NAK])
+    link = Scripted(c, [ack + c, b"\x07", nak, ack] + [ack] * 16 + [ack + c, ack])
+    Sender(link, ack_timeout=5.0).send("f.bin", b"x" * 3000)
+    assert [len(w) for w in link.written[1:4]] == [1029] * 3
+    assert [len(w) for w in link.written[4:-2]] == [133] * 16  # 1976 bytes left
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        b"[  0.131] YMODEM loader ready.\r\n",
+        b"APP: YMODEM receiver ready.\r\n",
+        b"APP: YMODEM receier ready.\r\n",  # one byte dropped
+        b"APP: YMODEM recEiver ready.\r\n",  # one bit flipped
+        b"APP: YMODEM receiverr ready.\r\n",  # one byte doubled
+        b"APP: YMODEM receiver rea\xe4y.\r\n",
+        b"APP: YMOEM receiver ready.\r\n",
+    ],
+)
+def test_trigger_recognises_the_ready_line_with_one_garbled_byte(said):
+    link = Scripted(b"", [b"", said])
+    Sender(link).trigger_loader(timeout=5.0)
+    assert link.written == [ymodem.LOAD_TRIGGER] * 2
+
+
+def test_trigger_ignores_the_boot_log():
+    link = Scripted(b"", [b"[  0.006] UART loader check trigger.\r\n", b"Slot 1 is ready.\r\n"])
+    with pytest.raises(ymodem.YmodemError, match="neither the bootloader's loader nor an application's receiver"):
+        Sender(link).trigger_loader(timeout=0.3)

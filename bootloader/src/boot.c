@@ -17,6 +17,12 @@
 #define SPB_BOOT_VERSION_STR "v0.0.0"
 #endif
 
+#ifdef SPB_SLOT0_EXT_SIZE
+#define SLOT0_TOTAL_SIZE (SPB_SLOT0_SIZE + SPB_SLOT0_EXT_SIZE) /* both segments, as the original prints */
+#else
+#define SLOT0_TOTAL_SIZE SPB_SLOT0_SIZE
+#endif
+
 static void banner(void)
 {
     log_line("Bootloader starting up.");
@@ -25,7 +31,7 @@ static void banner(void)
     log_printf("Target: %s\r\n", SPB_BOARD_NAME);
     log_printf("Clock:%u UART:%s,%u,N81\r\n", (uint32_t)SPB_SYSCLK_HZ, SPB_UART_NAME, (uint32_t)SPB_UART_BAUD);
     log_printf("SLOT0:%08X SLOT1:%08X SIZE:%X\r\n", (uint32_t)SPB_SLOT0_ADDR, (uint32_t)SPB_SLOT1_ADDR,
-               (uint32_t)SPB_SLOT0_SIZE);
+               (uint32_t)SLOT0_TOTAL_SIZE);
     log_printf("APP RAMSTART:%08X VTOR:%08X\r\n", (uint32_t)SPB_APP_RAM_BASE,
                (uint32_t)(SPB_SLOT0_ADDR + SPB_VECTOR_SIZE));
     if (spb_keys_are_development) {

@@ -4,16 +4,19 @@
  * over the console UART and hands it to the bootloader's patch engine (SE_PATCH_*), as a real product
  * would from its own transport.
  *
- * Console protocol (kept trivial on purpose; YMODEM lives in the bootloader):
+ * Console protocol:
  *   'i'                      print the firmware information again
  *   'u' <len:u32 LE> <bytes>  stream a .sfb (or .sfbp) into SLOT1, then mark it and reset
  *   'r'                      reset
+ *   "load" CR (or LF)        YMODEM receiver (examples/common/ymodem_rx.c): the trigger the bootloader's
+ *                            loader takes too, so `spb send --load` updates a running application as well
  */
 #include <stdint.h>
 
 #include "bsp.h"
 #include "se_interface.h"
 #include "spb_version.h"
+#include "ymodem_rx.h"
 
 static void put_u32(uint32_t value)
 {
@@ -145,12 +148,43 @@ static void receive_update(void)
     bsp_reset();
 }
 
+/* After "load" CR: one YMODEM batch, the verdict as the bootloader's loader prints it, and a reset into
+ * the install after a good file; otherwise the application goes on. */
+static void receive_ymodem(void)
+{
+    SE_PATCH_Status status;
+    if (!SE_API_Present()) {
+        bsp_puts("APP: no bootloader API found\r\n");
+        return;
+    }
+    bsp_puts("APP: YMODEM receiver ready.\r\n");
+    ymodem_rx_result_t result = ymodem_rx(&status);
+    bsp_puts("\r\nAPP: YMODEM: ");
+    bsp_puts(ymodem_rx_result_text(result));
+    bsp_puts(", ");
+    put_u32(status.received);
+    bsp_puts(" bytes, status ");
+    put_u32(status.status);
+    bsp_puts(": ");
+    bsp_puts(SE_PATCH_GetStatusCodeString(status.status));
+    bsp_puts("\r\n");
+    if (result == YMODEM_RX_READY) {
+        bsp_reset();
+    }
+}
+
 int main(void)
 {
+    static const char trigger[] = "load";
+    uint32_t matched = 0;
     bsp_init();
     print_info();
     for (;;) {
         int c = bsp_getc(1000u);
+        if (matched == 4u && (c == '\r' || c == '\n')) {
+            receive_ymodem();
+        }
+        matched = matched < 4u && c == trigger[matched] ? matched + 1u : (uint32_t)(c == 'l');
         if (c == 'i') {
             print_info();
         } else if (c == 'u') {

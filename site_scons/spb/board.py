@@ -44,6 +44,7 @@ class Family:
     uart_pins: bool  # True: uart.tx / uart.rx are required (GPIO alternate functions)
     vector_bytes: int  # largest vector table of the family: (16 system + IRQs) * 4
     flash_ecc: bool = False  # a torn programming unit reads back with an uncorrectable ECC error (NMI)
+    xspi_kernel_div: int = 1  # QUADSPI/OCTOSPI kernel clock = SYSCLK / this (H7: HCLK3 = SYSCLK / 2)
 
 
 FAMILIES = {
@@ -59,6 +60,11 @@ FAMILIES = {
     ),
     "stm32f4": Family(
         "stm32f4", "STM32F4 (Cortex-M4F)", ("cortex-m4",), ("HSI", "HSE"), ("USART", "UART"), True, (16 + 102) * 4
+    ),
+    # The F4's sector flash controller on a Cortex-M7 (RM0410 F76x/F77x: one bank of 32/128/256 KiB sectors
+    # with nDBANK = 1); bootloader/port/stm32f7 runs the F4's flash driver (port/common/stm32_flash_sector.h)
+    "stm32f7": Family(
+        "stm32f7", "STM32F7 (Cortex-M7F)", ("cortex-m7",), ("HSI", "HSE"), ("USART", "UART"), True, (16 + 110) * 4
     ),
     "stm32l0": Family(
         "stm32l0",
@@ -112,6 +118,19 @@ FAMILIES = {
         (16 + 109) * 4,
         flash_ecc=True,
     ),
+    # STM32H745/H755 dual core, the Cortex-M7 side (the CM4 is not used by the bootloader): H7 flash words
+    # of 256 bits with ECC (a double error is a bus error), QUADSPI (bootloader/port/stm32h7)
+    "stm32h7": Family(
+        "stm32h7",
+        "STM32H7 dual core, Cortex-M7 side (Cortex-M7F)",
+        ("cortex-m7",),
+        ("HSI", "HSE"),
+        ("USART", "UART"),
+        True,
+        (16 + 150) * 4,
+        flash_ecc=True,
+        xspi_kernel_div=2,
+    ),
     "mps2": Family(
         "mps2", "Arm MPS2 AN385 under QEMU (-M mps2-an385)", ("cortex-m3",), ("EXT",), ("UART",), False, (16 + 32) * 4
     ),
@@ -123,6 +142,7 @@ CPU_FPUS: dict[str, tuple[str, ...]] = {
     "cortex-m3": (),
     "cortex-m4": ("fpv4-sp-d16",),
     "cortex-m33": ("fpv5-sp-d16",),
+    "cortex-m7": ("fpv5-d16", "fpv5-sp-d16"),
 }
 
 CLOCK_SOURCES = ("MSI", "HSI", "HSE", "EXT")
@@ -145,6 +165,7 @@ class OspiChip:
     addr_bytes: int = 4  # address bytes of the opcodes the driver uses (4: dedicated 4-byte opcodes)
     erase_ms: tuple[tuple[int, int], ...] = ((0x1000, 500),)  # (erase unit, driver timeout) it can erase
     program_ms: int = 10  # driver timeout of one page program
+    dies: int = 1  # 2: two identical dies in QUADSPI dual-flash mode (even bytes on die 1, odd on die 2)
 
 
 #: NOR chips the OSPI driver knows (its command set: SPI 1-1-1 with 4-byte address opcodes, 4 KiB erase)
@@ -154,9 +175,21 @@ OSPI_CHIPS = {"MX25LM51245G": OspiChip(0x4000000, 0xC2853A, 133_000_000)}
 #: (subsector 0.8 s, sector 3 s, page program 5 ms)
 QSPI_CHIPS = {
     "N25Q128A": OspiChip(0x1000000, 0x20BA18, 108_000_000, 3, ((0x1000, 1000), (0x10000, 3500)), 10),
+    # MT25TL01G (DISCO-H745I): two MT25QL512 dies (JEDEC 20 BA 20 each, 133 MHz) in dual-flash mode; the erase
+    # units software sees are two die units (2 x 4 KiB, 2 x 64 KiB, erased in parallel; die maxima 0.4 s / 1 s)
+    "MT25TL01G": OspiChip(0x8000000, 0x20BA20, 133_000_000, 4, ((0x2000, 500), (0x20000, 1500)), 10, dies=2),
+    # Macronix MX25L51245G (DISCO-F769I): JEDEC ID C2 20 1A, 64 MiB, 133 MHz for fast reads with the default 8
+    # dummy cycles (DC = 00); its 4-byte-address opcodes; timeouts above the maxima (4 KiB 400 ms, 64 KiB 2 s,
+    # page program 10 ms; ST's mx25l512.h, mbed-os MX25L51245G_config.h)
+    "MX25L51245G": OspiChip(0x4000000, 0xC2201A, 133_000_000, 4, ((0x1000, 500), (0x10000, 2500)), 12),
 }
-QSPI_INSTANCES = {"QUADSPI": 0x90000000}  # STM32F469/F479 (RM0386 memory map): window
+#: families with the QUADSPI driver: STM32F469/F479 (RM0386), STM32H745 (RM0399), STM32F76x/F77x (RM0410)
+QSPI_FAMILIES = ("stm32f4", "stm32h7", "stm32f7")
+QSPI_INSTANCES = {"QUADSPI": 0x90000000}  # STM32F469/F479 (RM0386), STM32H745 (RM0399) memory maps: window
 QSPI_PINS_REQUIRED = ("clk", "ncs", "io0", "io1", "io2", "io3")
+#: dual-flash mode (a chip with two dies): the second die's I/O lines on QUADSPI bank 2 (its chip select may be
+#: the shared bank-1 one, as on the DISCO-H745I)
+QSPI_PINS_BK2 = ("bk2_io0", "bk2_io1", "bk2_io2", "bk2_io3")
 ERASED_VALUES = (0x00, 0xFF)
 MIN_VECTOR_SIZE = 0x200
 BUTTON_POLARITIES = ("low", "high")
@@ -165,11 +198,13 @@ BUTTON_POLARITIES = ("low", "high")
 MCU_PREFIXES = {
     "stm32l4": "STM32L4",
     "stm32f4": "STM32F4",
+    "stm32f7": "STM32F7",
     "stm32l0": "STM32L0",
     "stm32g0": "STM32G0",
     "stm32g4": "STM32G4",
     "stm32wl": "STM32WL",
     "stm32l5": "STM32L5",
+    "stm32h7": "STM32H7",
 }
 _MCU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -259,6 +294,9 @@ class BootRegion:
     ram_reserved: int
     base: int  # always flash.base
     journal_size: int = 0  # the last erase unit of the region: the install journal (docs/update-state.md)
+    #: an erase unit of internal flash outside the region holding the journal (bootloader.journal), where the
+    #: region is a single erase unit (DISCO-H745I: one 128 KiB sector); None: the region's last unit
+    journal_base: int | None = None
 
     @property
     def end(self) -> int:
@@ -266,12 +304,12 @@ class BootRegion:
 
     @property
     def journal_address(self) -> int:
-        return self.end - self.journal_size
+        return self.journal_base if self.journal_base is not None else self.end - self.journal_size
 
     @property
     def code_size(self) -> int:
         """Flash the bootloader's code and data may use: the region less its journal unit."""
-        return self.size - self.journal_size
+        return self.size if self.journal_base is not None else self.size - self.journal_size
 
 
 @dataclass(frozen=True)
@@ -379,6 +417,19 @@ class ExternalFlash:
 
 
 @dataclass(frozen=True)
+class Debug:
+    """`[debug]`: how `spb flash` / `scons flash` / `scons run` reach the board (docs/flashing.md)."""
+
+    pyocd: str | None = None  # pyOCD target type ("stm32l452retx")
+    openocd: tuple[str, ...] = ()  # OpenOCD configuration files, each given with -f
+    stflash: str | None = None  # first st-flash release that knows the part ("1.7.0")
+    gdb: str | None = None  # host:port of a GDB stub the image is loaded through (the emulator)
+    qemu: str | None = None  # QEMU machine (`scons run`)
+    boot_alias: int | None = None  # the emulator fetches its reset vectors here: the bootloader's go there too
+    external: tuple[str, ...] = ()  # tools whose configuration above also programs external flash
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     family: str
@@ -396,6 +447,7 @@ class Board:
     external_flash: ExternalFlash | None
     path: Path = field(compare=False)
     mcu: str | None = None  # part number (STM32L452RE): picks the silicon model and the debug target
+    debug: Debug | None = None  # [debug]: programming and running (spb flash, scons flash / run)
 
     # ---- geometry helpers
     def sector_at(self, addr: int) -> Sector | None:
@@ -465,6 +517,7 @@ class Board:
                 "base": self.bootloader.base,
                 "size": self.bootloader.size,
                 "journal_size": self.bootloader.journal_size,
+                "journal_address": self.bootloader.journal_address,
                 "ram_reserved": self.bootloader.ram_reserved,
             },
             "slot0": slot(self.slot0),
@@ -659,7 +712,8 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         data,
         "",
         ("name", "family", "cpu", "vector_size"),
-        ("mcu", "fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash"),
+        ("mcu", "fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash")
+        + ("debug",),
     )
 
     # ---- identity
@@ -720,7 +774,7 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
     ext = _external_flash(c, t_ext, flash, ram, family_name) if t_ext is not None else None
 
     # ---- bootloader
-    c.keys(t_boot, "bootloader.", ("size", "ram_reserved"))
+    c.keys(t_boot, "bootloader.", ("size", "ram_reserved"), ("journal",))
     boot_size = c.integer(t_boot, "size", "bootloader.", minimum=1)
     boot = BootRegion(boot_size, c.integer(t_boot, "ram_reserved", "bootloader."), flash.base)
     if boot.end > flash.end:
@@ -735,14 +789,22 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         )
     if boot.size <= vector_size:
         c.fail("bootloader.size", f"{boot.size:#x} leaves no room after the vector area (vector_size {vector_size:#x})")
-    if boot.end <= flash.end and flash.sector_at(boot.end - 1) is not None:
+    if "journal" in t_boot:
+        at = c.integer(t_boot, "journal", "bootloader.")
+        unit = flash.sector_at(at)
+        if unit is None or unit.start != at or boot.base <= at < boot.end:
+            c.fail("bootloader.journal", f"{_h(at)} must start an internal flash sector outside the bootloader")
+        if _sector(flash, boot.end - 1).start > boot.base + vector_size:
+            c.fail("bootloader.journal", "only for a bootloader of one erase unit (else its last unit is the journal)")
+        boot = dataclasses.replace(boot, journal_size=unit.size, journal_base=at)
+    elif boot.end <= flash.end and flash.sector_at(boot.end - 1) is not None:
         journal = _sector(flash, boot.end - 1)
         boot = dataclasses.replace(boot, journal_size=journal.size)
         if journal.start <= boot.base + vector_size:
             c.fail(
                 "bootloader.size",
                 f"{boot.size:#x} is a single erase unit: the bootloader needs one for its code and its last one "
-                f"({_h(journal.start)}, {journal.size:#x} bytes) for the install journal",
+                f"({_h(journal.start)}, {journal.size:#x} bytes) for the install journal (or bootloader.journal)",
             )
     if boot.ram_reserved % 8:
         c.fail("bootloader.ram_reserved", f"{boot.ram_reserved:#x} must be a multiple of 8")
@@ -773,6 +835,9 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         ("bootloader", "bootloader.size", boot.base, boot.end),
         ("SLOT0", "slot0.address", slot0.address, slot0.end),
     ]
+    if boot.journal_base is not None:
+        journal_end = boot.journal_address + boot.journal_size
+        regions.append(("install journal", "bootloader.journal", boot.journal_address, journal_end))
     if slot0.external:
         regions.append(("SLOT0 external segment", "slot0.external.address", slot0.external.address, slot0.external.end))
     if slot1 is not None:
@@ -802,7 +867,7 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
     uart = _uart(c, t_uart, family)
     button = _button(c, t_button) if t_button is not None else None
     if ext is not None and ext.has_driver:
-        _check_ospi_board(c, ext, clock, uart, button)
+        _check_ospi_board(c, ext, clock, uart, button, family_name)
     return Board(
         name=name,
         family=family_name,
@@ -820,6 +885,7 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         external_flash=ext,
         path=path,
         mcu=mcu,
+        debug=_debug(c, c.table(data, "debug")) if "debug" in data else None,
     )
 
 
@@ -922,8 +988,8 @@ def _qspi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFla
     for key in ("instance", "pins"):
         if key not in t:
             c.fail(p + key, "missing: instance and pins describe the QUADSPI wiring together")
-    if family != "stm32f4":
-        c.fail(p + "instance", f"the QUADSPI driver exists for family stm32f4 (STM32F469/F479) only, not {family}")
+    if family not in QSPI_FAMILIES:
+        c.fail(p + "instance", f"the QUADSPI driver exists for families {', '.join(QSPI_FAMILIES)} only, not {family}")
     chip = QSPI_CHIPS.get(ext.chip)
     if chip is None:
         c.fail(p + "chip", f"no QSPI driver support for {ext.chip!r} (supported: {', '.join(QSPI_CHIPS)})")
@@ -939,7 +1005,9 @@ def _qspi(c: _Checker, t: Table, ext: ExternalFlash, family: str) -> ExternalFla
     if ext.sector_size not in units:
         allowed = " or ".join(f"{u:#x}" for u in units)
         c.fail(p + "sector_size", f"{ext.sector_size:#x}: the QSPI driver erases {allowed} units of the {ext.chip}")
-    pins = _driver_pins(c, t, QSPI_PINS_REQUIRED, ())
+    pins = _driver_pins(c, t, QSPI_PINS_REQUIRED + (QSPI_PINS_BK2 if chip.dies > 1 else ()), ("bk2_ncs",))
+    if chip.dies > 1 and ext.write_size % chip.dies:
+        c.fail(p + "write_size", f"{ext.write_size}: dual-flash mode programs even addresses and lengths (2)")
     return ExternalFlash(
         ext.base, ext.size, ext.sector_size, ext.write_size, ext.kind, ext.chip, instance, None, divider, pins
     )
@@ -996,15 +1064,19 @@ def _driver_pins(c: _Checker, t: Table, required: tuple[str, ...], optional: tup
     return tuple(pins)
 
 
-def _check_ospi_board(c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None) -> None:
+def _check_ospi_board(
+    c: _Checker, ext: ExternalFlash, clock: Clock, uart: Uart, button: Button | None, family: str
+) -> None:
     p = "external_flash."
     chip = ext.chip_info
     assert chip is not None, "_ospi accepts known chips only"
-    hz = clock.sysclk_hz / ext.clock_divider
+    kernel_div = FAMILIES[family].xspi_kernel_div
+    hz = clock.sysclk_hz / kernel_div / ext.clock_divider
     if hz > chip.max_hz:
         c.fail(
             p + "clock_divider",
-            f"SYSCLK {clock.sysclk_hz} Hz / {ext.clock_divider} = {hz:.0f} Hz is above "
+            f"SYSCLK {clock.sysclk_hz} Hz{f' / {kernel_div}' if kernel_div > 1 else ''} / {ext.clock_divider} = "
+            f"{hz:.0f} Hz is above "
             f"the {ext.chip} limit ({chip.max_hz} Hz)",
         )
     used: dict[str | None, str] = {uart.tx_pin: "uart.tx", uart.rx_pin: "uart.rx"}
@@ -1171,6 +1243,48 @@ def _uart(c: _Checker, t: Table, family: Family) -> Uart:
         c.fail(p + ("rx" if pins["rx"][0] is None else "tx"), "give both uart.tx and uart.rx, or neither")
     baud = c.integer(t, "baud", p, minimum=1)
     return Uart(instance, pins["tx"][0], pins["tx"][1], pins["rx"][0], pins["rx"][1], baud)
+
+
+_DEBUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]*")  # target names, .cfg paths, machines
+_VERSION_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
+_HOST_PORT_RE = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}")
+
+
+def _debug(c: _Checker, t: Table) -> Debug:
+    p = "debug."
+    tools = ("pyocd", "openocd", "stflash")
+    c.keys(t, p, (), (*tools, "gdb", "qemu", "boot_alias", "external"))
+
+    def word(key: str, rx: re.Pattern[str], what: str) -> str | None:
+        if key not in t:
+            return None
+        value = c.string(t, key, p)
+        if not rx.fullmatch(value):
+            c.fail(p + key, f"{value!r} is not {what}")
+        return value
+
+    def words(key: str, choices: tuple[str, ...] | None) -> tuple[str, ...]:
+        value = t.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and _DEBUG_RE.fullmatch(v) for v in value):
+            c.fail(p + key, f"must be an array of names, not {value!r}")
+        for v in value:
+            if choices is not None and v not in choices:
+                configured = ", ".join(choices) or "none"
+                c.fail(p + key, f"{v!r} is not a tool configured in [debug] (configured: {configured})")
+        return tuple(value)
+
+    openocd = words("openocd", None)
+    if "openocd" in t and not openocd:
+        c.fail(p + "openocd", "give at least one configuration file (interface/stlink.cfg, target/stm32l4x.cfg)")
+    debug = Debug(
+        pyocd=word("pyocd", _DEBUG_RE, "a pyOCD target type like stm32l452retx"),
+        openocd=openocd,
+        stflash=word("stflash", _VERSION_RE, 'an st-flash version like "1.7.0"'),
+        gdb=word("gdb", _HOST_PORT_RE, 'a GDB stub address like "localhost:1234"'),
+        qemu=word("qemu", _DEBUG_RE, "a QEMU machine name like mps2-an385"),
+        boot_alias=c.integer(t, "boot_alias", p) if "boot_alias" in t else None,
+    )
+    return dataclasses.replace(debug, external=words("external", tuple(k for k in tools if k in t)))
 
 
 def _button(c: _Checker, t: Table) -> Button:

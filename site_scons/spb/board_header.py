@@ -80,7 +80,9 @@ def render(board: Board) -> str:
     section("Bootloader and slots")
     define("SPB_BOOT_BASE", _hex(board.bootloader.base))
     define("SPB_BOOT_SIZE", _hex(board.bootloader.size))
-    define("SPB_JOURNAL_ADDR", _hex(board.bootloader.journal_address), "install journal: last erase unit of the region")
+    outside = board.bootloader.journal_base is not None
+    where = "an erase unit outside the region" if outside else "last erase unit of the region"
+    define("SPB_JOURNAL_ADDR", _hex(board.bootloader.journal_address), f"install journal: {where}")
     define("SPB_JOURNAL_SIZE", _hex(board.bootloader.journal_size))
     define("SPB_VECTOR_SIZE", _hex(board.vector_size), "slot start to application vector table")
     define("SPB_SLOT0_ADDR", _hex(board.slot0.address))
@@ -165,12 +167,16 @@ def render(board: Board) -> str:
                 assert ext.port is not None, "the loader requires an OCTOSPIM port"
                 define("SPB_EXT_FLASH_OSPI_INSTANCE", _dec(int(ext.instance[-1])), ext.instance)
                 define("SPB_EXT_FLASH_OSPIM_PORT", _dec(ext.port), "OCTOSPIM port wired to the chip")
-            define("SPB_EXT_FLASH_CLOCK_DIV", _dec(ext.clock_divider), "flash clock = SYSCLK / divider")
+            kernel_div = FAMILIES[board.family].xspi_kernel_div
+            kernel = "SYSCLK" if kernel_div == 1 else f"SYSCLK / {kernel_div}"
+            define("SPB_EXT_FLASH_CLOCK_DIV", _dec(ext.clock_divider), f"flash clock = {kernel} / divider")
             define("SPB_EXT_FLASH_JEDEC_ID", _hex(chip.jedec_id), "RDID: manufacturer, type, density")
             define("SPB_EXT_FLASH_DEVSIZE", _dec(chip.size.bit_length() - 2), "log2(chip bytes) - 1")
             define("SPB_EXT_FLASH_ADDR_BYTES", _dec(chip.addr_bytes), "address bytes of the opcodes used")
             define("SPB_EXT_FLASH_ERASE_MS", _dec(dict(chip.erase_ms)[ext.sector_size]), "timeout of one erase")
             define("SPB_EXT_FLASH_PROGRAM_MS", _dec(chip.program_ms), "timeout of one page program")
+            if chip.dies > 1:
+                define("SPB_EXT_FLASH_DIES", _dec(chip.dies), "QUADSPI dual-flash mode: even bytes die 1, odd die 2")
             pins = ", ".join(
                 f"{{{_dec(_port_pin(x.pin)[0])}, {_dec(_port_pin(x.pin)[1])}, {_dec(x.af)}}}" for x in ext.pins
             )

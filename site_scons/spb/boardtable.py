@@ -20,6 +20,7 @@ FLASH_IP = {
     "stm32g4": "L4 double word + ECC (G4 variant)",
     "stm32wl": "L4 double word + ECC (WL variant)",
     "stm32f4": "F4 sectors",
+    "stm32f7": "F4 sectors (F7 single bank)",
     "stm32l0": "L0 words, erased to 0x00",
     "mps2": "QEMU flash model",
 }

@@ -17,6 +17,8 @@
     spb keys show --keys DIR               where the keys come from (never prints a secret)
     spb send PORT FILE [--load]            send a .sfb/.sfbp over YMODEM (serial device or socket://host:port)
     spb monitor PORT                       the device's console (Ctrl-] quits)
+    spb flash --board B [IMAGE] [--tool pyocd|openocd|stflash|gdb] [--dry-run]   program the manufacturing
+                                           image (default build/<B>/hello_combined.hex; docs/flashing.md)
 
 Keys (sign, verify, patch, apply, combine; docs/keys.md): --keys DIR (spb's layout or the original's
 folder as it is), or/and --signing-key PEM, --aes-key BIN, --signer pkcs11:token=T;object=K (module and PIN
@@ -462,7 +464,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         )
         try:
             if args.load:
-                print(f"spb: {args.port}: sending 'load': reset the board to start its loader", file=sys.stderr)
+                print(
+                    f"spb: {args.port}: sending 'load': a running example app starts its receiver, "
+                    "else reset the board to start its loader",
+                    file=sys.stderr,
+                )
                 sender.trigger_loader(args.timeout)
             sender.send(path.name, data)
         except YmodemError as error:
@@ -476,6 +482,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     said = sender.device_said()
     print(
         f"sent {path.name}: {len(data)} bytes in {seconds:.1f} s ({len(data) / 1024 / seconds:.1f} KiB/s)"
+        + (f", {sender.resent} blocks sent again" if sender.resent else "")
         + (f"; device: {said}" if said else "")
     )
     return 0
@@ -486,6 +493,34 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     with contextlib.suppress(KeyboardInterrupt):
         monitor(args.port, args.baud, args.seconds)
+    return 0
+
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    from . import REPO_ROOT
+    from .board import list_boards
+    from .transport.flash import Options, plan, render_table, update_table
+
+    if args.table:
+        boards_dir = Path(REPO_ROOT) / "boards"
+        boards = [_board(str(boards_dir / f"{name}.toml")) for name in list_boards(boards_dir)]
+        if args.write:
+            changed = update_table(Path(args.write), boards)
+            print(f"{args.write}: flash table {'updated' if changed else 'up to date'}")
+        else:
+            print(render_table(boards))
+        return 0
+    if not args.board:
+        raise SpbError(None, "spb flash needs --board NAME (or --table)")
+    board = _board(args.board)
+    image = args.image or str(Path("build") / board.name / "hello_combined.hex")
+    options = Options(gdb=args.gdb, pyocd_script=Path(args.pyocd_script) if args.pyocd_script else None)
+    job = plan(board, image, args.tool, options)
+    if args.dry_run:
+        print(job.describe())
+        return 0
+    print(f"spb: {board.name}: {job.describe()}", file=sys.stderr)
+    job.run()
     return 0
 
 
@@ -634,6 +669,23 @@ def parser() -> argparse.ArgumentParser:
         "--for", dest="seconds", type=float, help="copy the output to stdout for this many seconds, then exit"
     )
     sp.set_defaults(func=cmd_monitor)
+
+    sp = sub.add_parser("flash", help="program a board with its manufacturing image (docs/flashing.md)")
+    sp.add_argument("image", nargs="?", help="Intel HEX image (default: build/<BOARD>/hello_combined.hex)")
+    sp.add_argument("--board", help="board name or file: its [debug] table says how to program it")
+    sp.add_argument(
+        "--tool", help="pyocd (default where configured), openocd, stflash, or gdb (the emulator: QEMU's GDB stub)"
+    )
+    sp.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    sp.add_argument("--gdb", metavar="HOST:PORT", help="--tool gdb: the GDB stub (default: the board's [debug] gdb)")
+    sp.add_argument(
+        "--pyocd-script",
+        metavar="FILE",
+        help="--tool pyocd: a pyOCD user script (passed as --script), e.g. one giving the external flash's algorithm",
+    )
+    sp.add_argument("--table", action="store_true", help="print the command table of every board (docs/flashing.md)")
+    sp.add_argument("--write", metavar="DOC", help="with --table: replace the table between its markers in DOC")
+    sp.set_defaults(func=cmd_flash)
     return p
 
 

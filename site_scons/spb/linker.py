@@ -32,6 +32,10 @@ def api_include(board: Board) -> str:
 
 
 def bootloader_script(board: Board) -> str:
+    # A 1 KiB vector area (vector_size 0x400: DISCO-F769I, DISCO-H745I) has room for an AES table and two P-256
+    # constants too; without them the first fit below stops at the first large function and leaves a few hundred
+    # bytes unused.
+    big_area = "\n    *(.rodata.SBOX)\n    *(.rodata.P)\n    *(.rodata.ONE_M)" if board.vector_size >= 0x400 else ""
     ram_end = board.ram.base + board.ram.size
     api = board.flash.base + board.vector_size
     return (
@@ -67,7 +71,7 @@ SECTIONS
   {{
     *(.rodata.K)
     *mem.o(.text.memcpy .text.memmove .text.memset .text.memcmp .text.strlen)
-    *(.rodata.N)
+    *(.rodata.N){big_area}
     *mem.o(.text .text.*)
     *(.text .text.*)
     . = ALIGN({board.vector_size:#x}); /* up to the API table: one loadable segment, no hole in the image */

@@ -364,9 +364,18 @@ def _options(env: Environment) -> Variables:
         "never enter it; empty: no cache",
         "",
     )
+    opts.Add(
+        "FLASH_TOOL",
+        "scons flash: pyocd, openocd, stflash or gdb; default: the board's first in its [debug] table (pyocd; gdb "
+        "on the emulator board, QEMU's GDB stub); docs/flashing.md",
+        "",
+    )
+    opts.Add("GDB", "scons flash FLASH_TOOL=gdb: the GDB stub, host:port (default: the board's [debug] gdb)", "")
+    opts.Add("PORT", "scons monitor: the console, a serial device or pyserial URL (/dev/ttyACM0, socket://...)", "")
     opts.Update(env)
     if not _help_added:
         SCons.Script.Help("\nspb options (NAME=value on the command line):\n" + opts.GenerateHelpText(env), append=True)
+        SCons.Script.Help(_TARGETS_HELP, append=True)
         _help_added = True
     return opts
 
@@ -768,6 +777,74 @@ def SpbManufacturingImage(env: Environment, bootloader_elf: Node, app_elf: Node,
     return targets
 
 
+_TARGETS_HELP = """
+spb targets (never built by a plain `scons`; docs/flashing.md):
+flash: build, then program the manufacturing image <app>_combined.hex (FLASH_TOOL=, GDB=)
+run: the emulator board (BOARD=EMU-MPS2-AN385) under QEMU, its console on this terminal (Ctrl-A x quits)
+monitor: the board's console (PORT=; Ctrl-] quits)
+"""
+
+
+def _act_flash(target: list[Node], source: list[Node], env: Environment) -> None:
+    from .transport.flash import Options, plan
+
+    board: Board = env["SPB_BOARD"]
+    job = plan(board, str(source[0]), env["FLASH_TOOL"].strip() or None, Options(gdb=env["GDB"].strip() or None))
+    print(f"spb: {board.name}: {job.describe()}")
+    job.run()
+
+
+def _act_run(target: list[Node], source: list[Node], env: Environment) -> None:
+    import shlex
+    import subprocess
+
+    from .transport.flash import check_qemu, run_command
+
+    board: Board = env["SPB_BOARD"]
+    argv = run_command(board, str(source[0]) if source else "", str(source[1]) if len(source) > 1 else "")
+    check_qemu(argv[0])
+    print(f"spb: {shlex.join(argv)}   (Ctrl-A x quits)")
+    status = subprocess.run(argv, check=False).returncode
+    if status != 0:
+        raise SpbError(argv[0], f"exited with status {status}")
+
+
+def _act_monitor(target: list[Node], source: list[Node], env: Environment) -> None:
+    import contextlib
+
+    from .transport.monitor import monitor
+
+    port = env["PORT"].strip()
+    if not port:
+        raise SpbError(None, "scons monitor needs PORT=: the board's console (/dev/ttyACM0, socket://localhost:4321)")
+    with contextlib.suppress(KeyboardInterrupt):
+        monitor(port, env["SPB_BOARD"].uart.baud, None)
+
+
+def _device_targets(env: Environment, combined_hex: Node, boot_bin: Node) -> None:
+    """`scons flash`, `scons run`, `scons monitor` for the first application of the build: aliases, so a plain
+    `scons` (which builds ".") never runs them; AlwaysBuild, so naming one always does."""
+    from .transport.flash import TOOLS
+
+    if env.get("_SPB_DEVICE_TARGETS"):
+        return
+    env["_SPB_DEVICE_TARGETS"] = True
+    tool = env["FLASH_TOOL"].strip()
+    if tool and tool not in TOOLS:
+        _fail(SpbError(None, f"FLASH_TOOL={tool}: unknown flash tool (known: {', '.join(TOOLS)})"))
+    board: Board = env["SPB_BOARD"]
+    emulated = board.debug is not None and board.debug.qemu is not None
+    env.SetDefault(
+        SPB_FLASHCOMSTR="FLASH   $SOURCE", SPB_RUNCOMSTR="RUN     $SOURCES", SPB_MONITORCOMSTR="MONITOR $PORT"
+    )
+    targets = [
+        env.Alias("flash", [combined_hex], _wrap(_act_flash)),
+        env.Alias("run", [combined_hex, boot_bin] if emulated else [], _wrap(_act_run)),
+        env.Alias("monitor", [], _wrap(_act_monitor)),
+    ]
+    env.AlwaysBuild(targets)
+
+
 def SpbFirmware(env: Environment, name: str, sources: Sources, **kwargs: Any) -> FirmwareOutputs:
     """Everything for one application: bootloader, app, .sfb and the combined manufacturing image.
     kwargs: SpbApplication's CPPPATH, CPPDEFINES and LIBS."""
@@ -794,6 +871,7 @@ def SpbFirmware(env: Environment, name: str, sources: Sources, **kwargs: Any) ->
     outside = [node for node in outputs if os.path.relpath(node.abspath, top).startswith("..")]
     if outside:
         env.Default(".", outside)
+    _device_targets(env, app["combined"][0], boot["bin"])
     return app
 
 

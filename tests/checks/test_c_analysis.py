@@ -50,6 +50,8 @@ BOARDS = (
     "NUCLEO-G474RE",
     "NUCLEO-G0B1RE",
     "NUCLEO-WL55JC",
+    "DISCO-H745I",
+    "DISCO-F769I",
 )
 HOST_BOARDS = ("NUCLEO-L452RE", "DISCO-L4R9I", "EMU-MPS2-AN385", "NUCLEO-L073RZ")
 # The host build of tests/support/cbuild.py (BASE_FLAGS) without -Werror (a warning is a finding here) and -g.

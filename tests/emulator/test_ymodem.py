@@ -278,32 +278,65 @@ def tcp_console(emu):
         thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def console_at_power_on(flash, client_argv):
+    """Start `client_argv` (with {url} for the console) first, then power the board on once it has
+    connected: what `spb send --load` does while the user presses reset. (A running example application
+    would take `load` CR itself, examples/common/ymodem_rx.c.) Yields the client process and the board."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(30)
+    url = f"socket://127.0.0.1:{listener.getsockname()[1]}"
+    proc = subprocess.Popen(
+        [a.format(url=url) for a in client_argv], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        conn, _ = listener.accept()
+    finally:
+        listener.close()
+    emu = Emulator(flash).start()
+
+    def forward(data):
+        with contextlib.suppress(OSError):
+            conn.sendall(data)
+
+    def pump():
+        with contextlib.suppress(OSError):
+            while data := conn.recv(4096):
+                emu.write(data)
+
+    with emu._cond:
+        emu._sink = forward
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        with emu:
+            yield proc, emu
+    finally:
+        with contextlib.suppress(OSError):
+            conn.close()
+        thread.join(timeout=5)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.mark.parametrize("kind", ["sfb", "sfbp"])
 def test_spb_send_over_socket_url_installs(builds, tmp_path, kind):
     """`spb send socket://... FILE --load`: it types `load` itself while the board resets, waits for the
     loader, sends, and prints the loader's verdict; v1.1.0 runs. Progress is line-based (not a terminal)."""
     name = "hello.sfb" if kind == "sfb" else "hello_1.0.0_to_1.1.0.sfbp"
     path = builds["1.1.0"] / name
-    emu = Emulator(flashed(builds, tmp_path)).start()
-    with emu:
-        emu.read_until("APP: hello version 1.0.0", timeout=20)
-        with tcp_console(emu) as port:
-            proc = subprocess.Popen(
-                [*SPB, "send", f"socket://127.0.0.1:{port}", str(path), "--load"],
-                env=ENV,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            time.sleep(0.5)
-            emu.write(b"r")  # "reset the board": the example app resets on 'r'
-            out, err = proc.communicate(timeout=120)
+    with console_at_power_on(flashed(builds, tmp_path), [*SPB, "send", "{url}", str(path), "--load"]) as (proc, emu):
+        out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         assert f"sent {name}: {path.stat().st_size} bytes" in out
         assert "device: " in out and "YMODEM: ready" in out
         print("\n" + out.strip())
         assert f"{name}: 100%" in err and "\r" not in err
         emu.read_until("APP: hello version 1.1.0", timeout=60)
+        assert "YMODEM loader ready." in emu.log and "APP: YMODEM" not in emu.log  # the bootloader's loader
 
 
 def test_spb_send_refused_file_names_port_file_and_verdict(builds, tmp_path):

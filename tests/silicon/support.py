@@ -48,6 +48,13 @@ MORE_BOARDS = (
     "NUCLEO-G0B1RE",
     "NUCLEO-WL55JC",
     "LORA-E5-DEV",
+    # F7 (Cortex-M7, 216 MHz with over-drive): the F4's sector controller in single-bank mode (32/128/256 KiB
+    # sectors), QUADSPI + MX25L51245G (4-byte addresses) MultiSegment external flash; install enumerated
+    # (test_powercut.py)
+    "DISCO-F769I",
+    # H7 flash words (256 bits, ECC: a torn word reads as a bus error) on the Cortex-M7 of the STM32H745, QUADSPI
+    # dual-flash mode with the MT25TL01G's two dies; its new flash IP is enumerated in test_powercut.py
+    "DISCO-H745I",
 )
 #: boards without SLOT1 (no download, no patch: the update API refuses with SECTION_NOT_AVAILABLE)
 SINGLE_SLOT = ("NUCLEO-L412KB",)

@@ -76,6 +76,8 @@ def test_bootloader_fits_the_original_reservations(board_name):
         )
     reservations = {"stm32l0": 0x1500, "stm32l4": 0x1700, "stm32f4": 0x2700, "stm32l5": 0x1700}
     reservations.update({"stm32g0": 0x1700, "stm32g4": 0x1700, "stm32wl": 0x1700})  # original: 0x20001700
+    reservations["stm32f7"] = 0x22700  # DISCO-F769I: the original's application RAM starts at 0x20022700
+    reservations["stm32h7"] = 0x2700  # DISCO-H745I: the original's RAM_START 0x24002700 (AXI SRAM)
     reservation = reservations[fw.board.family]
     assert flash <= 24 * 1024, f"{board_name}: bootloader flash {flash} bytes"
     assert ram <= fw.board.bootloader.ram_reserved <= reservation, (

@@ -28,13 +28,24 @@
 #define SCB_VTOR  SPB_REG32(0xE000ED08u)
 #define SCB_AIRCR SPB_REG32(0xE000ED0Cu)
 #define SCB_CPACR SPB_REG32(0xE000ED88u) /* ARMv7-M with FPU only */
+#define SCB_CCR   SPB_REG32(0xE000ED14u)
 #define SCB_ICSR_PENDSTCLR (1u << 25)
+#define SCB_CCR_DC (1u << 16) /* Cortex-M7 L1 data cache enable (RAZ on cores without one) */
+/* Cache maintenance operations (ARMv7-M B3.5.2; Cortex-M7: 32-byte lines) */
+#define SCB_DCCIMVAC SPB_REG32(0xE000EF70u)
 #define SCB_AIRCR_SYSRESETREQ_KEY 0x05FA0004u /* VECTKEY | SYSRESETREQ */
 
 static inline void cm_dsb(void) { __asm volatile("dsb 0xF" ::: "memory"); }
 static inline void cm_isb(void) { __asm volatile("isb 0xF" ::: "memory"); }
 static inline void cm_irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
 static inline void cm_irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }
+
+/* Memory [addr, addr + len) changed behind the Cortex-M7 L1 data cache (a flash erase or program): its lines
+ * of the range cleaned and invalidated (DCCIMVAC), if the cache is on (SCB_CCR.DC; RAZ on cores without
+ * one). The instruction cache needs nothing: the update API writes no code that runs while it is on (SLOT1
+ * never runs; SLOT0 is written by the install, which runs after a reset, with the caches off). One copy for
+ * the port and the NOR driver: port/common/cortexm_cache.c (dropped by --gc-sections where unused). */
+void cm_cache_maintain(uint32_t addr, uint32_t len);
 
 /* SysTick interrupt every `cycles` processor clocks (24-bit reload). */
 static inline void cm_systick_start(uint32_t cycles)

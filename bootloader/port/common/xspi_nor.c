@@ -22,24 +22,38 @@
 
 #include "port.h"
 
+#if defined(SPB_CPU_CORTEX_M7)
+#include "cortexm.h"
+/* The window changed behind the L1 data cache an application may have turned on (port_stm32f7.c): drop its
+ * lines before the verification reads them (the blank check before a program may have loaded them). */
+#define WINDOW_CHANGED(addr, len) cm_cache_maintain((addr), (len))
+#else
+#define WINDOW_CHANGED(addr, len) ((void)0)
+#endif
+
 #define CMD_WREN  0x06u
 #define CMD_RDSR  0x05u
 #define CMD_RDID  0x9Fu
 #define CMD_RSTEN 0x66u
 #define CMD_RST   0x99u
+/* Two dies side by side (QUADSPI dual-flash mode, SPB_EXT_FLASH_DIES 2): each program, erase and status frame
+ * reaches both, one erase unit of the board is one unit of each die, a page program covers a page of each. */
+#ifndef SPB_EXT_FLASH_DIES
+#define SPB_EXT_FLASH_DIES 1u
+#endif
+#define DIE_SECTOR (SPB_EXT_FLASH_SECTOR_SIZE / SPB_EXT_FLASH_DIES)
 #if SPB_EXT_FLASH_ADDR_BYTES == 4
 #define CMD_PP    0x12u /* PP4B */
-#define CMD_ERASE (SPB_EXT_FLASH_SECTOR_SIZE == 0x1000u ? 0x21u : 0xDCu) /* SE4B / BE4B */
+#define CMD_ERASE (DIE_SECTOR == 0x1000u ? 0x21u : 0xDCu) /* SE4B / BE4B */
 #elif SPB_EXT_FLASH_ADDR_BYTES == 3
 #define CMD_PP    0x02u
-#define CMD_ERASE (SPB_EXT_FLASH_SECTOR_SIZE == 0x1000u ? 0x20u : 0xD8u) /* 4 KiB / 64 KiB */
+#define CMD_ERASE (DIE_SECTOR == 0x1000u ? 0x20u : 0xD8u) /* 4 KiB / 64 KiB */
 #else
 #error "SPB_EXT_FLASH_ADDR_BYTES must be 3 or 4"
 #endif
-_Static_assert(SPB_EXT_FLASH_SECTOR_SIZE == 0x1000u || SPB_EXT_FLASH_SECTOR_SIZE == 0x10000u,
-               "the NOR driver erases 4 KiB or 64 KiB units");
+_Static_assert(DIE_SECTOR == 0x1000u || DIE_SECTOR == 0x10000u, "the NOR driver erases 4 KiB or 64 KiB units");
 #define SR_WIP 0x01u
-#define PAGE   256u
+#define PAGE   (256u * SPB_EXT_FLASH_DIES)
 
 #define ERR_RANGE (-1)
 #define ERR_ALIGN (-2)
@@ -142,6 +156,7 @@ int xspi_erase(uint32_t addr)
     xspi_hw_mm_off();
     int rc = program_erase(CMD_ERASE, addr - SPB_EXT_FLASH_BASE, NULL, 0u, SPB_EXT_FLASH_ERASE_MS);
     xspi_hw_mm_on();
+    WINDOW_CHANGED(addr, SPB_EXT_FLASH_SECTOR_SIZE);
     if (rc == 0 && !window_is(addr, NULL, SPB_EXT_FLASH_SECTOR_SIZE)) {
         rc = ERR_VERIFY;
     }
@@ -175,6 +190,7 @@ int xspi_write(uint32_t addr, const void *data, uint32_t len)
         rc = program_erase(CMD_PP, addr + done - SPB_EXT_FLASH_BASE, &src[done], n, SPB_EXT_FLASH_PROGRAM_MS);
     }
     xspi_hw_mm_on();
+    WINDOW_CHANGED(addr, len);
     if (rc == 0 && !window_is(addr, src, len)) {
         rc = ERR_VERIFY;
     }

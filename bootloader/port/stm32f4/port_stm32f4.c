@@ -11,28 +11,25 @@
  * RM0386 "Entering Over-drive mode" order it: PLL configured and on, ODEN and ODRDY, ODSWEN and ODSWRDY,
  * then wait states, prescalers and the switch to the PLL.
  * Console: USART1..3/6, UART4/5/7/8 with GPIO alternate function from the board.
- * Flash: sector erase with SNB computed from SPB_FLASH_SECTOR_GROUPS; on dual-bank parts the sectors from
- * SPB_FLASH_BANK2_BASE on are numbered 12.. and encoded SNB = 0b1xxxx (RM0090 FLASH_CR.SNB). Word
- * programming with PSIZE = x32 (SPB_FLASH_WRITE_SIZE 4, supply 2.7-3.6 V). Errors of FLASH_SR are
- * reported; the flash is locked after every operation, caches are reset after an erase.
+ * Flash: the F4/F7 sector controller driver of port/common/stm32_flash_sector.h (sector erase with SNB
+ * computed from SPB_FLASH_SECTOR_GROUPS; on dual-bank parts the sectors from SPB_FLASH_BANK2_BASE on are
+ * numbered 12.. and encoded SNB = 0b1xxxx, RM0090 FLASH_CR.SNB; word programming with PSIZE = x32). Errors
+ * of FLASH_SR are reported; the flash is locked after every operation, caches are reset after an erase.
  * External flash: boards with a QUADSPI driver (qspi.c, shared NOR code in port/common/xspi_nor.c) get
  * port_flash_* calls in [SPB_EXT_FLASH_BASE, + SPB_EXT_FLASH_SIZE) dispatched to it; memory-mapped mode is
  * its resting state, so the hand-over to a MultiSegment application needs nothing more.
  * On port_jump_to_app() the system clock stays at SPB_SYSCLK_HZ; SysTick and the UART are reset.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "port.h"
 #include "spb_board.h"
 #include "../common/cortexm.h"
-#include "../common/flash_geom.h"
 #include "../common/stm32_common.h"
 #include "../common/xspi_nor.h"
 
-#if SPB_FLASH_WRITE_SIZE != 4
-#error "STM32F4 port programs words (PSIZE x32): flash.write_size must be 4"
-#endif
 
 /* ---- registers ---- */
 #define RCC_BASE     0x40023800u
@@ -60,27 +57,13 @@
 #define PWR_CSR_ODRDY   (1u << 16)
 #define PWR_CSR_ODSWRDY (1u << 17)
 
-#define FLASH_R_BASE 0x40023C00u
-#define FLASH_ACR  SPB_REG32(FLASH_R_BASE + 0x00u)
-#define FLASH_KEYR SPB_REG32(FLASH_R_BASE + 0x04u)
-#define FLASH_SR   SPB_REG32(FLASH_R_BASE + 0x0Cu)
-#define FLASH_CR   SPB_REG32(FLASH_R_BASE + 0x10u)
+#define FLASH_ACR  SPB_REG32(0x40023C00u)
 #define FLASH_ACR_PRFTEN (1u << 8)
 #define FLASH_ACR_ICEN   (1u << 9)
 #define FLASH_ACR_DCEN   (1u << 10)
 #define FLASH_ACR_ICRST  (1u << 11)
 #define FLASH_ACR_DCRST  (1u << 12)
-#define FLASH_SR_EOP    (1u << 0)
-#define FLASH_SR_ERRORS 0x000001F2u /* OPERR WRPERR PGAERR PGPERR PGSERR RDERR */
-#define FLASH_SR_BSY    (1u << 16)
-#define FLASH_CR_PG     (1u << 0)
-#define FLASH_CR_SER    (1u << 1)
-#define FLASH_CR_SNB_POS 3u
-#define FLASH_CR_SNB_MASK (0x1Fu << 3)
-#define FLASH_CR_PSIZE_X32 (2u << 8)
-#define FLASH_CR_PSIZE_MASK (3u << 8)
-#define FLASH_CR_STRT   (1u << 16)
-#define FLASH_CR_LOCK   (1u << 31)
+#define STM32_SECTOR_SR_ERRORS 0x000001F2u /* OPERR WRPERR PGAERR PGPERR PGSERR RDERR */
 
 #define GPIO_BASE(port) (0x40020000u + 0x400u * (port))
 
@@ -249,47 +232,24 @@ bool port_button_pressed(void)
 #endif
 }
 
-/* ---- flash ---- */
+/* ---- flash: the F4/F7 sector controller (port/common/stm32_flash_sector.h) ---- */
 
-#define ERR_RANGE (-1)
-#define ERR_ALIGN (-2)
-#define ERR_NOT_BLANK (-3)
-#define ERR_HW (-4)
-#define ERR_VERIFY (-5)
-
-static void flash_unlock(void)
+/* After an erase: instruction and data caches of FLASH_ACR reset (RM0090 3.5.2: "the data and instruction
+ * caches ... must be flushed", only while they are disabled). */
+static void stm32_sector_flushed(uint32_t addr, uint32_t len, bool erased)
 {
-    while (FLASH_SR & FLASH_SR_BSY) {
+    (void)addr;
+    (void)len;
+    if (!erased) {
+        return;
     }
-    if (FLASH_CR & FLASH_CR_LOCK) {
-        FLASH_KEYR = 0x45670123u;
-        FLASH_KEYR = 0xCDEF89ABu;
-    }
-    FLASH_SR = FLASH_SR_ERRORS | FLASH_SR_EOP;
+    uint32_t acr = FLASH_ACR;
+    FLASH_ACR = acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN);
+    FLASH_ACR = (acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN)) | FLASH_ACR_ICRST | FLASH_ACR_DCRST;
+    FLASH_ACR = acr;
 }
 
-static int flash_finish(uint32_t cr_bits)
-{
-    while (FLASH_SR & FLASH_SR_BSY) {
-    }
-    uint32_t sr = FLASH_SR;
-    FLASH_SR = FLASH_SR_ERRORS | FLASH_SR_EOP;
-    FLASH_CR &= ~cr_bits;
-    return (sr & FLASH_SR_ERRORS) ? ERR_HW : 0;
-}
-
-/* FLASH_CR.SNB of the sector starting at addr, or -1. */
-static int32_t sector_snb(uint32_t addr, uint32_t *size)
-{
-    int32_t index = spb_sector_index(addr, size);
-#if defined(SPB_FLASH_BANK2_BASE)
-    if (index >= 0 && addr >= SPB_FLASH_BANK2_BASE) {
-        uint32_t unused;
-        index = 0x10 | (index - spb_sector_index(SPB_FLASH_BANK2_BASE, &unused));
-    }
-#endif
-    return index;
-}
+#include "../common/stm32_flash_sector.h"
 
 int port_flash_erase(uint32_t addr)
 {
@@ -298,35 +258,7 @@ int port_flash_erase(uint32_t addr)
         return xspi_erase(addr);
     }
 #endif
-    uint32_t size;
-    if (addr < SPB_FLASH_BASE || addr - SPB_FLASH_BASE >= SPB_FLASH_SIZE) {
-        return ERR_RANGE;
-    }
-    int32_t snb = sector_snb(addr, &size);
-    if (snb < 0) {
-        return ERR_ALIGN;
-    }
-    flash_unlock();
-    FLASH_CR = (FLASH_CR & ~(FLASH_CR_SNB_MASK | FLASH_CR_PSIZE_MASK)) | FLASH_CR_SER | FLASH_CR_PSIZE_X32 |
-               ((uint32_t)snb << FLASH_CR_SNB_POS);
-    FLASH_CR |= FLASH_CR_STRT;
-    int rc = flash_finish(FLASH_CR_SER | FLASH_CR_SNB_MASK);
-    FLASH_CR |= FLASH_CR_LOCK;
-
-    uint32_t acr = FLASH_ACR;
-    FLASH_ACR = acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN);
-    FLASH_ACR = (acr & ~(FLASH_ACR_ICEN | FLASH_ACR_DCEN)) | FLASH_ACR_ICRST | FLASH_ACR_DCRST;
-    FLASH_ACR = acr;
-
-    if (rc == 0) {
-        const volatile uint32_t *p = (const volatile uint32_t *)(uintptr_t)addr;
-        for (uint32_t i = 0; i < size / 4u; i++) {
-            if (p[i] != 0xFFFFFFFFu) {
-                return ERR_VERIFY;
-            }
-        }
-    }
-    return rc;
+    return stm32_sector_erase(addr);
 }
 
 int port_flash_write(uint32_t addr, const void *data, uint32_t len)
@@ -336,30 +268,7 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
         return xspi_write(addr, data, len);
     }
 #endif
-    int rc = spb_flash_check_write(addr, len);
-    if (rc != 0) {
-        return rc;
-    }
-    const uint8_t *src = (const uint8_t *)data;
-    flash_unlock();
-    FLASH_CR = (FLASH_CR & ~FLASH_CR_PSIZE_MASK) | FLASH_CR_PSIZE_X32;
-    for (uint32_t off = 0; off < len && rc == 0; off += 4u) {
-        volatile uint32_t *dst = (volatile uint32_t *)(uintptr_t)(addr + off);
-        uint32_t word = (uint32_t)src[off] | (uint32_t)src[off + 1u] << 8 | (uint32_t)src[off + 2u] << 16 |
-                        (uint32_t)src[off + 3u] << 24;
-        if (*dst != 0xFFFFFFFFu) { /* no ECC on F4, but the port.h rule is one program per erase */
-            rc = ERR_NOT_BLANK;
-            break;
-        }
-        FLASH_CR |= FLASH_CR_PG;
-        *dst = word;
-        rc = flash_finish(FLASH_CR_PG);
-        if (rc == 0 && *dst != word) {
-            rc = ERR_VERIFY;
-        }
-    }
-    FLASH_CR |= FLASH_CR_LOCK;
-    return rc;
+    return stm32_sector_write(addr, data, len);
 }
 
 int port_flash_read(uint32_t addr, void *dst, uint32_t len)
@@ -370,7 +279,7 @@ int port_flash_read(uint32_t addr, void *dst, uint32_t len)
     }
 #endif
     if (!spb_in_flash(addr, len)) {
-        return ERR_RANGE;
+        return STM32_SECTOR_ERR_RANGE;
     }
     memcpy(dst, (const void *)(uintptr_t)addr, len);
     return 0;

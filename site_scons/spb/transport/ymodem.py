@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +24,22 @@ from typing import Protocol
 SOH, STX, EOT, ACK, NAK, CAN = 0x01, 0x02, 0x04, 0x06, 0x15, 0x18
 CRC_REQUEST = 0x43  # 'C'
 PAD = 0x1A  # fills the last block (CP/M end of file)
-LOAD_TRIGGER = b"load"
+#: What `--load` sends: the bootloader starts its loader on `load`, the example application its receiver
+#: on `load` CR (docs/ymodem.md).
+LOAD_TRIGGER = b"load\r"
 READY_TEXT = b"YMODEM loader ready."
+#: "YMODEM loader ready." (bootloader) or "YMODEM receiver ready." (application), also when one character
+#: of it was dropped, changed or doubled on a noisy line (one of the three alternatives is left intact).
+READY_PATTERN = re.compile(rb"YMODEM (?:loader|receiver)|(?:loader|receiver) ready|YMODEM \S+ ready")
+#: The receiver's verdict line (bootloader and example application): the session is over.
+VERDICT_PATTERN = re.compile(rb"YMODEM: [a-z ]+, \d+ bytes[^\n]*\n")
+#: A 1024-byte block that needs this many sends makes the rest of the file go in 128-byte blocks; the block
+#: itself too when every send so far was answered by a prompt NAK (the receiver has certainly not taken it).
+FALLBACK_AFTER = 3
+#: A NAK within this many seconds of a send answers that send (a bad packet: the receiver NAKs after the
+#: line has been quiet, within about 1.2 s); a receiver that has taken the block and lost our ACK NAKs
+#: only when its 5 s wait for the next block runs out.
+PROMPT_NAK = 3.0
 
 
 class Link(Protocol):
@@ -83,7 +98,17 @@ def data_blocks(data: bytes, block_size: int) -> list[bytes]:
 
 @dataclass
 class Sender:
-    """One YMODEM batch of one file over `link`."""
+    """One YMODEM batch of one file over `link`.
+
+    On a noisy line: input left over from an earlier answer is dropped before each block is sent, so a
+    duplicated ACK cannot acknowledge the next block; an answer that arrives garbled (a byte that is not
+    ACK, NAK, 'C' or CAN, then silence) has the block sent again, which a receiver whose ACK it was
+    acknowledges again without using it twice; a lost 'C' after block 0 or after EOT is replaced by the
+    receiver's NAK or by waiting; one CAN among the next bytes after a CAN is a cancel; after a 1024-byte
+    block needed FALLBACK_AFTER sends, the rest goes in 128-byte blocks (that block too, when the receiver
+    certainly has not taken it: PROMPT_NAK). Every wait is bounded: `retries` sends of each block,
+    `ack_timeout` for each answer.
+    """
 
     link: Link
     block_size: int = 1024
@@ -93,6 +118,8 @@ class Sender:
     progress: Progress | None = None
     #: Bytes from the device that were not protocol answers (its console text), for messages.
     text: bytearray = field(default_factory=bytearray)
+    #: Blocks (and EOT) sent again, over the whole transfer.
+    resent: int = 0
     _pending: bytearray = field(default_factory=bytearray)
 
     # ---- input ----------------------------------------------------------------------------------------
@@ -114,13 +141,33 @@ class Sender:
         return not self._pending
 
     def _cancelled(self) -> bool:
-        """After one CAN: a second one within a second means the receiver cancelled."""
-        nxt = self._byte(1.0)
-        if nxt == CAN:
-            return True
-        if nxt is not None:
-            self._pending.insert(0, nxt)
+        """After one CAN: another CAN among the next two bytes, within a second, is the receiver's cancel
+        (it sends three, and one may be garbled)."""
+        seen = []
+        for _ in range(2):
+            nxt = self._byte(1.0)
+            if nxt is None:
+                break
+            if nxt == CAN:
+                return True
+            seen.append(nxt)
+        self._pending[:0] = bytes(seen)
         return False
+
+    def _drain(self) -> None:
+        """Drop what has arrived but answers nothing we are about to send (a duplicated ACK, the rest of a
+        garbled answer); console text is kept for messages, a cancel is still a cancel."""
+        self._pending += self.link.read(0)
+        while self._pending:
+            byte = self._pending.pop(0)
+            if byte == CAN and self._cancelled():
+                raise self._receiver_cancelled()
+            self.text.append(byte)
+
+    def _verdict(self, since: int) -> bytes | None:
+        """The receiver's verdict line, if it printed one after text[since:]: the session is over."""
+        m = VERDICT_PATTERN.search(bytes(self.text[since:]))
+        return m.group(0) if m else None
 
     def device_said(self) -> str:
         """The last console line the device printed, e.g. the bootloader's YMODEM verdict."""
@@ -170,8 +217,26 @@ class Sender:
                 raise self._receiver_cancelled()
             self.text.append(byte)
 
+    def _next_request(self) -> None:
+        """After block 0 and after EOT the receiver asks for the next block with 'C'. A garbled or lost
+        'C' is followed by the receiver's NAK (it timed out waiting) or by nothing: after `ack_timeout`
+        the next block goes anyway, and the receiver takes it or asks for it again."""
+        deadline = time.monotonic() + self.ack_timeout
+        since = len(self.text)
+        while True:
+            byte = self._byte(max(0.0, deadline - time.monotonic()))
+            if byte is None or byte in (CRC_REQUEST, NAK):
+                return
+            if byte == CAN and self._cancelled():
+                raise self._receiver_cancelled()
+            self.text.append(byte)
+            said = self._verdict(since)
+            if said is not None:
+                raise ReceiverCancelled(f"the receiver ended the session: {said.decode('latin-1').strip()}")
+
     def trigger_loader(self, timeout: float) -> None:
-        """Send `load` until the bootloader says its loader is ready (the user resets the board meanwhile)."""
+        """Send `load` CR until the bootloader's loader (the user resets the board meanwhile) or the running
+        application's receiver says it is ready."""
         deadline = time.monotonic() + timeout
         seen = len(self.text)
         while time.monotonic() < deadline:
@@ -180,28 +245,57 @@ class Sender:
             while time.monotonic() < end:
                 chunk = self.link.read(max(0.0, end - time.monotonic()))
                 self.text += chunk
-                if READY_TEXT in self.text[seen:]:
+                if READY_PATTERN.search(bytes(self.text[seen:])):
                     return
-        raise YmodemError(f"the bootloader did not start its loader within {timeout:g} s (reset the board?)")
+        raise YmodemError(
+            f"neither the bootloader's loader nor an application's receiver started within {timeout:g} s"
+            " (reset the board?)"
+        )
 
     # ---- output ---------------------------------------------------------------------------------------
 
-    def _send(self, frame: bytes, what: str) -> None:
-        """Send a block (or EOT) until it is acknowledged."""
-        for _ in range(self.retries):
+    def _send(
+        self, frame: bytes, what: str, end_of_batch: bool = False, smaller: bytes | None = None
+    ) -> tuple[int, bytes]:
+        """Send a block (or EOT) until it is acknowledged; returns how many sends it took and the frame
+        that was acknowledged: `smaller` (the same block number, fewer bytes) replaces `frame` after
+        FALLBACK_AFTER - 1 sends that were all answered by a prompt NAK. An EOT is also acknowledged by
+        the receiver's next 'C' (its ACK was lost); the end of the batch also by the receiver's verdict
+        line (it has closed the session)."""
+        since = len(self.text)
+        refused = 0  # sends answered by a prompt NAK
+        for attempt in range(1, self.retries + 1):
+            if smaller is not None and refused == attempt - 1 >= FALLBACK_AFTER - 1:
+                frame, smaller = smaller, None
+            self._drain()
+            if attempt > 1:
+                self.resent += 1
             self.link.write(frame)
-            deadline = time.monotonic() + self.ack_timeout
+            sent = time.monotonic()
+            deadline = sent + self.ack_timeout
             while True:
                 byte = self._byte(max(0.0, deadline - time.monotonic()))
+                if byte == NAK and time.monotonic() - sent < PROMPT_NAK:
+                    refused += 1
                 if byte is None or byte == NAK:
                     break  # send again
                 if byte == ACK:
-                    return
+                    return attempt, frame
                 if byte == CAN and self._cancelled():
                     raise self._receiver_cancelled()
-                if byte == CRC_REQUEST and frame[0] != EOT:
+                if byte == CRC_REQUEST:
+                    if frame[0] == EOT:
+                        self._pending.insert(0, byte)  # the request for the end of the batch
+                        return attempt, frame
                     break  # the receiver asks again: it did not get the block
                 self.text.append(byte)
+                said = self._verdict(since)
+                if said is not None:
+                    if end_of_batch and said.startswith(b"YMODEM: ready"):
+                        return attempt, frame
+                    raise ReceiverCancelled(f"the receiver ended the session: {said.decode('latin-1').strip()}")
+                if self._quiet(0.3):
+                    break  # a garbled answer, then silence: the receiver waits for this block again
         raise YmodemError(f"{what}: no acknowledgement after {self.retries} tries")
 
     def cancel(self) -> None:
@@ -213,16 +307,22 @@ class Sender:
         self.wait_request(self.start_timeout)
         try:
             self._send(packet(0, header_block(name, len(data))), "block 0")
-            self.wait_request(self.ack_timeout)
-            sent = 0
-            for seq, block in enumerate(data_blocks(data, self.block_size), start=1):
-                self._send(packet(seq, block), f"block {seq}")
-                sent = min(len(data), sent + len(block))
+            self._next_request()
+            size, pos, seq = self.block_size, 0, 1
+            while pos < len(data):
+                n = size if len(data) - pos > 128 else 128
+                frame = packet(seq, data[pos : pos + n].ljust(n, bytes([PAD])))
+                smaller = packet(seq, data[pos : pos + 128].ljust(128, bytes([PAD]))) if n == 1024 else None
+                sends, sent = self._send(frame, f"block {seq}", smaller=smaller)
+                if n == 1024 and sends >= FALLBACK_AFTER:
+                    size = 128
+                    n = len(sent) - 5
+                pos, seq = min(len(data), pos + n), seq + 1
                 if self.progress is not None:
-                    self.progress(sent, len(data))
+                    self.progress(pos, len(data))
             self._send(bytes([EOT]), "end of file")
-            self.wait_request(self.ack_timeout)
-            self._send(packet(0, header_block("", 0)), "end of batch")
+            self._next_request()
+            self._send(packet(0, header_block("", 0)), "end of batch", end_of_batch=True)
         except ReceiverCancelled:
             raise
         except BaseException:

@@ -68,6 +68,9 @@ CPU_MODELS = {
     # handles (same frames, EXC_RETURN values of a core without secure state in use: STM32L5, TZEN = 0)
     "cortex-m33": (A.UC_CPU_ARM_CORTEX_M33, 0x410FD212, True),
     "cortex-m3": (A.UC_CPU_ARM_CORTEX_M3, 0x412FC231, True),
+    # Cortex-M7 r1p0 (TRM DDI 0489 3.2 CPUID: 0x411FC270, what the original's boot log prints on the
+    # DISCO-F769I): ARMv7-M with the L1 caches of SCB_CCR.IC/DC and the cache maintenance registers
+    "cortex-m7": (A.UC_CPU_ARM_CORTEX_M7, 0x411FC270, True),
     # Unicorn has no Cortex-M0+ model; the M0 model executes the same ARMv6-M instruction set.
     "cortex-m0plus": (A.UC_CPU_ARM_CORTEX_M0, 0x410CC601, False),
 }
@@ -101,7 +104,7 @@ class CortexM(Peripheral):
         self.cpu = cpu
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(model)  # must precede every mem_map (UC_ERR_ARG afterwards)
-        self.fpu = cpu in ("cortex-m4", "cortex-m33")
+        self.fpu = cpu in ("cortex-m4", "cortex-m33", "cortex-m7")
         self.reset()
 
     # -- reset -----------------------------------------------------------------------------------------
@@ -482,7 +485,10 @@ class CortexM(Peripheral):
             return
         if offset == 0xD14:
             if self.v7m:
-                self.ccr = value & 0x31B
+                # Cortex-M7: also DC b16, IC b17, BP b18 (TRM 4.1 "Configuration and Control Register")
+                old, self.ccr = self.ccr, value & (0x7031B if self.cpu == "cortex-m7" else 0x31B)
+                if (old ^ self.ccr) >> 16 & 1 and self.machine is not None:
+                    self.machine.request_stop()  # the machine re-arms its data-cache check (the write repeats)
             return
         if offset in (0xD18, 0xD1C, 0xD20):
             if offset == 0xD18 and not self.v7m:
@@ -506,5 +512,15 @@ class CortexM(Peripheral):
                 return
             if offset == 0xF34 and self.fpu:
                 self.fpccr = value & 0xC0000001 | (self.fpccr & 0x3FFFFFFE)
+                return
+            if 0xF50 <= offset <= 0xF78 and self.cpu == "cortex-m7":
+                # cache maintenance (ARMv7-M B3.5.2: ICIALLU 0xF50, ICIMVAU 0xF58, DCIMVAC 0xF5C, DCISW 0xF60,
+                # DCCMVAU 0xF64, DCCMVAC 0xF68, DCCSW 0xF6C, DCCIMVAC 0xF70, DCCISW 0xF74, BPIALL 0xF78); the
+                # machine keeps no cache contents: by-address data-cache invalidations are handed to its
+                # stale-line check (machine.dcache_invalidated)
+                if offset in (0xF5C, 0xF70) and self.machine is not None:
+                    hook = getattr(self.machine, "dcache_invalidated", None)
+                    if hook is not None:
+                        hook(value & ~31, 32)
                 return
         super().write32(offset, value)

@@ -32,6 +32,13 @@ RESET = {
         1: (0x00000280, 0x000000C0, 0x00000100),
         "*": (0x00000000, 0, 0),
     },
+    # STM32H745 (RM0399 "GPIO registers"): the L4's modes and pulls, port B's debug pins at very high speed; no
+    # BRR (offset 0x28 is reserved: BSRR resets the pins)
+    "stm32h7": {
+        0: (0xABFFFFFF, 0x0C000000, 0x64000000),
+        1: (0xFFFFFEBF, 0x000000C0, 0x00000100),
+        "*": (0xFFFFFFFF, 0, 0),
+    },
 }
 
 

@@ -3,7 +3,8 @@
 
 Memory: the internal flash array (flashcells.py) is mapped read/execute at its base and at the boot
 alias 0x0000_0000 (BOOT0 = 0: "main flash memory is aliased in the boot memory space", RM0394 2.6,
-RM0090 2.4, RM0367 2.4); stores into it are caught (UC_HOOK_MEM_WRITE_PROT) and handed to the flash
+RM0090 2.4, RM0367 2.4; on the F7 at 0x0020_0000, its flash on the ITCM interface, where BOOT_ADD0 points:
+RM0410 2.4, soc.Part.boot_alias); stores into it are caught (UC_HOOK_MEM_WRITE_PROT) and handed to the flash
 controller, which decides what, if anything, the cells do. SRAM is mapped as the board file says; every
 peripheral block is an MMIO window answered by its model; everything else is unmapped and faults, as a
 bus access to nothing does on silicon.
@@ -102,6 +103,7 @@ class Machine:
         self._stop = False
         self._idle = False
         self._ecc_hit: int | None = None
+        self._ecc_address = 0  # the address of the load that hit it (a precise bus error reports it in BFAR)
         self._ecc_stepping = False
         self._pending = _Pending()
         self._callbacks: list = []
@@ -109,6 +111,10 @@ class Machine:
         self._ecc_dirty = True
         self._tb_dirty: dict = {}
         self._block_sizes: dict = {}
+        # Cortex-M7 L1 data cache: a stale-line check, not a cache (see _dcache_arm)
+        self.dcache_lines: set = set()  # 32-byte lines of flash a load brought into the cache
+        self.dcache_stale: set = set()  # of those, lines the flash changed under since
+        self.dcache_checks = 0  # by-address invalidations the firmware performed while the cache was on
         self._map_memory()
         for p in [self.core, *self.soc.peripherals]:
             p.attach(self)
@@ -123,15 +129,18 @@ class Machine:
         cells = self.soc.cells
         ptr = ctypes.addressof(cells.buffer)
         size = _page_up(cells.size)
+        self.boot_alias = self.soc.part.boot_alias  # 0, or 0x0020_0000 on the F7 (ITCM flash, BOOT_ADD0)
         self.uc.mem_map_ptr(cells.base, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
-        self.uc.mem_map_ptr(0x00000000, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
+        if self.boot_alias != cells.base:
+            self.uc.mem_map_ptr(self.boot_alias, size, UC_PROT_READ | UC_PROT_EXEC, ptr)
         # Unicorn 2.1 quirk: the first CPU store into a page of mem_map_ptr memory that Unicorn itself
         # never wrote lands in memory even when the WRITE_PROT hook handles it (QEMU's dirty-page path
         # performs it). Writing every page once through Unicorn makes the hook authoritative
         # (test_models.py::test_cpu_stores_into_flash_only_go_through_the_controller checks it).
         contents = bytes(cells.mem)
         self.uc.mem_write(cells.base, contents)
-        self.uc.mem_write(0x00000000, contents)
+        if self.boot_alias != cells.base:
+            self.uc.mem_write(self.boot_alias, contents)
         base, size = self.soc.ram
         self.uc.mem_map(base, _page_up(size))
         self.ram = (base, size)
@@ -166,7 +175,9 @@ class Machine:
     def _install_hooks(self) -> None:
         cells = self.soc.cells
         self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._flash_store, begin=cells.base, end=cells.base + cells.size - 1)
-        self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._alias_store, begin=0, end=cells.size - 1)
+        if self.boot_alias != cells.base:
+            alias = self.boot_alias
+            self.uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._alias_store, begin=alias, end=alias + cells.size - 1)
         self.uc.hook_add(UC_HOOK_INTR, self._intr)
         self.uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._unmapped)
 
@@ -216,6 +227,45 @@ class Machine:
         region = address >> 20
         lo, hi = self._tb_dirty.get(region, (address, address + length))
         self._tb_dirty[region] = (min(lo, address), max(hi, address + length))
+        if self.dcache_lines:
+            first, last = address & ~31, address + length
+            self.dcache_stale.update(line for line in self.dcache_lines if first <= line < last)
+
+    # -- Cortex-M7 data cache: stale lines ------------------------------------------------------------------
+    # With SCB_CCR.DC set, loads from internal flash (write-through) and the external flash windows (write-back
+    # in the default memory map) allocate cache lines. The machine keeps no cache contents (loads always see
+    # the memory) but remembers which 32-byte lines were loaded; a flash operation under such a line makes it
+    # stale, a by-address clean/invalidate (DCIMVAC, DCCIMVAC: cortexm.py) drops it, and a load of a stale
+    # line is a violation: on silicon it returns the old contents. A store that programs internal flash
+    # counts as a change too (the write-through update of a cached line is not modelled: conservative).
+    def dcache_invalidated(self, line: int, length: int) -> None:
+        self.dcache_checks += 1
+        self.dcache_lines.discard(line)
+        self.dcache_stale.discard(line)
+
+    def _dcache_arm(self) -> None:
+        on = self.core.cpu == "cortex-m7" and bool(self.core.ccr >> 16 & 1)
+        if on == ("dcache" in self._hooks):
+            return
+        self._drop_hook("dcache")
+        self.dcache_lines.clear()
+        self.dcache_stale.clear()
+        if on:
+            cells = self.soc.cells
+            ranges = [(cells.base, cells.size)] + [(ext.base, ext.size) for ext in self.soc.externals]
+            self._hooks["dcache"] = [
+                self.uc.hook_add(UC_HOOK_MEM_READ, self._dcache_read, begin=lo, end=lo + n - 1) for lo, n in ranges
+            ]
+
+    def _dcache_read(self, uc, access, address, size, value, _):
+        for line in {address & ~31, (address + size - 1) & ~31}:
+            if line in self.dcache_stale and not self.power.dead:
+                self.violation(
+                    f"load from {address:#010x}: its data cache line was loaded before the flash changed under "
+                    f"it and never cleaned/invalidated (DCCIMVAC): the CPU reads the old contents"
+                )
+                self.dcache_stale.discard(line)
+            self.dcache_lines.add(line)
 
     def _poison_changed(self) -> None:
         self._ecc_dirty = True
@@ -307,6 +357,9 @@ class Machine:
         self.boots += 1
         core, uc = self.core, self.uc
         core.reset()
+        # The Cortex-M7 of the F7/H7 starts with VTOR at its boot address (ST drives the core's INITVTOR with
+        # BOOT_ADD0 / BOOT_CM7_ADD0: RM0410 2.4, RM0399 "Boot configuration"); 0 on the parts booting at 0.
+        core.vtor = self.boot_alias
         self.hclk_hz = self.rcc.hclk_hz()
         uc.ctl_flush_tb()
         uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000)
@@ -315,7 +368,7 @@ class Machine:
         if core.v7m:
             uc.reg_write(A.UC_ARM_REG_BASEPRI, 0)
             uc.reg_write(A.UC_ARM_REG_FAULTMASK, 0)
-        sp, pc = struct.unpack("<II", bytes(uc.mem_read(0, 8)))
+        sp, pc = struct.unpack("<II", bytes(uc.mem_read(self.boot_alias, 8)))
         uc.reg_write(A.UC_ARM_REG_MSP, sp & ~3)
         uc.reg_write(A.UC_ARM_REG_SP, sp & ~3)
         uc.reg_write(A.UC_ARM_REG_PSP, 0)
@@ -367,12 +420,18 @@ class Machine:
             unit = self.soc.cells.poisoned_in(address, size)
             if unit is not None:
                 self._ecc_hit = unit
+                self._ecc_address = address
                 self.request_stop()
         except Exception as exc:
             self._fail(exc)
 
     def _complete_ecc_read(self) -> None:
         unit, self._ecc_hit = self._ecc_hit, None
+        if getattr(self.soc.flash, "precise_ecc_fault", False):
+            # STM32H7: the read itself returns a bus error (flash_h7.py): the load does not complete, the
+            # fault is taken with the load's address as its return address
+            self.soc.flash.ecc_read(unit, self._ecc_address)
+            return
         self._ecc_stepping = True
         try:
             self.uc.emu_start(self.uc.reg_read(A.UC_ARM_REG_PC) | 1, 0xFFFFFFFF, count=1)
@@ -464,6 +523,8 @@ class Machine:
                     return self._result("lockup", start, resets, str(exc))
                 if self._ecc_dirty:
                     self._arm_ecc_hook()
+                if self.core.cpu == "cortex-m7":
+                    self._dcache_arm()
                 if self._tb_dirty:
                     for lo, hi in self._tb_dirty.values():
                         self.uc.ctl_remove_cache(lo, hi)

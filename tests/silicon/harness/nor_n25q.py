@@ -114,6 +114,15 @@ class NorN25Q128A(NorMX25LM):
     """The chip; `base` is where the QUADSPI window shows offset 0."""
 
     name = "N25Q128A"
+    #: the command set and limits, by class: nor_mt25q.NorMT25QL512 (4-byte addresses) extends them
+    commands = COMMANDS
+    reads = READS
+    not_modelled = NOT_MODELLED
+    max_hz, max_hz_plain_read = MAX_HZ, MAX_HZ_READ
+
+    def address_bytes(self, opcode: int) -> int:
+        """Address bytes the chip expects after `opcode` (3: 16 MiB, no 4-byte mode)."""
+        return 3
 
     def __init__(self, base: int = 0x90000000, size: int = SIZE):
         super().__init__(base, size)
@@ -145,8 +154,8 @@ class NorN25Q128A(NorMX25LM):
     # -- decoding -------------------------------------------------------------------------------------------
     def decode(self, f: Frame):
         """(name, dummy cycles or None) or (None, why) when the chip cannot see the frame."""
-        if f.clock_hz > MAX_HZ + 1:
-            return None, f"clock {f.clock_hz / 1e6:.1f} MHz above {MAX_HZ / 1e6:.0f} MHz"
+        if f.clock_hz > self.max_hz + 1:
+            return None, f"clock {f.clock_hz / 1e6:.1f} MHz above {self.max_hz / 1e6:.0f} MHz"
         proto = self.protocol()
         wide = PROTOCOL_LINES[proto]
         if f.ilines != wide or f.isize != 1 or f.idtr:
@@ -154,7 +163,7 @@ class NorN25Q128A(NorMX25LM):
                 f"instruction framed on {f.ilines} lines x {f.isize} bytes{' DTR' if f.idtr else ''} but the chip "
                 f"is in {proto} (instruction on {wide} line{'s' if wide > 1 else ''}, 1 byte)"
             )
-        cmd = COMMANDS.get(f.instruction & 0xFF)
+        cmd = self.commands.get(f.instruction & 0xFF)
         if cmd is None:
             return None, f"unknown opcode {f.instruction:#04x}"
         name, has_address, alines, dlines, fast = cmd
@@ -165,8 +174,9 @@ class NorN25Q128A(NorMX25LM):
         elif name == "MIORDID":
             return None, "AF (multiple I/O read ID) is for the dual and quad protocols"
         if has_address:
-            if f.address is None or f.alines != alines or f.asize != 3 or f.adtr:
-                return None, f"{name} {f.instruction:#04x} needs a {alines}-line 3-byte address"
+            width = self.address_bytes(f.instruction & 0xFF)
+            if f.address is None or f.alines != alines or f.asize != width or f.adtr:
+                return None, f"{name} {f.instruction:#04x} needs a {alines}-line {width}-byte address"
         elif f.address is not None:
             return None, f"{name} takes no address"
         if f.dlines and (f.dlines != dlines or f.ddtr):
@@ -202,16 +212,19 @@ class NorN25Q128A(NorMX25LM):
                 f"register until WIP clears"
             )
             return self.garbage(f.read)
-        if name in NOT_MODELLED:
+        if name in self.not_modelled:
             self.violation(f"{name} ({f.instruction:#04x}) is not modelled")
             return self.garbage(f.read)
         if f.dummy != dummy:
             self.violation(f"{name} with {f.dummy} dummy cycles, the chip needs {dummy}: data shifted")
             return self.garbage(f.read)
-        if name == "READ" and f.clock_hz > MAX_HZ_READ + 1:
-            self.violation(f"READ (no dummy) at {f.clock_hz / 1e6:.1f} MHz: above 54 MHz; use a fast read")
+        if name == "READ" and f.clock_hz > self.max_hz_plain_read + 1:
+            self.violation(
+                f"READ (no dummy) at {f.clock_hz / 1e6:.1f} MHz: above {self.max_hz_plain_read / 1e6:.0f} MHz; "
+                "use a fast read"
+            )
             return self.garbage(f.read)
-        if f.read and name not in READS + REGISTER_READS:
+        if f.read and name not in self.reads + REGISTER_READS:
             self.violation(f"{name} read with a data phase")
             return self.garbage(f.read)
         if f.data and name not in ("PP", "WRVCR", "WRVECR"):

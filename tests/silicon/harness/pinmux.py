@@ -167,14 +167,53 @@ _WL = {
     ("PA9", 7): "USART1_TX",
     ("PA10", 7): "USART1_RX",
 }
+# STM32F765xx/F767xx/F768Ax/F769xx DS11532 alternate function mapping: AF7 USART1 on PA9/PA10 (the DISCO-F769I
+# ST-LINK virtual COM port, UM2033); QUADSPI bank 1 of the DISCO-F769I's MX25L51245G: CLK PB2 AF9, BK1_NCS
+# PB6 AF10, BK1_IO0/IO1 PC9/PC10 AF9, BK1_IO2 PE2 AF9, BK1_IO3 PD13 AF9, as ST's STM32F769I-Discovery BSP
+# (stm32f769i_discovery_qspi.h) configures them
+_F7 = {
+    ("PA9", 7): "USART1_TX",
+    ("PA10", 7): "USART1_RX",
+    ("PB6", 7): "USART1_TX",
+    ("PB7", 7): "USART1_RX",
+    ("PB2", 9): "QUADSPI_CLK",
+    ("PB6", 10): "QUADSPI_BK1_NCS",
+    ("PC9", 9): "QUADSPI_BK1_IO0",
+    ("PC10", 9): "QUADSPI_BK1_IO1",
+    ("PE2", 9): "QUADSPI_BK1_IO2",
+    ("PD13", 9): "QUADSPI_BK1_IO3",
+}
+# STM32H745xI/G DS12923 alternate function mapping: AF7 USART3 on PB10/PB11 (the DISCO-H745I ST-LINK virtual COM
+# port: ST's STM32H745I-DISCO BSP COM1) and USART1 on PA9/PA10; QUADSPI of the DISCO-H745I's MT25TL01G in
+# dual-flash mode as ST's BSP (stm32h745i_discovery_qspi.h) configures it: CLK PF10 AF9, BK1_NCS PG6 AF10,
+# BK1_IO0 PD11 AF9, BK1_IO1 PF9 AF10, BK1_IO2 PF7 AF9, BK1_IO3 PF6 AF9, BK2_IO0/IO1 PH2/PH3 AF9, BK2_IO2 PG9
+# AF9, BK2_IO3 PG14 AF9
+_H7 = {
+    ("PB10", 7): "USART3_TX",
+    ("PB11", 7): "USART3_RX",
+    ("PA9", 7): "USART1_TX",
+    ("PA10", 7): "USART1_RX",
+    ("PF10", 9): "QUADSPI_CLK",
+    ("PG6", 10): "QUADSPI_BK1_NCS",
+    ("PD11", 9): "QUADSPI_BK1_IO0",
+    ("PF9", 10): "QUADSPI_BK1_IO1",
+    ("PF7", 9): "QUADSPI_BK1_IO2",
+    ("PF6", 9): "QUADSPI_BK1_IO3",
+    ("PH2", 9): "QUADSPI_BK2_IO0",
+    ("PH3", 9): "QUADSPI_BK2_IO1",
+    ("PG9", 9): "QUADSPI_BK2_IO2",
+    ("PG14", 9): "QUADSPI_BK2_IO3",
+}
 TABLES = {
     "stm32l4": _L4,
+    "stm32f7": _F7,
     "stm32f4": _F4,
     "stm32l0": _L0,
     "stm32l5": _L5,
     "stm32g4": _G4,
     "stm32g0": _G0,
     "stm32wl": _WL,
+    "stm32h7": _H7,
 }
 
 

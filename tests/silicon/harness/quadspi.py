@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""QUADSPI of the STM32F469/F479 (the F7/H7 share the IP) with a quad-SPI NOR chip on bank 1.
+"""QUADSPI of the STM32F469/F479 and STM32F76x/F77x (RM0410 "Quad-SPI interface": the same IP at the same
+addresses) with a quad-SPI NOR chip on bank 1 (CHIPS: N25Q128A, MX25L51245G).
 
 Sources: RM0386 (STM32F469xx/F479xx) section "Quad-SPI interface (QUADSPI)"; register layout, bit positions
 and reset values (all registers reset to 0) as in the CMSIS device header stm32f469xx.h and restated in
@@ -38,10 +39,19 @@ What a driver can observe, as modelled:
 from __future__ import annotations
 
 from .bus import Peripheral
+from .nor_mt25q import MT25TL01G
+from .nor_mx25l import NorMX25L
 from .nor_mx25lm import Frame
+from .nor_n25q import MAX_HZ_READ as N25Q_MAX_HZ_READ
 from .nor_n25q import READS, NorN25Q128A
 from .octospi import Window
 from .pinmux import parse_pin, signal
+
+#: the quad-SPI chips of the modelled boards: DISCO-F469I (N25Q128A), DISCO-F769I (MX25L51245G), DISCO-H745I
+#: (MT25TL01G: two MT25QL512 dies in dual-flash mode, nor_mt25q.py)
+CHIPS = {"N25Q128A": NorN25Q128A, "MX25L51245G": NorMX25L, "MT25TL01G": MT25TL01G}
+#: QUADSPI register base by family (RM0386/RM0410: AHB3 0xA000_1000; RM0399: D1 AHB3 0x5200_5000)
+BASES = {"stm32h7": 0x52005000}
 
 BASE, WINDOW = 0xA0001000, 0x90000000
 LINES = {0: 0, 1: 1, 2: 2, 3: 4}
@@ -73,12 +83,20 @@ SIGNALS = {
     "io1": "QUADSPI_BK1_IO1",
     "io2": "QUADSPI_BK1_IO2",
     "io3": "QUADSPI_BK1_IO3",
+    # bank 2, dual-flash mode (RM0399 "Dual-flash mode"): the second die's lines, its chip select optional
+    "bk2_ncs": "QUADSPI_BK2_NCS",
+    "bk2_io0": "QUADSPI_BK2_IO0",
+    "bk2_io1": "QUADSPI_BK2_IO1",
+    "bk2_io2": "QUADSPI_BK2_IO2",
+    "bk2_io3": "QUADSPI_BK2_IO3",
 }
 
 
 class QuadSpi(Peripheral):
-    def __init__(self, chip: NorN25Q128A, pins: dict, gpios: dict, family: str):
-        super().__init__(BASE, 0x400, name="QUADSPI")
+    def __init__(self, chip: NorN25Q128A | NorMX25L | MT25TL01G, pins: dict, gpios: dict, family: str):
+        super().__init__(BASES.get(family, BASE), 0x400, name="QUADSPI")
+        #: dual-flash mode is what a two-die package needs (CR.DFM); any other chip sits on bank 1 alone
+        self.dual = bool(getattr(chip, "dual", False))
         self.window_base = WINDOW
         self.chip = chip
         self.pins = {}
@@ -164,6 +182,8 @@ class QuadSpi(Peripheral):
             self.violation(f"{name} written while BUSY: ignored [U: RM 'modified only when BUSY = 0']")
             return
         self.regs[name] = value & mask
+        if name == "DLR" and self.cr & CR_DFM:
+            self.regs[name] |= 1  # DL[0] stuck at 1 in dual-flash mode: an even number of bytes
         fmode, admode, dmode = self._fmode(), self._ccr(10, 3), self._ccr(24, 3)
         if name == "CCR":
             self._check_ccr()
@@ -184,7 +204,7 @@ class QuadSpi(Peripheral):
             self.violation(f"CR written ({old:#010x} -> {value:#010x}) while BUSY: ignored; use ABORT first")
             return
         self.cr = value & CR_MASK & ~CR_ABORT
-        unsupported = value & (CR_DMAEN | CR_DFM | CR_FSEL | CR_IRQS)
+        unsupported = value & (CR_DMAEN | (0 if self.dual else CR_DFM) | CR_FSEL | CR_IRQS)
         if unsupported and (old ^ value) & unsupported:
             self.violation(f"CR bits {unsupported:#x} (DMA / dual-flash / bank 2 / interrupts) are not modelled")
         if (old ^ self.cr) & CR_EN:
@@ -207,13 +227,16 @@ class QuadSpi(Peripheral):
         return self.regs["CCR"] >> shift & mask
 
     def clock_hz(self) -> float:
-        kernel = self.machine.rcc.hclk_hz() if self.machine is not None else 16e6
+        rcc = self.machine.rcc if self.machine is not None else None
+        kernel = getattr(rcc, "qspi_kernel_hz", rcc.hclk_hz)() if rcc is not None else 16e6  # H7: HCLK3
         return kernel / ((self.cr >> 24 & 0xFF) + 1)
 
     def _frame(self, address, read: int = 0, data: bytes = b"") -> Frame:
         ccr = self.regs["CCR"]
         ilines, alines, dlines = LINES[ccr >> 8 & 3], LINES[ccr >> 10 & 3], LINES[ccr >> 24 & 3]
         asize = (ccr >> 12 & 3) + 1
+        if self.cr & CR_DFM:
+            address >>= 1  # dual-flash mode: each die gets AR / 2 (RM0399 "Dual-flash mode")
         return Frame(
             instruction=ccr & 0xFF if ilines else 0,
             ilines=ilines,
@@ -236,6 +259,8 @@ class QuadSpi(Peripheral):
             need.append("io1")
         if lines >= 4:
             need += ["io2", "io3"]
+        if self.cr & CR_DFM:
+            need += ["bk2_" + sig for sig in need if sig.startswith("io")]
         missing = []
         for sig in need:
             if sig not in self.pins:
@@ -249,6 +274,9 @@ class QuadSpi(Peripheral):
         return missing
 
     def _send(self, f: Frame) -> bytes:
+        if self.dual and not self.cr & CR_DFM:
+            self.violation(f"frame ({f.describe()}) to a two-die chip without dual-flash mode (CR.DFM): die 1 only")
+            return self.chip.dies[0].command(f)
         missing = self._missing(f)
         if missing:
             why = "; ".join(f"{sig}: {why}" for sig, why in missing)
@@ -364,6 +392,10 @@ class QuadSpi(Peripheral):
         self.flags |= SR_TCF
 
     # -- memory-mapped mode -------------------------------------------------------------------------------------
+    def _plain_read_max(self) -> float:
+        """Clock limit of the chip's read command without dummy cycles (03/13)."""
+        return float(getattr(self.chip, "max_hz_plain_read", N25Q_MAX_HZ_READ))
+
     def _update_mm(self) -> None:
         """CCR or EN changed: the window is readable only while memory-mapped mode works."""
         active = bool(self.cr & CR_EN) and self._fmode() == FMODE_MM
@@ -387,11 +419,11 @@ class QuadSpi(Peripheral):
             decoded, reason = self.chip.decode(probe)
             if decoded is None:
                 why = reason
-            elif decoded[0] not in READS:
+            elif decoded[0] not in getattr(self.chip, "reads", READS):
                 why = f"{decoded[0]} is not an array read"
             elif probe.dummy != decoded[1]:
                 why = f"{probe.dummy} dummy cycles, the chip needs {decoded[1]}"
-            elif decoded[0] == "READ" and probe.clock_hz > 54e6 + 1:
+            elif decoded[0] == "READ" and probe.clock_hz > self._plain_read_max() + 1:
                 why = f"READ without dummy cycles at {probe.clock_hz / 1e6:.1f} MHz"
         if why is not None:
             self.violation(
@@ -415,7 +447,7 @@ class QspiFlash:
     def __init__(self, board, rcc, gpios, family: str):
         ext = board.external_flash
         self.board = board
-        self.chip = NorN25Q128A(ext.base)
+        self.chip = CHIPS[ext.chip](ext.base)
         self.base, self.size = ext.base, self.chip.size
         pins = {p.signal: (p.pin, p.af) for p in ext.pins}
         self.qspi = QuadSpi(self.chip, pins, gpios, family)

@@ -152,12 +152,17 @@ class RccF4(RccBase):
     def uart_clock_hz(self, name: str) -> float:
         return self.pclk_hz(self.uart_bus[name])
 
+    #: HCLK limits per wait state at 2.7..3.6 V, where they are from, and the fastest SYSCLK without over-drive
+    ws_table: tuple = tuple(30e6 * (n + 1) for n in range(6))
+    ws_source = "RM0090 table 11"
+    no_overdrive_max = 168e6
+
     def check_tree(self, when: str) -> None:
         sysclk, hclk = self.sysclk_hz(), self.hclk_hz()
         latency = self.flash.acr & 0xF if self.flash is not None else 0
-        self.check_latency(when, hclk, tuple(30e6 * (n + 1) for n in range(6)), latency, "RM0090 table 11")
+        self.check_latency(when, hclk, self.ws_table, latency, self.ws_source)
         od = self.pwr is not None and self.pwr.overdrive()
-        limit = self.sysclk_max if od else min(self.sysclk_max, 168e6)
+        limit = self.sysclk_max if od else min(self.sysclk_max, self.no_overdrive_max)
         if sysclk > limit + 1:
             self.violation(
                 f"{when}: SYSCLK {sysclk / 1e6:.1f} MHz above {limit / 1e6:.0f} MHz"
@@ -168,3 +173,23 @@ class RccF4(RccBase):
         if self.pclk_hz(2) > self.apb2_max + 1:
             self.violation(f"{when}: PCLK2 {self.pclk_hz(2) / 1e6:.1f} MHz above {self.apb2_max / 1e6:.0f} MHz")
         self.publish()
+
+
+class RccF7(RccF4):
+    """RCC and PWR of the STM32F76x/F77x (RM0410 section 4 "Power controller", section 5 "Reset and clock
+    control"; DS11532 "General operating conditions", "Flash memory" wait states): the F4's registers at the
+    same addresses and bit positions for everything the ports touch (CR, PLLCFGR with PLLR [30:28] added,
+    reset 0x2400_3010; CFGR; AHB1ENR GPIOA..K bits 0..10; AHB3ENR QSPIEN bit 1; APB1ENR PWREN bit 28 and the
+    same U(S)ART bits; APB2ENR USART1/6 bits 4/5). Differences modelled:
+    - SYSCLK up to 216 MHz with over-drive, 180 MHz without (voltage scale 1, PWR_CR1.VOS reset value);
+      APB1 <= 54 MHz, APB2 <= 108 MHz (the board's limits come from soc.Part);
+    - flash wait states at 2.7..3.6 V: one per 30 MHz up to 7 at 216 MHz (RM0410 "Number of wait states
+      according to CPU clock (HCLK) frequency");
+    - PWR_CR1 / PWR_CSR1 at 0x00 / 0x04 with ODEN b16, ODSWEN b17 / ODRDY b16, ODSWRDY b17 (PwrF4's layout);
+    - the U(S)ART kernel clock is PCLK while RCC_DCKCFGR2 (0x90) is at its reset value (USARTxSEL = 00); the
+      register is not modelled (a write is reported as an undefined offset).
+    The PLL input range (0.95..2.1 MHz), VCO (100..432 MHz), PLLN (50..432) and PLL48 limits are the F4's."""
+
+    ws_table = tuple(min(30e6 * (n + 1), 216e6) for n in range(8))
+    ws_source = "RM0410 wait states per HCLK frequency"
+    no_overdrive_max = 180e6

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .flash_f4 import FlashF4
 from .flash_g0g4wl import FlashG0, FlashG4, FlashWL
+from .flash_h7 import FlashH7
 from .flash_l0 import FlashL0
 from .flash_l4 import FlashL4
 from .flash_l5 import OPTR_FACTORY as OPTR_L5
@@ -27,8 +28,9 @@ from .flashcells import FlashCells
 from .gpio import Gpio
 from .icache import IcacheL5
 from .pinmux import parse_pin, signal
-from .rcc_f4 import PwrF4, RccF4
+from .rcc_f4 import PwrF4, RccF4, RccF7
 from .rcc_g0g4wl import PwrWL, RccG0, RccG4, RccWL
+from .rcc_h7 import PwrH7, RccH7
 from .rcc_l0 import PwrL0, RccL0
 from .rcc_l4 import PwrL4, RccL4
 from .rcc_l5 import PwrL5, RccL5
@@ -50,6 +52,8 @@ class Part:
     sysclk_max: float = 0.0
     apb1_max: float = 0.0
     apb2_max: float = 0.0
+    boot_alias: int = 0x00000000  # where the core fetches the reset vectors (the flash's boot alias)
+    sram_base: int = 0x20000000  # where `sram` starts (STM32H7: the AXI SRAM at 0x2400_0000)
 
 
 PARTS = {
@@ -92,6 +96,24 @@ PARTS = {
     # F469/F479: RM0386 - the F42x flash, RCC and PWR (180 MHz with over-drive, APB1 45 MHz, APB2 90 MHz) plus
     # the QUADSPI; SRAM1 160 KiB + SRAM2 32 KiB + SRAM3 128 KiB contiguous (RM0386 2.3 memory map)
     "STM32F469": Part("stm32f4", "RM0386", "ABCDEFGHIJK", 0x50000, sysclk_max=180e6, apb1_max=45e6, apb2_max=90e6),
+    # F76x/F77x: RM0410 - the F4's flash controller (single bank as shipped, nDBANK = 1), RCC and PWR with
+    # 216 MHz (over-drive above 180 MHz), APB1 54 MHz, APB2 108 MHz, the QUADSPI; DTCM 128 KiB + SRAM1 368 KiB +
+    # SRAM2 16 KiB contiguous from 0x2000_0000; boot from BOOT_ADD0 = 0x0080 (factory): the flash on the ITCM
+    # interface at 0x0020_0000 (RM0410 2.4 "Boot configuration"), no alias at 0
+    "STM32F769": Part(
+        "stm32f7",
+        "RM0410",
+        "ABCDEFGHIJK",
+        0x80000,
+        sysclk_max=216e6,
+        apb1_max=54e6,
+        apb2_max=108e6,
+        boot_alias=0x00200000,
+    ),
+    # H745/H755 Cortex-M7 side: RM0399 - H7 flash words (flash_h7.py), RCC/PWR (rcc_h7.py), the QUADSPI; the
+    # board's RAM is the AXI SRAM (512 KiB at 0x2400_0000, D1 domain); the CM7 boots from BOOT_CM7_ADD0 = 0x0800
+    # (factory): the flash at 0x0800_0000 itself, no alias at 0 (0 is the ITCM RAM, not modelled)
+    "STM32H745": Part("stm32h7", "RM0399", "ABCDEFGHIJK", 0x80000, sram_base=0x24000000, boot_alias=0x08000000),
     # L0: RM0367 (L0x3), RM0376 (L0x2); 20 KiB SRAM
     "STM32L073": Part("stm32l0", "RM0367", "ABCDEH", 0x5000),
     "STM32L072": Part("stm32l0", "RM0376", "ABCDEH", 0x5000),
@@ -141,6 +163,8 @@ UART_BASES = {
         "USART5": 0x40005000,
     },
 }
+UART_BASES["stm32f7"] = UART_BASES["stm32f4"]  # RM0410 memory map: the F4's instances at the F4's addresses
+UART_BASES["stm32h7"] = UART_BASES["stm32f4"]  # RM0399 memory map: the same instances at the same addresses
 UART_BASES["stm32l5"] = UART_BASES["stm32l4"]  # the same instances at the same non-secure addresses (RM0438 2.3)
 UART_BASES["stm32g4"] = UART_BASES["stm32l4"]  # RM0440 memory map: the L4's addresses
 UART_BASES["stm32wl"] = {"USART1": 0x40013800, "USART2": 0x40004400, "LPUART1": 0x40008000}  # RM0453 2.2
@@ -156,11 +180,14 @@ UART_BASES["stm32g0"] = {  # RM0444 2.2
 }
 #: families whose GPIO ports have the reset values of another's (gpio.RESET): G4/WL ports A/B start with the
 #: L4's debug-pin modes (RM0440 / RM0453 GPIO_MODER reset values), the G0's with the L0's (RM0444)
-GPIO_RESETS_OF = {"stm32g4": "stm32l4", "stm32wl": "stm32l4", "stm32g0": "stm32l0"}
+GPIO_RESETS_OF = {"stm32g4": "stm32l4", "stm32wl": "stm32l4", "stm32g0": "stm32l0", "stm32f7": "stm32f4"}
 GPIO_BASE = {"stm32l4": 0x48000000, "stm32f4": 0x40020000, "stm32l0": 0x50000000, "stm32l5": 0x42020000}
 GPIO_BASE.update({"stm32g4": 0x48000000, "stm32wl": 0x48000000, "stm32g0": 0x50000000})  # G0: IOPORT
+GPIO_BASE["stm32f7"] = 0x40020000  # RM0410: AHB1, the F4's addresses
+GPIO_BASE["stm32h7"] = 0x58020000  # RM0399: AHB4 (D3 domain)
 CPU = {"stm32l4": "cortex-m4", "stm32f4": "cortex-m4", "stm32l0": "cortex-m0plus", "stm32l5": "cortex-m33"}
-CPU.update({"stm32g4": "cortex-m4", "stm32wl": "cortex-m4", "stm32g0": "cortex-m0plus"})
+CPU.update({"stm32g4": "cortex-m4", "stm32wl": "cortex-m4", "stm32g0": "cortex-m0plus", "stm32f7": "cortex-m7"})
+CPU["stm32h7"] = "cortex-m7"  # the H745's Cortex-M7 (the Cortex-M4 is not modelled)
 
 
 def part_of(board) -> Part:
@@ -176,12 +203,12 @@ def part_of(board) -> Part:
 
 
 def check_ram(board, part: Part) -> None:
-    """The board's RAM must be memory the part has, in one block from 0x2000_0000."""
+    """The board's RAM must be memory the part has, in one block from 0x2000_0000 (the part's sram_base)."""
     base, end = board.ram.base, board.ram.base + board.ram.size
-    if base != 0x20000000 or end > 0x20000000 + part.sram:
+    if base != part.sram_base or end > part.sram_base + part.sram:
         raise ValueError(
             f"{board.name}: ram [{base:#010x}, {end:#010x}) is not inside the {board.mcu}'s contiguous SRAM "
-            f"[0x20000000, {0x20000000 + part.sram:#010x}) ({part.manual} memory map)"
+            f"[{part.sram_base:#010x}, {part.sram_base + part.sram:#010x}) ({part.manual} memory map)"
         )
 
 
@@ -216,7 +243,9 @@ def build(board) -> Soc:
     family = part.family
     f = board.flash
     sectors = [(s.start, s.size) for s in f.sectors]
-    ecc = {"stm32l4": "detect", "stm32l0": "correct-only", "stm32f4": None, "stm32l5": "detect"}.get(family, "detect")
+    ecc = {"stm32l4": "detect", "stm32l0": "correct-only", "stm32f4": None, "stm32l5": "detect", "stm32f7": None}.get(
+        family, "detect"
+    )
     cells = FlashCells(f.base, f.size, f.write_size, f.erased_value, sectors, ecc)
     hse = board.clock.hse_hz
     extra: list = []  # blocks only some families have (the L5's ICACHE)
@@ -236,6 +265,16 @@ def build(board) -> Soc:
         flash = FlashF4(cells, bank2_base=f.bank2_base)
         pwr = PwrF4(0x40007000, 0x400)
         rcc = RccF4(
+            hse_hz=hse, sysclk_max=part.sysclk_max, apb1_max=part.apb1_max, apb2_max=part.apb2_max, pwr=pwr, flash=flash
+        )
+    elif family == "stm32h7":
+        flash = FlashH7(cells)
+        pwr = PwrH7()
+        rcc = RccH7(hse_hz=hse, pwr=pwr, flash=flash)
+    elif family == "stm32f7":
+        flash = FlashF4(cells, bank2_base=f.bank2_base, variant="f7")
+        pwr = PwrF4(0x40007000, 0x400)
+        rcc = RccF7(
             hse_hz=hse, sysclk_max=part.sysclk_max, apb1_max=part.apb1_max, apb2_max=part.apb2_max, pwr=pwr, flash=flash
         )
     elif family == "stm32l0":
@@ -303,7 +342,9 @@ def build(board) -> Soc:
         from .octospi import OspiFlash
 
         externals.append(OspiFlash(board, rcc, pwr, gpios, family))
-    if ext is not None and ext.kind == "qspi" and ext.chip == "N25Q128A" and board.mcu.upper().startswith("STM32F469"):
+    # chip -> the part whose board wires it
+    qspi_parts = {"N25Q128A": "STM32F469", "MX25L51245G": "STM32F769", "MT25TL01G": "STM32H745"}
+    if ext is not None and ext.kind == "qspi" and board.mcu.upper().startswith(qspi_parts.get(ext.chip, "-")):
         if not ext.has_driver:
             raise ValueError(f"{board.name}: external_flash names no instance/pins: the harness cannot wire the chip")
         from .quadspi import QspiFlash

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Example BSP for the Cortex-M7 side of the STM32H745/H755 (RM0399), configured by spb_board.h: direct SMPS
+ * supply (written once after power-on: after the bootloader the same value again changes nothing), voltage
+ * scale 1, HSE or HSI -> PLL1 with a 5 (or 4) MHz reference, VCO = 2 * SYSCLK, SYSCLK = SPB_SYSCLK_HZ (<= 400
+ * MHz), AXI/AHB <= 200 MHz, APB <= 100 MHz, flash wait states for the AXI clock, console USARTx/UARTx on its
+ * APB clock, SysTick milliseconds. Works from the reset state and from the bootloader's state.
+ */
+#include <stdint.h>
+
+#include "bsp.h"
+#include "spb_board.h"
+
+#define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+#define RCC_CR        REG32(0x58024400u)
+#define RCC_CFGR      REG32(0x58024410u)
+#define RCC_D1CFGR    REG32(0x58024418u)
+#define RCC_D2CFGR    REG32(0x5802441Cu)
+#define RCC_D3CFGR    REG32(0x58024420u)
+#define RCC_PLLCKSELR REG32(0x58024428u)
+#define RCC_PLLCFGR   REG32(0x5802442Cu)
+#define RCC_PLL1DIVR  REG32(0x58024430u)
+#define RCC_AHB4ENR   REG32(0x580244E0u)
+#define RCC_APB1LENR  REG32(0x580244E8u)
+#define RCC_APB2ENR   REG32(0x580244F0u)
+#define PWR_CSR1      REG32(0x58024804u)
+#define PWR_CR3       REG32(0x5802480Cu)
+#define PWR_D3CR      REG32(0x58024818u)
+#define FLASH_ACR     REG32(0x52002000u)
+#define GPIO(port, off) REG32(0x58020000u + 0x400u * (port) + (off))
+
+#if defined(SPB_CLOCK_SOURCE_HSE)
+#define SRC_HZ SPB_HSE_HZ
+#define PLL_SRC 2u
+#else
+#define SRC_HZ 64000000u
+#define PLL_SRC 0u
+#endif
+#define REF_HZ (SRC_HZ % 5000000u == 0u ? 5000000u : SRC_HZ % 4000000u == 0u ? 4000000u : 2000000u)
+#define HCLK_HZ (SPB_SYSCLK_HZ > 200000000u ? SPB_SYSCLK_HZ / 2u : SPB_SYSCLK_HZ)
+#define APB_HZ (HCLK_HZ > 100000000u ? HCLK_HZ / 2u : HCLK_HZ)
+#define PPRE (HCLK_HZ > 100000000u ? 4u : 0u)
+#define FLASH_WS (HCLK_HZ <= 70000000u ? 0u : HCLK_HZ <= 140000000u ? 1u : 4u)
+#define FLASH_WRHF (HCLK_HZ <= 70000000u ? 0u : HCLK_HZ <= 185000000u ? 1u : 2u)
+
+#if SPB_UART_INSTANCE == 1 || SPB_UART_INSTANCE == 6
+#define UART (SPB_UART_INSTANCE == 1 ? 0x40011000u : 0x40011400u)
+#define UART_ENR RCC_APB2ENR
+#define UART_EN (SPB_UART_INSTANCE == 1 ? (1u << 4) : (1u << 5))
+#elif SPB_UART_INSTANCE == 7 || SPB_UART_INSTANCE == 8
+#define UART (SPB_UART_INSTANCE == 7 ? 0x40007800u : 0x40007C00u)
+#define UART_ENR RCC_APB1LENR
+#define UART_EN (1u << (23u + SPB_UART_INSTANCE))
+#else
+#define UART (0x40004400u + 0x400u * (SPB_UART_INSTANCE - 2u))
+#define UART_ENR RCC_APB1LENR
+#define UART_EN (1u << (15u + SPB_UART_INSTANCE))
+#endif
+#define UART_CR1 REG32(UART + 0x00u)
+#define UART_BRR REG32(UART + 0x0Cu)
+#define UART_ISR REG32(UART + 0x1Cu)
+#define UART_RDR REG32(UART + 0x24u)
+#define UART_TDR REG32(UART + 0x28u)
+
+static volatile uint32_t s_millis;
+
+void SysTick_Handler(void)
+{
+    s_millis++;
+}
+
+static void pin_af(uint32_t port, uint32_t pin, uint32_t af)
+{
+    GPIO(port, 0x20u + 4u * (pin / 8u)) = (GPIO(port, 0x20u + 4u * (pin / 8u)) & ~(0xFu << (4u * (pin % 8u)))) |
+                                         (af << (4u * (pin % 8u)));
+    GPIO(port, 0x0Cu) = (GPIO(port, 0x0Cu) & ~(3u << (2u * pin))) | (1u << (2u * pin));
+    GPIO(port, 0x08u) |= 2u << (2u * pin);
+    GPIO(port, 0x00u) = (GPIO(port, 0x00u) & ~(3u << (2u * pin))) | (2u << (2u * pin));
+}
+
+static void clock_init(void)
+{
+    PWR_CR3 = (PWR_CR3 & ~0x3Fu) | (1u << 2); /* direct SMPS (the board's supply) */
+    while (!(PWR_CSR1 & (1u << 13))) {       /* ACTVOSRDY */
+    }
+    PWR_D3CR = (PWR_D3CR & ~(3u << 14)) | (3u << 14); /* VOS1 */
+    while (!(PWR_D3CR & (1u << 13))) {
+    }
+    RCC_CR |= 1u; /* HSION; SYSCLK = HSI while PLL1 is set up */
+    while (!(RCC_CR & (1u << 2))) {
+    }
+    RCC_CFGR &= ~7u;
+    while (RCC_CFGR & (7u << 3)) {
+    }
+    RCC_CR &= ~(1u << 24);
+    while (RCC_CR & (1u << 25)) {
+    }
+#if defined(SPB_CLOCK_SOURCE_HSE)
+#if defined(SPB_HSE_BYPASS) && SPB_HSE_BYPASS
+    RCC_CR |= 1u << 18;
+#endif
+    RCC_CR |= 1u << 16;
+    while (!(RCC_CR & (1u << 17))) {
+    }
+#endif
+    RCC_PLLCKSELR = (RCC_PLLCKSELR & ~((0x3Fu << 4) | 3u)) | ((SRC_HZ / REF_HZ) << 4) | PLL_SRC;
+    RCC_PLLCFGR = (RCC_PLLCFGR & ~((7u << 16) | 0xFu)) | (1u << 16) | ((REF_HZ >= 4000000u ? 2u : 1u) << 2);
+    RCC_PLL1DIVR = (2u * SPB_SYSCLK_HZ / REF_HZ - 1u) | (1u << 9) | (1u << 16) | (1u << 24);
+    RCC_CR |= 1u << 24;
+    FLASH_ACR = FLASH_WS | (FLASH_WRHF << 4);
+    while ((FLASH_ACR & 0x3Fu) != (FLASH_WS | (FLASH_WRHF << 4))) {
+    }
+    RCC_D1CFGR = (SPB_SYSCLK_HZ > 200000000u ? 8u : 0u) | (PPRE << 4);
+    RCC_D2CFGR = (PPRE << 4) | (PPRE << 8);
+    RCC_D3CFGR = PPRE << 4;
+    while (!(RCC_CR & (1u << 25))) {
+    }
+    RCC_CFGR = (RCC_CFGR & ~7u) | 3u;
+    while ((RCC_CFGR & (7u << 3)) != (3u << 3)) {
+    }
+}
+
+void bsp_init(void)
+{
+    clock_init();
+    RCC_AHB4ENR |= (1u << SPB_UART_TX_PORT) | (1u << SPB_UART_RX_PORT);
+    UART_ENR |= UART_EN;
+    (void)UART_ENR;
+    pin_af(SPB_UART_TX_PORT, SPB_UART_TX_PIN, SPB_UART_TX_AF);
+    pin_af(SPB_UART_RX_PORT, SPB_UART_RX_PIN, SPB_UART_RX_AF);
+    UART_CR1 = 0u;
+    REG32(UART + 0x08u) = 1u << 12; /* CR3.OVRDIS */
+    UART_BRR = (APB_HZ + SPB_UART_BAUD / 2u) / SPB_UART_BAUD;
+    UART_CR1 = 1u | (1u << 2) | (1u << 3); /* UE, RE, TE */
+
+    REG32(0xE000E010u) = 0u;
+    REG32(0xE000E014u) = SPB_SYSCLK_HZ / 1000u - 1u;
+    REG32(0xE000E018u) = 0u;
+    REG32(0xE000E010u) = 7u;
+    __asm volatile("cpsie i" ::: "memory");
+}
+
+void bsp_putc(char c)
+{
+    while (!(UART_ISR & (1u << 7))) {
+    }
+    UART_TDR = (uint8_t)c;
+}
+
+void bsp_puts(const char *s)
+{
+    while (*s != '\0') {
+        bsp_putc(*s++);
+    }
+}
+
+int bsp_getc(uint32_t timeout_ms)
+{
+    uint32_t start = s_millis;
+    do {
+        if (UART_ISR & (1u << 5)) {
+            return (int)(UART_RDR & 0xFFu);
+        }
+    } while ((uint32_t)(s_millis - start) < timeout_ms);
+    return -1;
+}
+
+uint32_t bsp_millis(void)
+{
+    return s_millis;
+}
+
+void bsp_reset(void)
+{
+    while (!(UART_ISR & (1u << 6))) {
+    }
+    __asm volatile("dsb 0xF" ::: "memory");
+    REG32(0xE000ED0Cu) = 0x05FA0004u;
+    for (;;) {
+    }
+}
