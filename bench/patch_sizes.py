@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Delta-patch sizes and creation times: spb's patch encodings against bsdiff4, detools and hdiffpatch
-on real Cortex-M firmware pairs.
+"""Delta-patch sizes and creation times: spb's patch encodings against JojoDiff, bsdiff4, detools and
+hdiffpatch on real Cortex-M firmware pairs.
 
 The firmware is bench/fwpairs (a ~45-60 KiB measurement application with a shell, DSP, CRC/SHA-256,
 a state machine, tables and newlib-nano printf with floats), built by the project's own SCons plugin
@@ -15,6 +15,10 @@ in release variants. Each pair diffs the base release against one variant:
 The images are the plaintext <BUILD_DIR>/meter_<variant>.bin a patch works on. Builds go to
 build/bench/fwpairs/<BOARD>/ and are incremental (SCons decides), so a second run only diffs.
 
+The corpus (bench/corpus/build.py, skipped by --quick and --no-corpus): consecutive release tags of
+MicroPython (bare-arm port), littlefs, Mbed TLS and the FreeRTOS kernel, fetched at pinned commits and
+cross-compiled here; the "board" column is the project there.
+
 Every patch is applied again and compared with the new image (ours with spb.patch.apply_patch, the
 peers with their own apply functions); a failed round trip is reported and makes the exit status 1.
 Creation time is wall time of one call on one core (the process is pinned to one CPU where the OS
@@ -23,6 +27,7 @@ allows it), the best of --repeat runs.
 Peers are benchmark-only dependencies, not dependencies of spb:
 
     .venv/bin/python -m pip install bsdiff4 detools hdiffpatch
+    sh bench/build_jdiff.sh      # JojoDiff 0.8.5 from source into build/bench/jdiff (run automatically)
 
 Columns and settings (RAM = what the device needs to apply the patch; ">8K" = more than 8 KiB):
   bsdiff4    bsdiff4.diff: BSDIFF40, three bzip2 streams read in parallel (random access into the
@@ -42,15 +47,26 @@ Columns and settings (RAM = what the device needs to apply the patch; ">8K" = mo
              plus small caches. The best of its codecs that fits the budget (lite+tamp is larger).
                                                                                               <=8K
   hd-lzma    hdiffpatch.diff_lite with 'lzma' (its smallest codec; LZMA RAM as above).         >8K
+  jdiff      JojoDiff 0.8.5 `jdiff -j old new patch`, checked with `jdiff -u`. Its stream leaves out
+             the ESC+MOD after an operation (literals that follow EQL/DEL/BKT directly are MODs):
+             the compat decoder (ours, bootloader/src/patch_jojo.c) refuses it.                  n/a
+  jdiff-x    the same stream with the implied ESC+MOD written out (2 bytes each), nothing else
+             changed: JojoDiff 0.8.5's operations in the form a compat device applies.          <=8K
   compat, compact   spb.patch.make_patch(old, new, encoding) (skipped if spb.patch is missing).
+
+Every compat patch (ours and jdiff-x) is also applied by the device's own decoder,
+bootloader/src/patch_jojo.c built for the host with bench/jojo_apply.c (fed in 1..61-byte pieces).
 
 Ratios are ours / best peer (< 1.0: ours is smaller), against all peers and against the peers that
 fit 8 KiB of device RAM.
 
 Usage:
   .venv/bin/python bench/patch_sizes.py [--quick] [--json FILE] [--boards B1,B2] [--pairs P1,P2]
-                                        [--repeat N]
-  --quick: NUCLEO-L452RE only, pairs small and large.
+                                        [--repeat N] [--no-corpus] [--scale] [--site-scons DIR]
+  --quick: NUCLEO-L452RE only, pairs small and large, no corpus.
+  --scale: also creation time and peak memory (ru_maxrss of a fresh process) of compat patches of
+           1 MiB and 16 MiB images (random bytes with an edit every 4 KiB: every index key unique).
+  --site-scons DIR: measure the spb package found in DIR (e.g. an older checkout's site_scons).
 """
 
 from __future__ import annotations
@@ -58,10 +74,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -70,7 +88,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FWPAIRS = REPO / "bench" / "fwpairs"
 BUILD_ROOT = REPO / "build" / "bench" / "fwpairs"
-sys.path.insert(0, str(REPO / "site_scons"))
+JDIFF = REPO / "build" / "bench" / "jdiff" / "jdiff"
+JOJO_APPLY = REPO / "build" / "bench" / "jojo_apply" / "jojo_apply"
+if "--site-scons" in sys.argv:
+    SITE_SCONS = str(Path(sys.argv[sys.argv.index("--site-scons") + 1]).resolve())
+else:
+    SITE_SCONS = str(REPO / "site_scons")
+sys.path.insert(0, SITE_SCONS)
 
 DEFAULT_BOARDS = ["NUCLEO-L452RE", "NUCLEO-L073RZ"]
 PAIRS = ["small", "func", "large", "opt"]
@@ -80,6 +104,8 @@ RAM_BUDGET = 8 * 1024
 
 # name, whether it applies in <= 8 KiB of device RAM, note
 PEERS = [
+    ("jdiff", False, "JojoDiff 0.8.5 stream: implied MODs, refused by compat decoders"),
+    ("jdiff-x", True, "JojoDiff 0.8.5 operations, MODs written out: compat decoder"),
     ("bsdiff4", False, "bzip2 x3 streams, random patch access"),
     ("dt-seq-hs", True, "heatshrink 2^8/2^7"),
     ("dt-seq-lz", False, "LZMA, 8 MiB dict in header"),
@@ -145,6 +171,8 @@ def build(board: str, keys: Path) -> Path:
         f"BUILD_DIR={out}",
         f"KEYS={keys}",
         "VERSION=1.4.0",
+        f"RELEASES_DIR={out}/releases",  # not bench/fwpairs/releases: the pairs are measured, not released
+        "RELEASE_REPLACE=1",
     ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -178,8 +206,112 @@ def timed(function, repeat):
     return value, best
 
 
+ESC, MOD, INS, DEL, EQL, BKT = 0xA7, 0xA6, 0xA5, 0xA4, 0xA3, 0xA2
+
+
+def jdiff_explicit(stream: bytes) -> bytes:
+    """JojoDiff 0.8.5 writes the literals that follow EQL/DEL/BKT without ESC MOD (MOD is implied);
+    the compat format needs it written: insert ESC MOD there, change nothing else."""
+    out = bytearray()
+    i, n, literal = 0, len(stream), False
+    while i < n:
+        if stream[i] == ESC and i + 1 < n and stream[i + 1] in (MOD, INS, DEL, EQL, BKT):
+            op = stream[i + 1]
+            out += stream[i : i + 2]
+            i += 2
+            literal = op in (MOD, INS)
+            if not literal:
+                size = {252: 2, 253: 3, 254: 5}.get(stream[i], 1)
+                out += stream[i : i + size]
+                i += size
+            continue
+        if not literal:
+            out += bytes([ESC, MOD])
+            literal = True
+        size = 2 if stream[i] == ESC else 1  # A7 + non-opcode: a literal pair, kept as it is
+        out += stream[i : i + size]
+        i += size
+    return bytes(out)
+
+
+def c_apply(old: bytes, patch: bytes) -> bytes | None:
+    """The device's compat decoder (bootloader/src/patch_jojo.c via bench/jojo_apply.c); None if refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [Path(tmp) / name for name in ("old", "patch", "new")]
+        paths[0].write_bytes(old)
+        paths[1].write_bytes(patch)
+        if subprocess.run([str(JOJO_APPLY), *map(str, paths)], capture_output=True).returncode != 0:
+            return None
+        return paths[2].read_bytes()
+
+
+def build_c_decoder() -> bool:
+    """bench/jojo_apply.c + bootloader/src/patch_jojo.c for the host (a board header for its includes)."""
+    from spb.board import load_board
+    from spb.board_header import render
+
+    gen = JOJO_APPLY.parent
+    gen.mkdir(parents=True, exist_ok=True)
+    (gen / "spb_board.h").write_text(render(load_board(REPO / "boards" / "EMU-MPS2-AN385.toml")))
+    boot = REPO / "bootloader"
+    includes = [gen, boot / "include", boot / "src", boot / "port", boot / "port" / "common", boot / "port" / "host"]
+    cmd = ["cc", "-O2", "-DSPB_HOST", *[f"-I{d}" for d in includes], str(REPO / "bench" / "jojo_apply.c")]
+    cmd += [str(boot / "src" / "patch_jojo.c"), "-o", str(JOJO_APPLY)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"the host build of the compat decoder failed (compat patches checked in Python only):\n{result.stderr}")
+    return result.returncode == 0
+
+
+def jdiff_tools():
+    if not JDIFF.exists():
+        result = subprocess.run(["sh", str(REPO / "bench" / "build_jdiff.sh")], capture_output=True, text=True)
+        if result.returncode != 0:
+            return None, f"bench/build_jdiff.sh failed: {result.stderr[-2000:]}"
+
+    def run_jdiff(args):
+        result = subprocess.run([str(JDIFF), *args], capture_output=True)
+        if result.returncode > 1:  # jdiff exits 1 when the files differ
+            raise RuntimeError(f"jdiff {' '.join(args)}: status {result.returncode}")
+
+    def create(old, new, board):
+        with tempfile.TemporaryDirectory() as tmp:
+            o, n, p = Path(tmp) / "old", Path(tmp) / "new", Path(tmp) / "patch"
+            o.write_bytes(old)
+            n.write_bytes(new)
+            run_jdiff(["-j", str(o), str(n), str(p)])
+            return p.read_bytes()
+
+    def verify(old, patch, new, board):
+        with tempfile.TemporaryDirectory() as tmp:
+            o, p, n = Path(tmp) / "old", Path(tmp) / "patch", Path(tmp) / "new"
+            o.write_bytes(old)
+            p.write_bytes(patch)
+            run_jdiff(["-u", str(o), str(p), str(n)])
+            return n.read_bytes() == new
+
+    def verify_explicit(old, patch, new, board):
+        from spb import jojo
+
+        return jojo.apply(old, patch) == new and (C_DECODER is None or C_DECODER(old, patch) == new)
+
+    return {
+        "jdiff": (create, verify),
+        "jdiff-x": (lambda old, new, board: jdiff_explicit(create(old, new, board)), verify_explicit),
+    }, None
+
+
+C_DECODER = None  # c_apply once the host decoder is built
+
+
 def load_peers():
     peers, missing = {}, []
+    jd, why = jdiff_tools()
+    if jd is None:
+        print(why)
+        missing.append("jdiff")
+    else:
+        peers.update(jd)
     try:
         import bsdiff4
 
@@ -266,11 +398,17 @@ def load_ours():
         from spb.patch import apply_patch, make_patch
     except Exception as exc:  # ImportError, or a half-written module
         return None, f"{type(exc).__name__}: {exc}"
+
+    def verify(old, patch, new, encoding):
+        if apply_patch(old, patch, encoding) != new:
+            return False
+        return encoding != "compat" or C_DECODER is None or C_DECODER(old, patch) == new
+
     tools = {}
     for encoding in OURS:
         tools[encoding] = (
             lambda old, new, board, e=encoding: make_patch(old, new, encoding=e),
-            lambda old, patch, new, board, e=encoding: apply_patch(old, patch, e) == new,
+            lambda old, patch, new, board, e=encoding: verify(old, patch, new, e),
         )
     return tools, None
 
@@ -353,6 +491,21 @@ def report(pairs, peer_names, our_names):
         print("\nOurs / best peer (< 1.00: ours is smaller)")
         print(table(headers, rows, right_from=2))
 
+    if our_names:
+        rows = []
+        for ours in our_names:
+            row = [ours]
+            for t in tools:
+                ratios = [
+                    p.results[ours].size / p.results[t].size
+                    for p in pairs
+                    if all(x in p.results and p.results[x].size and p.results[x].verified for x in (ours, t))
+                ]
+                row.append(f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.3f}" if ratios else "-")
+            rows.append(row)
+        print("\nGeo-mean over the pairs of ours / each tool (< 1: ours is smaller)")
+        print(table(["ours"] + tools, rows, right_from=1))
+
     rows = []
     for p in pairs:
         rows.append(
@@ -365,10 +518,72 @@ def report(pairs, peer_names, our_names):
     print("\nCreation time in ms (wall, one core, best of --repeat)")
     print(table(["board", "pair"] + tools, rows, right_from=2))
 
-    print("\nDevice RAM to apply (from the tools' documentation):")
+    print("\nDevice RAM to apply (from the tools' documentation; n/a: no compat device applies it):")
     for name, fits, note in PEERS:
         if name in peer_names:
-            print(f"  {name:<10} {'<=8K' if fits else '>8K ':<5} {note}")
+            print(f"  {name:<10} {'<=8K' if fits else 'n/a ' if name == 'jdiff' else '>8K ':<5} {note}")
+
+
+SCALE_CHILD = """
+import json, random, resource, sys, time
+sys.path.insert(0, sys.argv[3])
+from spb.patch import apply_patch, make_patch
+size, encoding = int(sys.argv[1]) << 20, sys.argv[2]
+rng = random.Random(size)
+old = rng.randbytes(size)
+new = bytearray(old)
+for _ in range(size // 4096):
+    at, kind = rng.randrange(len(new)), rng.randrange(3)
+    if kind == 0:
+        new[at] ^= 0x55
+    elif kind == 1:
+        new[at:at] = rng.randbytes(rng.randrange(1, 40))
+    else:
+        del new[at : at + rng.randrange(1, 40)]
+new = bytes(new)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+patch = make_patch(old, new, encoding)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+ok = apply_patch(old, patch, encoding) == new
+print(json.dumps({"size": size, "patch": len(patch), "s": elapsed, "peak_kib": peak, "before_kib": before, "ok": ok}))
+"""
+
+
+def scale(encodings, sizes_mib):
+    """Creation time and memory of large patches, each in a fresh process (ru_maxrss is a peak)."""
+    print("\nLarge images: random bytes with one edit (flip, insert or delete 1-39 bytes) per 4 KiB")
+    rows, failed = [], False
+    for encoding in encodings:
+        for mib in sizes_mib:
+            result = subprocess.run(
+                [sys.executable, "-c", SCALE_CHILD, str(mib), encoding, SITE_SCONS], capture_output=True, text=True
+            )
+            if result.returncode != 0:
+                print(f"  {encoding} {mib} MiB failed: {result.stderr[-2000:]}")
+                failed = True
+                continue
+            r = json.loads(result.stdout)
+            failed |= not r["ok"]
+            n = r["size"]
+            rows.append(
+                [
+                    encoding,
+                    f"{mib} MiB",
+                    r["patch"],
+                    f"{r['s']:.2f}",
+                    f"{r['s'] / mib:.3f}",
+                    f"{r['peak_kib'] * 1024 / n:.1f}",
+                    f"{(r['peak_kib'] - r['before_kib']) * 1024 / n:.1f}",
+                    "yes" if r["ok"] else "NO",
+                ]
+            )
+    headers = ["encoding", "image", "patch", "create s", "s/MiB", "peak B/byte", "growth B/byte", "round trip"]
+    print(table(headers, rows, right_from=2))
+    print("  peak: the process's ru_maxrss (interpreter, both images and the patch included);")
+    print("  growth: ru_maxrss after creating the patch less before (the encoder's own memory).")
+    return failed
 
 
 def main():
@@ -380,6 +595,10 @@ def main():
     parser.add_argument("--pairs", help=f"comma-separated pairs out of {','.join(PAIRS)}")
     parser.add_argument("--repeat", type=int, default=3, help="creation runs per patch; the best counts (default 3)")
     parser.add_argument("--json", metavar="FILE", help="write the raw results as JSON")
+    parser.add_argument("--no-corpus", action="store_true", help="only bench/fwpairs, not bench/corpus")
+    parser.add_argument("--no-fwpairs", action="store_true", help="only the corpus, not bench/fwpairs")
+    parser.add_argument("--scale", action="store_true", help="also compat creation time/memory at 1 and 16 MiB")
+    parser.add_argument("--site-scons", metavar="DIR", help="take spb from DIR instead of site_scons/")
     args = parser.parse_args()
 
     boards = args.boards.split(",") if args.boards else (["NUCLEO-L452RE"] if args.quick else DEFAULT_BOARDS)
@@ -391,6 +610,9 @@ def main():
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
+    global C_DECODER
+    if build_c_decoder():
+        C_DECODER = c_apply
     peers, missing = load_peers()
     if missing:
         print(
@@ -407,13 +629,26 @@ def main():
     keys = ensure_keys(REPO / "build" / "bench" / "keys")
     pairs = []
     print("Firmware images (plaintext .bin, SLOT0 use from the plugin's size report):")
-    for board in boards:
+    for board in [] if args.no_fwpairs else boards:
         out = build(board, keys)
         for variant in [BASE] + pair_names:
             print(f"  {board:<14} meter_{variant:<6} {size_line(out, variant)}")
         old = (out / f"meter_{BASE}.bin").read_bytes()
         for name in pair_names:
             pairs.append(Pair(board, name, old, (out / f"meter_{name}.bin").read_bytes()))
+    if not (args.quick or args.no_corpus):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("corpus_build", REPO / "bench" / "corpus" / "build.py")
+        corpus = importlib.util.module_from_spec(spec)
+        sys.modules["corpus_build"] = corpus  # dataclasses look their module up
+        spec.loader.exec_module(corpus)
+
+        print("Corpus (bench/corpus/build.py):")
+        for name, old_path, new_path in corpus.build_all(jobs=2):
+            project, tags = name.split(" ", 1)
+            print(f"  {name:<32} {old_path.stat().st_size:>8} -> {new_path.stat().st_size:>8} bytes")
+            pairs.append(Pair(project, tags, old_path.read_bytes(), new_path.read_bytes()))
 
     failures = []
     for pair in pairs:
@@ -428,6 +663,8 @@ def main():
         print(f"  done {pair.board} {pair.name}", file=sys.stderr)
 
     report(pairs, peer_names, our_names)
+    if args.scale and "compat" in our_names and scale(["compat"], [1, 16]):
+        failures.append(Result("-", "scale", "compat", 0, 0, error="large-image round trip failed"))
     for r in failures:
         print(f"FAILED {r.board} {r.pair} {r.tool}: {r.error}")
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from spb import cli, compact, image, jojo, patch
+from spb import cli, compact, diffmatch, image, jojo, patch
 from spb.image import HEADER_SIZE, Header
 
 ENCODINGS = ["compat", "compact"]
@@ -92,6 +92,42 @@ def test_jojo_opcode_stream_known_answers():
         jojo.apply(b"abcdef", b"\xa7\xa5\xa7\xa7\xa7\x10\xa7\xa4\x01\xa7\xa3\x01\xa7\xa2\x02\xa7\xa3\x02")
         == b"\xa7\xa7\x10cdbcd"
     )  # INS; DEL 2; EQL 2 (cd); BKT 3; EQL 3 (bcd)
+
+
+def test_jojo_escapes_only_where_a_lone_a7_would_be_misread():
+    old = bytes(40)
+    # A7 before an ordinary byte stays single; before an opcode byte, before A7 and at the end of a
+    # literal run it is doubled.
+    new = b"\xa7\x10\xa7\xa3\xa7\xa7\x01" + bytes(30) + b"\xa7"
+    raw = jojo.encode(old, new)
+    assert raw == bytes.fromhex("A7A6 A710 A7A7A3 A7A7A7 01 A7A31D A7A6A7A7")
+    assert jojo.apply(old, raw) == new
+
+
+def test_jojo_keeps_the_matches_worth_an_eql():
+    old = bytes(range(200))
+    new = old[:50] + b"xy" + old[52:55] + b"z" + old[56:120] + old[10:40]
+    # 52..55 is too short for an EQL (3 bytes + reopening MOD cost more than 3 literals); (110, 110, 10)
+    # lies inside the match before it.
+    matches = [(0, 0, 50), (52, 52, 3), (56, 56, 64), (110, 110, 10), (120, 10, 30)]
+    assert jojo.choose(new, matches) == [(0, 0, 50), (56, 56, 64), (120, 10, 30)]
+    raw = jojo.write(old, new, jojo.choose(new, matches))
+    assert jojo.apply(old, raw) == new and raw == jojo.encode(old, new, matches)
+    assert len(raw) == 3 + 8 + 3 + 3 + 3  # EQL 50, MOD xy456z, EQL 64, BKT 110, EQL 30
+
+
+def test_jojo_overlapping_candidates():
+    """Candidates of two searches overlap; the ones kept are cut where the one before ends."""
+    rng = random.Random(15)
+    for _ in range(20):
+        old = rng.randbytes(3000)
+        new = _mutated(rng, old, 12)
+        tuning = diffmatch.Tuning(seed=4, step=1, min_jump=4, stay_margin=0)
+        matches = diffmatch.find_matches(old, new, tuning) + diffmatch.find_matches(old, new, diffmatch.COMPAT)
+        matches += [(s + 1, o + 1, n - 2) for s, o, n in matches if n > 2]
+        raw = jojo.encode(old, new, matches)
+        assert jojo.apply(old, raw) == new
+        assert len(raw) <= len(jojo.encode(old, new, diffmatch.find_matches(old, new, diffmatch.COMPAT)))
 
 
 def test_compact_rejects_what_would_overrun():
@@ -218,7 +254,7 @@ def test_cli_patch_of_a_16_mib_multisegment_image(dev_keys, tmp_path, capsys):
         cli.main(["patch", str(tmp_path / "old.sfb"), str(tmp_path / "new.sfb"), "--keys", keys, "-o", str(out)]) == 0
     )
     captured = capsys.readouterr()
-    assert "diff [" in captured.err and "100%" in captured.err
+    assert "diff: 100% (" in captured.err and "\r" not in captured.err  # off a terminal: lines, no frames
     data = out.read_bytes()
     assert len(data) < 40_000 and Header.unpack(data[HEADER_SIZE:]).segoff == segoff
     assert cli.main(["apply", str(tmp_path / "old.sfb"), str(out), "--keys", keys, "-o", str(tmp_path / "n.bin")]) == 0

@@ -93,6 +93,56 @@ def test_combined_image(default_build):
     assert len(binary) == board.app_vector_address - board.flash.base + len(plain)
 
 
+def test_combine_refuses_a_bootloader_of_other_keys_or_board(default_build, tmp_path, capsys):
+    """The bootloader records its board (name and digest) next to its public key; `spb combine` (and the
+    combined-image build, same code) refuses another key or board with one line naming the files, and
+    writes nothing."""
+    from spb import buildinfo
+    from spb.cli import main
+
+    out, keys, _ = default_build
+    boot, app = str(out / "bootloader.elf"), str(out / "hello.elf")
+    info = buildinfo.read(boot)
+    board = load_board(DEFAULT_BOARD)
+    assert (info.board, info.public_key) == ("NUCLEO-L452RE", keys.public_key)
+    assert info.board_digest == bytes.fromhex(board.digest())[:16]
+    common = ["combine", "--version", "1.2.3", boot, app, "-o", str(tmp_path / "factory")]
+    other = make_keys(tmp_path / "other-keys")
+    assert main([*common, "--board", "NUCLEO-L452RE", "--keys", str(other.directory)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and boot in err and str(other.directory) in err, err
+    assert buildinfo.key_fingerprint(keys.public_key) in err and buildinfo.key_fingerprint(other.public_key) in err
+    assert main([*common, "--board", "NUCLEO-L476RG", "--keys", str(keys.directory)]) == 2
+    err = capsys.readouterr().err
+    assert "built for board NUCLEO-L452RE, not NUCLEO-L476RG" in err and "NUCLEO-L476RG.toml" in err, err
+    # Same name, other content: the board file changed since the bootloader was built.
+    edited = tmp_path / "NUCLEO-L452RE.toml"
+    edited.write_text(DEFAULT_BOARD.read_text().replace("address = 0x08030000", "address = 0x08040000"))
+    assert main([*common, "--board", str(edited), "--keys", str(keys.directory)]) == 2
+    assert f"another version of {edited}" in capsys.readouterr().err
+    # Not a bootloader at all (the application ELF).
+    assert (
+        main(
+            [
+                *common[:3],
+                app,
+                app,
+                "-o",
+                str(tmp_path / "factory"),
+                "--board",
+                "NUCLEO-L452RE",
+                "--keys",
+                str(keys.directory),
+            ]
+        )
+        == 2
+    )
+    assert "no spb_public_key" in capsys.readouterr().err
+    assert not list(tmp_path.glob("factory*"))
+    assert main([*common, "--board", "NUCLEO-L452RE", "--keys", str(keys.directory)]) == 0
+    assert (tmp_path / "factory.hex").is_file()
+
+
 def test_bootloader_fits_budget(default_build):
     out, _, _ = default_build
     from spb import sizereport
@@ -107,7 +157,17 @@ def test_bootloader_fits_budget(default_build):
 
 def test_help_lists_every_option():
     result = scons(REPO, "--help", "-Q")
-    for option in ("BOARD", "BOARDS_DIR", "VERSION", "KEYS", "BUILD_DIR", "CROSS_PREFIX", "OPT"):
+    for option in (
+        "BOARD",
+        "BOARDS_DIR",
+        "VERSION",
+        "KEYS",
+        "BUILD_DIR",
+        "CROSS_PREFIX",
+        "OPT",
+        "RELEASES_DIR",
+        "RELEASE_REPLACE",
+    ):
         assert re.search(rf"^{option}:", result.stdout, re.M), option
 
 
@@ -171,15 +231,18 @@ def test_new_tag_resigns_only_what_depends_on_the_version(project):
 
 
 def test_release_store_and_patch_targets(project):
-    """The v1.0.0 build stored its plaintext image; the v1.1.0 build stored its own and emitted a patch
-    from v1.0.0 that regenerates exactly its image. The store survives `scons -c`."""
+    """The v1.0.0 build stored its plaintext image in the project's release store (releases/<BOARD>/, not
+    under build/); the v1.1.0 build stored its own and emitted a patch from v1.0.0 that regenerates exactly
+    its image. The store survives `scons -c`."""
     from spb import patch
 
     root, keys, args = project
     build = root / "build/NUCLEO-L452RE"
-    old = (build / "releases/app_1.0.0.bin").read_bytes()
+    store = root / "releases/NUCLEO-L452RE"
+    old = (store / "app_1.0.0.bin").read_bytes()
     new = (build / "app.bin").read_bytes()
-    assert (build / "releases/app_1.1.0.bin").read_bytes() == new
+    assert (store / "app_1.1.0.bin").read_bytes() == new
+    assert not (build / "releases").exists()
     sfbp = (build / "app_1.0.0_to_1.1.0.sfbp").read_bytes()
     report = patch.verify_sfbp(sfbp, keys, old)
     assert report.ok and report.new_image == new and report.encoding == "compact"
@@ -190,14 +253,65 @@ def test_release_store_and_patch_targets(project):
     assert patch.verify_sfbp((build / "app_1.0.0_to_1.1.0.sfbp").read_bytes(), keys, old).encoding == "compat"
     # PATCH_FROM errors name the missing reference; 'none' emits no patch.
     result = scons(root, *args, "PATCH_FROM=0.9.0", check=False)
-    assert result.returncode != 0 and "releases/app_0.9.0.bin" in result.stderr, result.stderr
+    assert result.returncode != 0 and "releases/NUCLEO-L452RE/app_0.9.0.bin" in result.stderr, result.stderr
     scons(root, "-c", *args)
     assert not (build / "app_1.0.0_to_1.1.0.sfbp").exists()
-    assert (build / "releases/app_1.0.0.bin").read_bytes() == old
+    assert (store / "app_1.0.0.bin").read_bytes() == old and (store / "app_1.0.0.json").is_file()
     result = scons(root, *args, "PATCH_FROM=none")
     assert not (build / "app_1.0.0_to_1.1.0.sfbp").exists()
     scons(root, *args)
     assert (build / "app_1.0.0_to_1.1.0.sfbp").exists()
+
+
+def test_release_store_is_immutable(project):
+    """Each release has a manifest (version, board, git commit, SHA-256). Building a stored version again
+    with other bytes fails naming both hashes and leaves the store alone; RELEASE_REPLACE=1 replaces it. A
+    stored image that no longer matches its manifest is refused as a patch reference."""
+    import hashlib
+    import json
+    import subprocess
+
+    root, _keys, args = project
+    build, store = root / "build/NUCLEO-L452RE", root / "releases/NUCLEO-L452RE"
+    old = (store / "app_1.0.0.bin").read_bytes()
+    manifest = json.loads((store / "app_1.0.0.json").read_text())
+    tagged = subprocess.run(["git", "rev-parse", "v1.0.0^{commit}"], cwd=root, capture_output=True, text=True)
+    assert manifest == {
+        "format": 1,
+        "app": "app",
+        "version": "1.0.0",
+        "board": "NUCLEO-L452RE",
+        "git_commit": tagged.stdout.strip(),
+        "sha256": hashlib.sha256(old).hexdigest(),
+        "size": len(old),
+    }
+    main_c = root / "main.c"
+    source = main_c.read_text()
+    main_c.write_text(source.replace("user app ", "user app, rebuilt "))
+    try:
+        result = scons(root, *args, "VERSION=1.0.0", check=False)
+        assert result.returncode != 0
+        new_hash = hashlib.sha256((build / "app.bin").read_bytes()).hexdigest()
+        line = next(x for x in result.stderr.splitlines() if "already stored" in x)
+        assert "app_1.0.0.bin" in line and hashlib.sha256(old).hexdigest() in line and new_hash in line, line
+        assert "RELEASE_REPLACE=1" in line
+        assert (store / "app_1.0.0.bin").read_bytes() == old
+        result = scons(root, *args, "VERSION=1.0.0", "RELEASE_REPLACE=1")
+        assert "replaced release 1.0.0" in result.stdout
+        assert json.loads((store / "app_1.0.0.json").read_text())["sha256"] == new_hash
+    finally:
+        main_c.write_text(source)
+        scons(root, *args, "VERSION=1.0.0", "RELEASE_REPLACE=1")
+    assert (store / "app_1.0.0.bin").read_bytes() == old
+    # A tampered reference: the patch from it is refused (the manifest names the stored hash). VERSION= so
+    # the test does not depend on the v1.1.0 tag of test_new_tag_resigns_only_what_depends_on_the_version.
+    (store / "app_1.0.0.bin").write_bytes(old[:-1] + bytes([old[-1] ^ 1]))
+    try:
+        result = scons(root, *args, "VERSION=1.1.0", "PATCH_FROM=1.0.0", check=False)
+        assert result.returncode != 0 and "does not match its manifest app_1.0.0.json" in result.stderr, result.stderr
+    finally:
+        (store / "app_1.0.0.bin").write_bytes(old)
+    scons(root, *args)
 
 
 def test_board_edit_relinks(project):

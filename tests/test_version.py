@@ -303,3 +303,25 @@ def test_empty_repository(repo):
     with pytest.raises(SpbError) as info:
         version_from_git(repo)
     assert "no commits" in str(info.value) and "VERSION=x.y.z" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["01.2.3", "1.02.3", "1.2.03", "v01.0.0", "00.0.0", "1.2.3 ", " 1.2.3", "+1.2.3", "1.2.3+b", "1.2.-3", "١.2.3"],
+)
+def test_non_canonical_versions_are_refused(text):
+    """Semver's canonical form only: no leading zeros, signs, spaces, build metadata or non-ASCII digits.
+    "01.2.3" is not read as 1.2.3 (two spellings would name two releases of one version)."""
+    with pytest.raises(SpbError, match="invalid version"):
+        Version.parse(text)
+    assert str(Version.parse("0.10.0")) == "0.10.0" and str(Version.parse("v10.0.100")) == "10.0.100"
+
+
+def test_non_canonical_release_tag_is_an_error(repo):
+    """A tag that looks like a release but is not canonical is refused, naming it, rather than skipped."""
+    commit(repo)
+    tag(repo, "v1.0.0")
+    commit(repo)
+    tag(repo, "v01.2.0")
+    with pytest.raises(SpbError, match=r"tag v01\.2\.0: not a canonical version .* tag the release v1\.2\.0"):
+        version_from_git(repo)

@@ -48,38 +48,46 @@ SE_ErrorStatus SE_APP_GetBootVer(SE_StatusTypeDef *status, char *buffer, uint32_
     return n == sizeof version - 1u ? SE_SUCCESS : SE_ERROR;
 }
 
-static const char *const status_strings[SE_PATCH_StatusCode_MAX] = {
-    "None",
-    "Completed",
-    "Invalid arg - one or more invalid arguments supplied to API",
-    "Invalid image - firmware image header checksum failed or not present",
-    "Invalid source image",
-    "Invalid target image",
-    "Invalid patch tag",
-    "Image too large - firmware image too large to fit into section",
-    "Image too small - firmware image size invalid",
-    "Section not available - specified section is not available",
-    "Section erase failure - flash driver returned erase error",
-    "Section write failure - flash driver returned write error",
-    "Image version failure - firmware image version is not newer than current",
-    "Invalid section key - section partitions may have changed",
-    "Image verify tag failure - written image header checksum failed",
-    "Image verify alg failure - written image checksum failed",
-    "Image decrypt failure - cannot initialize decryption engine",
-    "Invalid state - update engine in wrong state for action",
-    "Invalid order - data received before firmware image header",
-    "Too few bytes - not enough bytes received to process header",
-    "Parser error - unsupported or malformed update container",
-    "Decryption error - error running decryption engine",
-    "Install error - error writing the final image valid tag bytes",
-    "Flash error - could not initialize low level flash",
-    "Flash segment error - could not setup the flash segment read layer",
-    "Flash cipher error - could not setup the flash cipher write layer",
-};
+/* The texts one after another, each ended by its NUL, in code order: a lookup walks past `code` of them
+ * (a few hundred instructions at most) instead of indexing a 104-byte table of pointers. */
+static const char status_texts[] =
+    "None\0"
+    "Completed\0"
+    "Invalid arg - one or more invalid arguments supplied to API\0"
+    "Invalid image - firmware image header checksum failed or not present\0"
+    "Invalid source image\0"
+    "Invalid target image\0"
+    "Invalid patch tag\0"
+    "Image too large - firmware image too large to fit into section\0"
+    "Image too small - firmware image size invalid\0"
+    "Section not available - specified section is not available\0"
+    "Section erase failure - flash driver returned erase error\0"
+    "Section write failure - flash driver returned write error\0"
+    "Image version failure - firmware image version is not newer than current\0"
+    "Invalid section key - section partitions may have changed\0"
+    "Image verify tag failure - written image header checksum failed\0"
+    "Image verify alg failure - written image checksum failed\0"
+    "Image decrypt failure - cannot initialize decryption engine\0"
+    "Invalid state - update engine in wrong state for action\0"
+    "Invalid order - data received before firmware image header\0"
+    "Too few bytes - not enough bytes received to process header\0"
+    "Parser error - unsupported or malformed update container\0"
+    "Decryption error - error running decryption engine\0"
+    "Install error - error writing the final image valid tag bytes\0"
+    "Flash error - could not initialize low level flash\0"
+    "Flash segment error - could not setup the flash segment read layer\0"
+    "Flash cipher error - could not setup the flash cipher write layer";
 
 const char *SE_PATCH_GetStatusCodeString(SE_PATCH_StatusCode code)
 {
-    return code < SE_PATCH_StatusCode_MAX ? status_strings[code] : "Unknown status";
+    if (code >= SE_PATCH_StatusCode_MAX) {
+        return "Unknown status";
+    }
+    const char *text = status_texts;
+    for (uint32_t i = 0; i < (uint32_t)code; i++) {
+        text += strlen(text) + 1u;
+    }
+    return text;
 }
 
 __attribute__((section(".spb_api"), used)) const SE_API_Table spb_api_table = {

@@ -26,14 +26,15 @@
 static void banner(void)
 {
     log_line("Bootloader starting up.");
-    log_printf("STM32 Secure Patching Bootloader (open re-implementation)\r\n");
-    log_printf("Build: %s\r\n", SPB_BOOT_VERSION_STR);
-    log_printf("Target: %s\r\n", SPB_BOARD_NAME);
-    log_printf("Clock:%u UART:%s,%u,N81\r\n", (uint32_t)SPB_SYSCLK_HZ, SPB_UART_NAME, (uint32_t)SPB_UART_BAUD);
-    log_printf("SLOT0:%08X SLOT1:%08X SIZE:%X\r\n", (uint32_t)SPB_SLOT0_ADDR, (uint32_t)SPB_SLOT1_ADDR,
-               (uint32_t)SLOT0_TOTAL_SIZE);
-    log_printf("APP RAMSTART:%08X VTOR:%08X\r\n", (uint32_t)SPB_APP_RAM_BASE,
-               (uint32_t)(SPB_SLOT0_ADDR + SPB_VECTOR_SIZE));
+    /* One format string (the constant parts joined by the preprocessor): one call instead of six. */
+    log_printf("STM32 Secure Patching Bootloader (open re-implementation)\r\n"
+               "Build: " SPB_BOOT_VERSION_STR "\r\n"
+               "Target: " SPB_BOARD_NAME "\r\n"
+               "Clock:%u UART:" SPB_UART_NAME ",%u,N81\r\n"
+               "SLOT0:%08X SLOT1:%08X SIZE:%X\r\n"
+               "APP RAMSTART:%08X VTOR:%08X\r\n",
+               (uint32_t)SPB_SYSCLK_HZ, (uint32_t)SPB_UART_BAUD, (uint32_t)SPB_SLOT0_ADDR, (uint32_t)SPB_SLOT1_ADDR,
+               (uint32_t)SLOT0_TOTAL_SIZE, (uint32_t)SPB_APP_RAM_BASE, (uint32_t)(SPB_SLOT0_ADDR + SPB_VECTOR_SIZE));
     if (spb_keys_are_development) {
         log_printf("WARNING: DEVELOPMENT KEYS. Anyone can sign images for this device. Do not ship.\r\n");
     }

@@ -14,10 +14,10 @@ static void put(const char *s, size_t n)
 static void put_unsigned(uint32_t value, unsigned base, int upper, unsigned width, char pad)
 {
     char buf[12];
-    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     unsigned n = 0;
     do {
-        buf[n++] = digits[value % base];
+        unsigned d = value % base; /* digits computed: no two 16-byte digit tables */
+        buf[n++] = (char)(d < 10u ? '0' + d : (upper ? 'A' - 10 : 'a' - 10) + d);
         value /= base;
     } while (value != 0u && n < sizeof buf);
     while (width > n) {
@@ -60,21 +60,6 @@ static void vformat(const char *fmt, va_list ap)
                 n++;
             }
             put(s, n);
-            break;
-        }
-        case 'c': {
-            char c = (char)va_arg(ap, int);
-            put(&c, 1);
-            break;
-        }
-        case 'd': {
-            int32_t v = va_arg(ap, int32_t);
-            if (v < 0) {
-                put("-", 1);
-                put_unsigned((uint32_t)0 - (uint32_t)v, 10, 0, width ? width - 1u : 0u, pad);
-            } else {
-                put_unsigned((uint32_t)v, 10, 0, width, pad);
-            }
             break;
         }
         case 'u':

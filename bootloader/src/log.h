@@ -6,8 +6,9 @@
 
 #include <stdint.h>
 
-/* Supported conversions: %s %c %d %u %x %X with optional zero flag and width (e.g. %08X), %% and
- * %V (a u32 firmware version printed as major.minor.patch). */
+/* Supported conversions: %s %u %x %X with optional zero flag and width (e.g. %08X), %% and %V (a u32
+ * firmware version printed as major.minor.patch). Nothing prints signed numbers or single characters:
+ * %d and %c were dropped for flash; an unknown conversion is printed verbatim. */
 void log_printf(const char *fmt, ...);
 
 /* One timestamped line; a newline is added. */

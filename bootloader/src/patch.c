@@ -121,7 +121,13 @@ patch_result_t patch_emit(const uint8_t *data, uint32_t len)
     spb_sha256_update(&p.sha, data, len);
     while (len > 0u) {
         if (fill_block(p.out_block, &p.out_fill, &data, &len)) {
-            spb_aes128_cbc_encrypt(&p.aes, p.out_iv, p.out_block, p.out_block, 16);
+            /* One CBC block in place, as spb_aes128_cbc_encrypt would (which is then not linked): the
+             * plaintext block becomes its ciphertext and the chain. */
+            for (uint32_t i = 0; i < 16u; i++) {
+                p.out_block[i] ^= p.out_iv[i];
+            }
+            spb_aes128_encrypt_block(&p.aes, p.out_block, p.out_block);
+            memcpy(p.out_iv, p.out_block, 16);
             if (slot_writer_put(&p.out, p.out_block, 16) != 0) {
                 return PATCH_WRITE;
             }

@@ -5,6 +5,7 @@ from the board files (`spb board table`, checked by tests/test_board.py)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .board import Board, list_boards, load_board
 from .errors import SpbError
@@ -72,6 +73,65 @@ def render(boards_dir: Path) -> str:
     )
     rows = [_row(load_board(boards_dir / f"{name}.toml")) for name in list_boards(boards_dir)]
     return "\n".join([START, head, *rows, END])
+
+
+def boards_in(boards_dir: Path) -> list[Board]:
+    """Every board of a directory, by name."""
+    return [load_board(boards_dir / f"{name}.toml") for name in list_boards(boards_dir)]
+
+
+def _external(board: Board) -> str:
+    ext = board.external_flash
+    return f"{ext.chip} ({ext.kind.upper()}), {_kib(ext.size)}" if ext else "-"
+
+
+def summary_text(boards: list[Board]) -> str:
+    """`spb boards`: one aligned line per board (name, family, flash, slots, external flash)."""
+    head = ("board", "family", "flash", "slots", "external flash")
+    rows = [
+        (
+            b.name,
+            b.family,
+            f"{_kib(b.flash.size)} at {_addr(b.flash.base)}",
+            f"SLOT0 {_slot(b, 'slot0')}; SLOT1 {_slot(b, 'slot1')}",
+            _external(b),
+        )
+        for b in boards
+    ]
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in [head, *rows]
+    )
+
+
+def _segment_json(address: int, size: int) -> dict[str, int]:
+    return {"address": address, "size": size}
+
+
+def summary_json(board: Board) -> dict[str, Any]:
+    """`spb boards --json`: one object per board; keys documented in docs/cli.md (only ever added to)."""
+
+    def slot(which: str) -> dict[str, Any] | None:
+        s = board.slot0 if which == "slot0" else board.slot1
+        if s is None:
+            return None
+        ext = _segment_json(s.external.address, s.external.size) if s.external else None
+        return {**_segment_json(s.address, s.size), "external": ext}
+
+    ext = board.external_flash
+    return {
+        "name": board.name,
+        "family": board.family,
+        "mcu": board.mcu,
+        "flash": _segment_json(board.flash.base, board.flash.size),
+        "slots": 2 if board.slot1 is not None else 1,
+        "slot0": slot("slot0"),
+        "slot1": slot("slot1"),
+        "external_flash": (
+            {"chip": ext.chip, "kind": ext.kind, **_segment_json(ext.base, ext.size)} if ext is not None else None
+        ),
+        "file": str(board.path),
+    }
 
 
 def update(doc: Path, boards_dir: Path) -> bool:

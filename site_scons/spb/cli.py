@@ -3,12 +3,15 @@
 
     spb keygen DIR                         new signing key + AES key (refuses to overwrite)
     spb sign --board B --keys DIR --version 1.2.3 app.elf -o app.sfb
-    spb inspect FILE                       print header fields (.sfb, .sfbp, installed header .bin)
+    spb inspect FILE [--json]              print header fields (.sfb, .sfbp, installed header .bin)
     spb verify --board B --keys DIR FILE   signature + decryption + SHA-256 tag (.sfb; .sfbp: add
                                            --from OLD to check that the patch applies and hits the tag)
     spb patch OLD NEW --keys DIR -o X.sfbp delta patch; OLD/NEW are .sfb files (versions from their headers)
                                            or .bin/.elf with --board and --from-version/--version
     spb apply OLD X.sfbp --keys DIR -o NEW.bin   regenerate the new plaintext image on the host
+    spb decrypt FILE.sfb --keys DIR -o OUT.bin   the plaintext image, once signature and tag verify
+    spb extract COMBINED.hex --board B -o OUT.bin  the SLOT0 image of a manufacturing image
+    spb boards [--json]                    every board: family, flash, slots, external flash
     spb version [DIR]                      the version the build would use
     spb board check FILE...                validate board files
     spb linker --board B -o DIR            write bootloader.ld, application.ld, spb_api.ld
@@ -25,7 +28,8 @@ folder as it is), or/and --signing-key PEM, --aes-key BIN, --signer pkcs11:token
 from SPB_PKCS11_MODULE / SPB_PKCS11_PIN), --public-key FILE (verification without the private key), and
 the detached flow: --signer detached --public-key PUB writes OUT.digest; then --signature SIG.
 
-Exit status: 0 success, 1 verification failed, 2 bad input (message names the file and the problem).
+Exit status: 0 success, 1 verification failed, 2 bad input (one line naming the file and the problem;
+nothing is written). Every command: docs/cli.md.
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any
 
 from .errors import SpbError, StrPath
 
@@ -108,7 +113,13 @@ def _complete(keys: KeySet, output: StrPath) -> bool:
 def cmd_keygen(args: argparse.Namespace) -> int:
     from .keys import generate_keys
 
-    keys = generate_keys(args.directory, development=False)
+    directory = Path(args.directory)
+    if directory.exists() and not directory.is_dir():
+        raise SpbError(directory, "is a file: give a directory for the keys")
+    try:
+        keys = generate_keys(directory, development=False)
+    except OSError as error:
+        raise SpbError(directory, f"cannot create the keys: {error.strerror or error}") from None
     print(f"wrote {keys.directory}/signing_key.pem and aes128_key.bin")
     print(f"public key: {keys.public_key.hex()}")
     return 0
@@ -119,27 +130,30 @@ def _plain_from(path: Path, board: Board | None) -> PlainImage:
     from .elfimage import PlainImage, plain_image
 
     if path.suffix == ".bin":
-        try:
-            return PlainImage(path.read_bytes(), 0)
-        except FileNotFoundError:
-            raise SpbError(path, "file not found") from None
+        from .cliutil import read_input
+        from .image import check_plaintext
+
+        data = read_input(path)
+        check_plaintext(data, path)
+        return PlainImage(data, 0)
     if board is None:
         raise SpbError(path, "an ELF input needs --board")
     return plain_image(path, board)
 
 
 def cmd_sign(args: argparse.Namespace) -> int:
+    from .cliutil import check_output, write_output
     from .image import build_sfb
 
+    out = check_output(args.output or Path(args.image).with_suffix(".sfb"))
     board = _board(args.board)
     version = _version(args)
     image = _plain_from(Path(args.image), board)
     keys = _keys(args)
     data = build_sfb(image.data, version.encoded, keys, board.vector_size, image.segoff)
-    out = Path(args.output or Path(args.image).with_suffix(".sfb"))
     if not _complete(keys, out):
         return 0
-    out.write_bytes(data)
+    write_output(out, data)
     print(
         f"wrote {out}: version {version}, image {len(image.data)} bytes, file {len(data)} bytes, "
         f"signed by {keys.signer.name}"
@@ -174,39 +188,87 @@ def _describe_header(header: Header, offset: int = 0) -> str:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from .image import HEADER_SIZE, Header
-    from .patch import encoding_of
+    from .cliutil import check_container, header_json
+    from .image import HEADER_SIZE
 
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpbError(path, "file not found") from None
-    header = Header.unpack(data, path)
-    print(f"{path}: {len(data)} bytes")
-    print(_describe_header(header))
-    if encoding_of(header.protocol) and len(data) >= 2 * HEADER_SIZE:
+    data = _read(path)
+    # A whole .sfb, .sfbp or installed header (SLOT0 dump); a truncated or foreign file is an error.
+    box = check_container(data, path, installed=True)
+    if args.json:
+        target = header_json(box.target) if box.target else None
+        doc = {"file": str(path), "bytes": len(data), "kind": box.kind, "header": header_json(box.header)}
+        _print_json({**doc, "target": target})
+        return 0
+    print(f"{path}: {len(data)} bytes, {box.kind}")
+    print(_describe_header(box.header))
+    if box.target is not None:
         print("  target header:")
-        print(_describe_header(Header.unpack(data[HEADER_SIZE:], path), HEADER_SIZE))
+        print(_describe_header(box.target, HEADER_SIZE))
     return 0
 
 
+def _print_json(doc: Any) -> None:
+    print(json.dumps(doc, indent=2))
+
+
 def _read(path: StrPath) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise SpbError(path, "file not found") from None
+    from .cliutil import read_input
+
+    return read_input(path)
+
+
+def _verify_json(
+    path: StrPath,
+    kind: str,
+    ok: bool,
+    image: Header | None,
+    signature_valid: bool,
+    tag_matches: bool | None,
+    problems: list[str],
+    patch: Header | None,
+) -> dict[str, Any]:
+    """`spb verify --json`: the same keys for a .sfb and a .sfbp (docs/cli.md); what does not apply is null."""
+    from .patch import encoding_of
+    from .version import Version
+
+    return {
+        "file": str(path),
+        "kind": kind,
+        "ok": ok,
+        "version": str(Version.decode(image.version)) if image else None,
+        "version_encoded": image.version if image else None,
+        "size": image.size if image else None,
+        "signature_valid": signature_valid,
+        "tag_matches": tag_matches,
+        "encoding": encoding_of(patch.protocol) if patch else None,
+        "from_version": str(Version.decode(patch.version)) if patch else None,
+        "from_version_encoded": patch.version if patch else None,
+        "patch_size": patch.size if patch else None,
+        "problems": problems,
+    }
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .image import Header, read_sfb
-    from .patch import encoding_of, verify_sfbp
+    from .cliutil import check_container
+    from .image import verify_sfb
+    from .patch import verify_sfbp
 
     data = _read(args.file)
-    if encoding_of(Header.unpack(data, args.file).protocol):
+    vector_size = _board(args.board).vector_size if args.board else None
+    box = check_container(data, args.file, vector_size)  # truncated or foreign: exit 2
+    if box.kind == "patch":
         old = _source_image(args.from_image, args).data if args.from_image else None
         report = verify_sfbp(data, _keys(args), old, args.file)
         to = report.to_header
+        if args.json:
+            public_key = _keys(args).public_key
+            signed = report.header.signature_valid(public_key) and to is not None and to.signature_valid(public_key)
+            applies = (report.new_image is not None) if old is not None else None
+            _print_json(
+                _verify_json(args.file, "patch", report.ok, to, signed, applies, report.problems, report.header)
+            )
+            return 0 if report.ok else 1
         target = f"{to.version:#010x}" if to else "?"
         print(
             f"{args.file}: {report.encoding} patch {report.header.version:#010x} -> {target}, "
@@ -222,12 +284,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"  problem: {problem}")
         return 0 if report.ok else 1
-    if args.board:
-        vector_size = _board(args.board).vector_size
-    else:
-        # Without a board, the padding is whatever lies between the header and the announced image.
-        vector_size = len(data) - Header.unpack(data, args.file).size
-    sfb = read_sfb(args.file, _keys(args), vector_size)
+    # Without a board, the ciphertext starts where the 0xFF padding after the header ends.
+    sfb = verify_sfb(data, _keys(args), box.vector_size, args.file)
+    if args.json:
+        _print_json(
+            _verify_json(args.file, "image", sfb.ok, sfb.header, sfb.signature_ok, sfb.tag_ok, sfb.problems, None)
+        )
+        return 0 if sfb.ok else 1
     print(f"{args.file}: version {sfb.header.version:#010x}, {sfb.header.size} bytes")
     print(f"  signature {'valid' if sfb.signature_ok else 'INVALID'}")
     print(f"  tag       {'matches' if sfb.tag_ok else 'DOES NOT MATCH'}")
@@ -247,17 +310,21 @@ class _Source:
 
 def _source_image(path: StrPath, args: argparse.Namespace, version_arg: str | None = None) -> _Source:
     """A plaintext image with its version and segoff, from a .sfb (decrypted and verified) or a .bin/.elf."""
-    from .image import Header, verify_sfb
+    from .cliutil import check_container
+    from .image import verify_sfb
     from .signing.detached import DetachedSigner
     from .version import Version
 
     path = Path(path)
     if path.suffix == ".sfb":
         data = _read(path)
-        header = Header.unpack(data, path)
+        box = check_container(data, path)
+        header = box.header
+        if box.kind != "image":
+            raise SpbError(path, f"a {box.kind}, not a .sfb image")
         # The vector size is wherever the ciphertext starts: the file is header + padding + image.
         keys = _keys(args)
-        report = verify_sfb(data, keys, len(data) - header.size, path)
+        report = verify_sfb(data, keys, box.vector_size, path)
         if not report.ok or report.plaintext is None:
             raise SpbError(path, "; ".join(report.problems))
         if isinstance(keys.signer, DetachedSigner):  # its header may be a patch's TO header: no new signature
@@ -275,23 +342,12 @@ def _known_version(source: _Source, name: str, flag: str) -> int:
     return source.version
 
 
-def _progress_bar(prefix: str) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(f"\r{prefix} [{'=' * filled}{' ' * (width - filled)}] {100 * done // max(total, 1):3d}%")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
-
-
 def cmd_patch(args: argparse.Namespace) -> int:
-    import time
-
+    from .cliutil import check_output, write_output
     from .patch import build_sfbp, make_patch
+    from .progress import progress
 
+    out = check_output(args.output)
     old = _source_image(args.old, args, args.from_version)
     new = _source_image(args.new, args, args.version)
     old_version = _known_version(old, args.old, "--from-version")
@@ -299,14 +355,12 @@ def cmd_patch(args: argparse.Namespace) -> int:
     if new_version <= old_version:
         raise SpbError(args.new, f"version {new_version:#010x} is not newer than {args.old}'s {old_version:#010x}")
     start = time.perf_counter()
-    progress = None if args.quiet else _progress_bar("diff")
-    raw = make_patch(old.data, new.data, args.encoding, progress=progress)
+    raw = make_patch(old.data, new.data, args.encoding, progress=None if args.quiet else progress("diff"))
     keys = _keys(args)
     data = build_sfbp(old.data, old_version, new.data, new_version, keys, new.segoff, args.encoding, raw_patch=raw)
-    out = Path(args.output)
     if not _complete(keys, out):
         return 0
-    out.write_bytes(data)
+    write_output(out, data)
     print(
         f"wrote {out}: {args.encoding} patch of {len(raw)} bytes ({len(data)} with headers) for an image of "
         f"{len(new.data)} bytes, {time.perf_counter() - start:.2f} s, signed by {keys.signer.name}"
@@ -315,14 +369,19 @@ def cmd_patch(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    from .cliutil import check_container, check_output, write_output
     from .patch import verify_sfbp
 
+    check_output(args.output)
+    data = _read(args.patch)
+    if check_container(data, args.patch).kind != "patch":
+        raise SpbError(args.patch, "a full image, not a .sfbp patch")
     old = _source_image(args.old, args)
-    report = verify_sfbp(_read(args.patch), _keys(args), old.data, args.patch)
+    report = verify_sfbp(data, _keys(args), old.data, args.patch)
     to = report.to_header  # never None when new_image is set
     if not report.ok or report.new_image is None or to is None:
         raise SpbError(args.patch, "; ".join(report.problems) or "does not apply")
-    Path(args.output).write_bytes(report.new_image)
+    write_output(args.output, report.new_image)
     print(f"wrote {args.output}: {len(report.new_image)} bytes, version {to.version:#010x}, tag matches")
     return 0
 
@@ -361,28 +420,42 @@ def cmd_board_table(args: argparse.Namespace) -> int:
 
 
 def cmd_linker(args: argparse.Namespace) -> int:
+    from .cliutil import write_output
     from .linker import api_include, application_script, bootloader_script
 
     board = _board(args.board)
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bootloader.ld").write_text(bootloader_script(board))
-    (out / "application.ld").write_text(application_script(board))
-    (out / "spb_api.ld").write_text(api_include(board))
+    if out.exists() and not out.is_dir():
+        raise SpbError(out, "is a file: -o names the directory for the linker scripts")
+    scripts = {
+        "bootloader.ld": bootloader_script(board),
+        "application.ld": application_script(board),
+        "spb_api.ld": api_include(board),
+    }
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SpbError(out, f"cannot create the directory: {error.strerror or error}") from None
+    for name, text in scripts.items():
+        write_output(out / name, text)
     print(f"wrote bootloader.ld, application.ld, spb_api.ld in {out}")
     return 0
 
 
 def cmd_combine(args: argparse.Namespace) -> int:
+    from .cliutil import check_output, staged
     from .manufacturing import combined_image, write_combined
 
+    for suffix in (".hex", ".bin"):
+        check_output(f"{args.output}{suffix}")
     board = _board(args.board)
     version = _version(args)
     keys = _keys(args)
     ihex = combined_image(args.bootloader, args.application, board, version.encoded, keys)
     if not _complete(keys, args.output):
         return 0
-    write_combined(ihex, board, f"{args.output}.hex", f"{args.output}.bin")
+    with staged(f"{args.output}.hex", f"{args.output}.bin") as (hex_path, bin_path):
+        write_combined(ihex, board, hex_path, bin_path)
     print(f"wrote {args.output}.hex and {args.output}.bin")
     return 0
 
@@ -393,7 +466,9 @@ def cmd_keys_export(args: argparse.Namespace) -> int:
     source = KeySource(args.keys, args.signing_key, None, args.signer, args.public_key)
     data = export_public_key(source.load_signer(signing=False).public_key, args.format)
     if args.output:
-        Path(args.output).write_bytes(data)
+        from .cliutil import write_output
+
+        write_output(args.output, data)
         print(f"wrote {args.output}: public key, {args.format}")
     elif args.format in ("raw", "der"):
         raise SpbError(None, f"--format {args.format} is binary: give -o FILE")
@@ -422,45 +497,25 @@ def cmd_keys_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_printer(name: str, stream: TextIO) -> Callable[[int, int], None]:
-    """A progress bar on a terminal; on anything else (a CI log) one line per tenth of the file."""
-    start = time.monotonic()
-    shown = [-1]
-
-    def show(done: int, total: int) -> None:
-        rate = done / 1024 / max(time.monotonic() - start, 1e-6)
-        percent = 100 * done // max(total, 1)
-        if stream.isatty():
-            bar = "#" * (percent * 30 // 100)
-            stream.write(f"\r{name} [{bar:<30}] {percent:3d}% {rate:6.1f} KiB/s")
-            if done >= total:
-                stream.write("\n")
-        elif percent // 10 > shown[0] or done >= total:
-            shown[0] = percent // 10
-            stream.write(f"{name}: {percent}% ({done}/{total} bytes, {rate:.1f} KiB/s)\n")
-        stream.flush()
-
-    return show
-
-
 def cmd_send(args: argparse.Namespace) -> int:
+    from .cliutil import check_container
+    from .progress import progress
     from .transport.serial_link import SerialLink
     from .transport.ymodem import Sender, YmodemError
 
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise SpbError(path, f"cannot read: {error.strerror}") from None
+    data = _read(path)
     if not data:
         raise SpbError(path, "empty file: nothing to send")
+    if path.suffix in (".sfb", ".sfbp"):  # refused before the device sees it: a truncated or foreign file
+        check_container(data, path)  # (other files go as they are: spb send is also a plain YMODEM sender)
     start = time.monotonic()
     with SerialLink(args.port, args.baud) as link:
         sender = Sender(
             link,
             block_size=128 if args.block_128 else 1024,
             start_timeout=args.timeout,
-            progress=None if args.quiet else _progress_printer(path.name, sys.stderr),
+            progress=None if args.quiet else progress(path.name),
         )
         try:
             if args.load:
@@ -524,6 +579,63 @@ def cmd_flash(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    from .cliutil import check_container, check_output, write_output
+    from .image import verify_sfb
+
+    out = check_output(args.output)
+    data = _read(args.file)
+    vector_size = _board(args.board).vector_size if args.board else None
+    box = check_container(data, args.file, vector_size)
+    if box.kind != "image":
+        raise SpbError(args.file, f"a {box.kind}, not a .sfb image (a patch decrypts with spb apply)")
+    report = verify_sfb(data, _keys(args), box.vector_size, args.file)
+    if not report.ok or report.plaintext is None:  # nothing is written from an image that does not verify
+        for problem in report.problems:
+            print(f"spb: {args.file}: {problem}", file=sys.stderr)
+        return 1
+    write_output(out, report.plaintext)
+    print(
+        f"wrote {out}: plaintext image, {len(report.plaintext)} bytes, version {report.header.version:#010x}, "
+        "signature valid, tag matches"
+    )
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from .cliutil import check_output, write_output
+    from .extract import extract_slot0
+
+    out = check_output(args.output)
+    board = _board(args.board)
+    image = extract_slot0(args.file, _read(args.file), board)
+    problems = [] if image.tag_ok else ["the SLOT0 image does not match the installed header's SHA-256 tag"]
+    checks_signature = args.keys or args.public_key or args.signing_key or args.signer
+    if checks_signature and not image.header.signature_valid(_keys(args).public_key):
+        problems.append("the installed header's signature does not verify with the public key")
+    if problems:
+        for problem in problems:
+            print(f"spb: {args.file}: {problem}", file=sys.stderr)
+        return 1
+    write_output(out, image.data)
+    parts = f", external part from offset {image.header.segoff:#x}" if image.header.segoff else ""
+    version = image.header.version
+    print(f"wrote {out}: SLOT0 image, {len(image.data)} bytes{parts}, version {version:#010x}, tag matches")
+    return 0
+
+
+def cmd_boards(args: argparse.Namespace) -> int:
+    from . import REPO_ROOT
+    from .boardtable import boards_in, summary_json, summary_text
+
+    boards = boards_in(Path(args.boards) if args.boards else Path(REPO_ROOT) / "boards")
+    if args.json:
+        _print_json([summary_json(board) for board in boards])
+    else:
+        print(summary_text(boards))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -565,6 +677,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("directory")
     sp.set_defaults(func=cmd_keygen)
 
+    from .project import add_init_parser  # spb init: a new project (spb/project.py)
+
+    add_init_parser(sub)
+
     sp = sub.add_parser("sign", help="make a .sfb from an application ELF (or plaintext .bin)")
     sp.add_argument("image")
     sp.add_argument("--board", required=True)
@@ -575,6 +691,7 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("inspect", help="print header fields")
     sp.add_argument("file")
+    sp.add_argument("--json", action="store_true", help="one JSON object (keys: docs/cli.md)")
     sp.set_defaults(func=cmd_inspect)
 
     sp = sub.add_parser("verify", help="verify a .sfb (signature, decryption, tag) or a .sfbp")
@@ -582,6 +699,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--board", help="board name or file (needed for .sfb)")
     with_keys(sp, signs=False)
     sp.add_argument("--from", dest="from_image", help=".sfbp: the FROM image (.sfb or plaintext .bin) to apply it to")
+    sp.add_argument("--json", action="store_true", help="one JSON object (keys: docs/cli.md)")
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("patch", help="make a .sfbp delta patch from OLD to NEW")
@@ -686,6 +804,29 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--table", action="store_true", help="print the command table of every board (docs/flashing.md)")
     sp.add_argument("--write", metavar="DOC", help="with --table: replace the table between its markers in DOC")
     sp.set_defaults(func=cmd_flash)
+
+    sp = sub.add_parser("decrypt", help="a .sfb's plaintext image, written only once its signature and tag verify")
+    sp.add_argument("file")
+    sp.add_argument("--board", help="board name or file (default: the ciphertext starts after the 0xFF padding)")
+    with_keys(sp, signs=False)
+    sp.add_argument("-o", "--output", required=True)
+    sp.set_defaults(func=cmd_decrypt)
+
+    sp = sub.add_parser("extract", help="the SLOT0 image out of a combined .hex/.bin, checked against its header")
+    sp.add_argument("file", help="combined image: .hex (any board) or .bin (internal flash only)")
+    sp.add_argument("--board", required=True)
+    with_keys(sp, signs=False)
+    sp.add_argument("-o", "--output", required=True)
+    sp.set_defaults(func=cmd_extract)
+
+    sp = sub.add_parser("boards", help="list the boards: name, family, flash, slots, external flash")
+    sp.add_argument("--boards", help="boards directory (default: spb's own boards/)")
+    sp.add_argument("--json", action="store_true", help="a JSON array (keys: docs/cli.md)")
+    sp.set_defaults(func=cmd_boards)
+
+    from .ota.cli import register as register_ota  # spb repo publish|verify, spb serve (docs/ota.md)
+
+    register_ota(sub, with_keys)
     return p
 
 
@@ -696,6 +837,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args)
     except SpbError as error:
         print(f"spb: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a file problem no command foresaw: still one line naming the file
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"spb: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
 
 

@@ -72,6 +72,10 @@ def load_segments(path: StrPath) -> list[LoadSegment]:
                 segments.append(LoadSegment(seg["p_paddr"] + span[0] - seg["p_offset"], data))
     except FileNotFoundError:
         raise SpbError(path, "ELF file not found") from None
+    except IsADirectoryError:
+        raise SpbError(path, "is a directory, expected an ELF file") from None
+    except OSError as exc:
+        raise SpbError(path, f"cannot read: {exc.strerror or exc}") from None
     except ELFError as exc:
         raise SpbError(path, f"not a valid ELF file ({exc})") from None
     return sorted(segments, key=lambda s: s.address)

@@ -261,7 +261,7 @@ def load_public_key(path: StrPath) -> bytes:
         elif len(data) in (64, 65):
             raw = data if len(data) == 64 else _uncompressed(data)
             return raw_public_key(public_key_from_raw(raw))
-        elif data[:1] == b"\x30":
+        elif data[:1] == b"\x30" and data.strip().strip(b"0123456789abcdefABCDEF"):  # hex text may start with "0"
             key = serialization.load_der_public_key(data)
         else:
             raw = bytes.fromhex(data.decode("ascii").strip())

@@ -118,7 +118,37 @@ SECTIONS
     )
 
 
-def application_script(board: Board, min_stack: int = 0x400) -> str:
+#: HEAP_SIZE's default: the least heap the application script reserves between .bss and the stack guard
+#: (what CubeMX projects reserve by default). malloc may grow past it up to the stack guard (_sbrk).
+DEFAULT_HEAP_SIZE = 0x200
+#: What STACK_SIZE's default adds to the API's worst case before rounding up to 256 bytes: the caller's
+#: own frames at the call and an exception frame (32 bytes, 104 with the FP context) with its handler.
+STACK_MARGIN = 256
+
+
+def api_stack_need(board: Board) -> int:
+    """The worst-case stack, in bytes, of the bootloader API (SE_PATCH_*, SE_APP_*) on this board, as
+    bench/stack_usage.py measured it (spb/apistack.py). A board not in that table (a user's own board
+    file) gets the largest value measured for its CPU, or for any CPU when its CPU was never measured."""
+    from .apistack import API_STACK
+
+    if board.name in API_STACK:
+        return API_STACK[board.name][1]
+    same_cpu = [need for cpu, need in API_STACK.values() if cpu == board.cpu]
+    return max(same_cpu or [need for _cpu, need in API_STACK.values()])
+
+
+def default_stack_size(board: Board) -> int:
+    """STACK_SIZE's default: the API's worst case plus STACK_MARGIN, rounded up to 256 bytes."""
+    return (api_stack_need(board) + STACK_MARGIN + 0xFF) & ~0xFF
+
+
+def application_script(board: Board, stack_size: int | None = None, heap_size: int = DEFAULT_HEAP_SIZE) -> str:
+    """The application's script. RAM: .data, .bss, then the heap (`end`; at least heap_size bytes), up to the
+    stack guard: the top stack_size bytes of RAM (default_stack_size when None). The link fails when they
+    do not fit. Defines the symbols STM32CubeMX startup and syscalls code uses besides spb's own."""
+    if stack_size is None:
+        stack_size = default_stack_size(board)
     slot0 = board.slot0
     app_origin = slot0.address + board.vector_size
     ext = slot0.external
@@ -147,7 +177,11 @@ MEMORY
 }}
 
 __stack_top = ORIGIN(RAM) + LENGTH(RAM);
-__min_stack_size = {min_stack:#x};
+_estack = __stack_top;                  /* CubeMX startup: initial SP */
+_Min_Stack_Size = {stack_size:#x};      /* STACK_SIZE: the stack guard, the top of RAM */
+_Min_Heap_Size = {heap_size:#x};        /* HEAP_SIZE: the least heap between .bss and the guard */
+__min_stack_size = _Min_Stack_Size;
+__stack_limit = __stack_top - _Min_Stack_Size;
 
 SECTIONS
 {{
@@ -168,10 +202,17 @@ SECTIONS
     KEEP(*(.init))
     KEEP(*(.fini))
     . = ALIGN(4);
+    __preinit_array_start = .;
+    KEEP(*(.preinit_array*))
+    __preinit_array_end = .;
     __init_array_start = .;
     KEEP(*(SORT(.init_array.*)))
     KEEP(*(.init_array))
     __init_array_end = .;
+    __fini_array_start = .;
+    KEEP(*(SORT(.fini_array.*)))
+    KEEP(*(.fini_array))
+    __fini_array_end = .;
     . = ALIGN(16);
   }} > APP_FLASH
 
@@ -180,23 +221,36 @@ SECTIONS
   .data : ALIGN(16)
   {{
     __data_start = .;
+    _sdata = .;
     *(.data .data.*)
     . = ALIGN(16);
     __data_end = .;
+    _edata = .;
   }} > RAM AT > APP_FLASH
   __data_load = LOADADDR(.data);
+  _sidata = LOADADDR(.data);
   __spb_image_end = LOADADDR(.data) + SIZEOF(.data);
   ASSERT(__data_load % 16 == 0, "spb: .data load address not 16-aligned")
 {ext_section}
   .bss (NOLOAD) : ALIGN(4)
   {{
     __bss_start = .;
+    __bss_start__ = .;
+    _sbss = .;
     *(.bss .bss.* COMMON)
     . = ALIGN(4);
     __bss_end = .;
+    __bss_end__ = .;
+    _ebss = .;
   }} > RAM
-  __heap_start = __bss_end;
-  ASSERT(__bss_end + __min_stack_size <= __stack_top, "spb: RAM too small for .data + .bss + the minimum stack")
+  /* The heap: from `end` (8-aligned, what malloc returns) up to the stack guard (__stack_limit). */
+  __heap_start = ALIGN(__bss_end, 8);
+  end = __heap_start;
+  _end = __heap_start;
+  PROVIDE(__end__ = __heap_start);
+  __heap_limit = __stack_limit;
+  ASSERT(__heap_start + _Min_Heap_Size <= __stack_limit,
+         "spb: RAM too small for .data + .bss + HEAP_SIZE + STACK_SIZE (scons options; the size report)")
 
   /DISCARD/ : {{ *(.ARM.attributes) *(.comment) *(.note*) }}
 }}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from intelhex import IntelHex
 
-from . import journal
+from . import buildinfo, journal
 from .board import Board
 from .elfimage import load_segments, plain_image
 from .errors import SpbError, StrPath
@@ -17,6 +17,9 @@ from .keys import KeySet
 
 
 def combined_image(boot_elf: StrPath, app_elf: StrPath, board: Board, version: int, keys: KeySet) -> IntelHex:
+    """The manufacturing image. Refuses a bootloader built for another board or with another public key
+    (spb.buildinfo) before anything is read from the application."""
+    buildinfo.check(boot_elf, board, keys)
     ihex = IntelHex()
     boot_end = board.flash.base + board.bootloader.code_size  # the journal unit after it stays erased
     for seg in load_segments(boot_elf):

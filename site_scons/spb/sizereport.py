@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from .errors import SpbError, StrPath
 
@@ -32,6 +33,7 @@ class Region:
 class Usage:
     region: Region
     used: int
+    detail: str = ""  # a second line under the bar (the application's RAM: what the reservations are)
 
     @property
     def fraction(self) -> float:
@@ -78,7 +80,43 @@ def render(title: str, usages: Iterable[Usage]) -> str:
             f"  {u.region.name:<12} [{bar}] {100 * u.fraction:5.1f}% "
             f"(used {u.used} bytes of {u.region.size} at {u.region.start:#010x})"
         )
+        if u.detail:
+            lines.append(f"  {'':<12}  {u.detail}")
     return "\n".join(lines)
+
+
+def symbol_values(elf_path: StrPath, names: Iterable[str]) -> dict[str, int]:
+    """The values of those of `names` the ELF's symbol table defines."""
+    found: dict[str, int] = {}
+    with open(elf_path, "rb") as handle:
+        symtab = ELFFile(handle).get_section_by_name(".symtab")
+        if not isinstance(symtab, SymbolTableSection):
+            return found
+        for name in names:
+            symbols = symtab.get_symbol_by_name(name)
+            if symbols:
+                found[name] = int(symbols[0]["st_value"])
+    return found
+
+
+def add_stack_and_heap(elf_path: StrPath, usages: Iterable[Usage], api_need: int | None = None) -> None:
+    """Count the application's heap and stack reservations (HEAP_SIZE, STACK_SIZE: the symbols
+    _Min_Heap_Size and _Min_Stack_Size of the generated script) in its RAM region, and say so under the bar.
+    api_need: the bootloader API's worst-case stack on the board, shown next to the stack guard."""
+    values = symbol_values(elf_path, ("_Min_Heap_Size", "_Min_Stack_Size"))
+    if len(values) != 2:
+        return  # not linked with spb's application script: only its sections count
+    heap, stack = values["_Min_Heap_Size"], values["_Min_Stack_Size"]
+    for usage in usages:
+        if usage.region.what == "ram":
+            static = usage.used
+            usage.used = static + heap + stack
+            need = f"; the bootloader API needs {api_need}" if api_need is not None else ""
+            usage.detail = (
+                f".data+.bss {static}, heap {heap} (HEAP_SIZE; malloc may grow up to the stack), "
+                f"stack {stack} (STACK_SIZE{need})"
+            )
+            return
 
 
 def check(elf_path: StrPath, usages: Iterable[Usage]) -> None:

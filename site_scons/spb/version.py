@@ -23,8 +23,13 @@ MAJOR_MAX = 0xFF
 MINOR_MAX = 0xFFFF
 PATCH_MAX = 0xFF
 
-_PARSE_RE = re.compile(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)")
-_TAG_RE = re.compile(r"v([0-9]+)\.([0-9]+)\.([0-9]+)")
+# Canonical numbers only (as semver): 0, or decimal ASCII digits without a leading zero. "01.2.3" and
+# "1.02.3" are refused, not read as 1.2.3: two spellings of one version would name two release tags.
+_NUMBER = r"(0|[1-9][0-9]*)"
+_PARSE_RE = re.compile(rf"v?{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
+_TAG_RE = re.compile(rf"v{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
+# What looks like a release tag but is not canonical (v01.2.3): an error, never silently skipped.
+_LOOSE_TAG_RE = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+")
 _DESCRIBE_RE = re.compile(r"(?P<tag>.+)-(?P<commits>[0-9]+)-g(?P<sha>[0-9a-f]+)")
 _SHA_LEN = 12
 
@@ -75,10 +80,15 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        """Strict "x.y.z" or "vx.y.z" (decimal, each field in range); anything else is an SpbError."""
+        """Strict "x.y.z" or "vx.y.z" (decimal without leading zeros, each field in range); anything else
+        (01.2.3, 1.2, 1.2.3-rc1, " 1.2.3") is an SpbError."""
         match = _PARSE_RE.fullmatch(text) if isinstance(text, str) else None
         if not match:
-            raise SpbError(None, f"invalid version {text!r}: expected MAJOR.MINOR.PATCH such as 1.2.3 or v1.2.3")
+            raise SpbError(
+                None,
+                f"invalid version {text!r}: expected MAJOR.MINOR.PATCH such as 1.2.3 or v1.2.3 "
+                "(decimal numbers without leading zeros)",
+            )
         major, minor, patch = (int(g) for g in match.groups())
         problem = _range_problem(major, minor, patch)
         if problem:
@@ -148,6 +158,12 @@ def version_from_git(path: StrPath) -> Version:
             tag, commits, sha, dirty = _describe(repo, excludes)
             if tag is None or _TAG_RE.fullmatch(tag):
                 break
+            if _LOOSE_TAG_RE.fullmatch(tag):
+                raise SpbError(
+                    where,
+                    f"tag {tag}: not a canonical version (a number with a leading zero): tag the release "
+                    f"v{'.'.join(str(int(n)) for n in tag[1:].split('.'))} instead, or pass VERSION=x.y.z",
+                )
             excludes.add(tag)  # v-something that is not exactly vX.Y.Z: look further back
         if tag is not None:
             # Several release tags on the same commit: the highest wins (git describe picks any).

@@ -141,6 +141,9 @@ def firmware(board_name: str) -> Firmware:
                 f"KEYS={ks.directory}",
                 f"VERSION={version}",
                 f"RELEASES_DIR={root / 'releases'}",
+                # The store under build/silicon outlives sessions: a change to the example or the plugin
+                # rebuilds 1.0.0 with other bytes, which a real store refuses; this one is scratch.
+                "RELEASE_REPLACE=1",
                 "-Q",
             )
             builds[version] = build

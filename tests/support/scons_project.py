@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def scons(cwd, *args, check=True, timeout=600):
+    """`scons ARGS` in cwd. A build of the repository's own projects (the example, bench/fwpairs) into a
+    BUILD_DIR keeps its release store there (BUILD_DIR/releases) unless RELEASES_DIR is given: the default
+    store, releases/<BOARD>/ at the project top, is the repository's, and tests never write into it. That
+    scratch store may outlive a change of the sources (build/silicon/...): RELEASE_REPLACE=1."""
+    names = {a.split("=", 1)[0] for a in args if "=" in a}
+    inside = Path(cwd).resolve().is_relative_to(REPO)
+    if inside and "BUILD_DIR" in names and "RELEASES_DIR" not in names:
+        build_dir = next(a.split("=", 1)[1] for a in args if a.startswith("BUILD_DIR="))
+        args = (*args, f"RELEASES_DIR={build_dir}/releases", "RELEASE_REPLACE=1")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "site_scons"), env.get("PYTHONPATH", "")])
     env.pop("SCONSFLAGS", None)

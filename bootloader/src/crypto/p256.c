@@ -46,11 +46,13 @@ typedef struct {
 
 /* wNAF widths. The G table holds 2^(G_W - 2) affine points (64 bytes each) in flash. Each step of G_W
  * doubles the table and saves about a sixth of the additions with G: G_W = 4 (256 bytes) is the default
- * on Cortex-M3/M4, whose verify has time to spare but whose boards have the fullest bootloaders; G_W = 6
- * (1 KiB) on Cortex-M0+, where a mixed addition costs 35 k instructions (G_W = 4 would cost about 0.4 M
- * instructions more per verify). Q's table of 2^(Q_W - 2) points is on the stack. */
+ * on Cortex-M3/M4, whose verify has time to spare but whose boards have the fullest bootloaders; G_W = 5
+ * (512 bytes) on Cortex-M0+, where a mixed addition costs 35 k instructions: G_W = 6 (1 KiB, until the
+ * flash diet) saves about six of them per verify, G_W = 4 costs about six more. The word-wise memset
+ * (mem.c) more than pays for 5 on Cortex-M0+: its boots went down 0.4-0.5 % (bench/README.md).
+ * Q's table of 2^(Q_W - 2) points is on the stack. */
 #ifndef SPB_P256_G_WINDOW
-#define SPB_P256_G_WINDOW (P256_M0 ? 6 : 4)
+#define SPB_P256_G_WINDOW (P256_M0 ? 5 : 4)
 #endif
 #define G_W SPB_P256_G_WINDOW
 #if G_W < 3 || G_W > 7

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: Apache-2.0
+"""CoAP for spb serve and the device client, on aiocoap (`pip install 'spb[ota]'`). The only module that
+imports aiocoap, which has no type annotations: what it returns is converted to typed values here.
+
+Server: one resource for every path, which slices Block2 blocks itself for each request (RFC 7959: the
+block number and size exponent the client asks for, 16..1024 bytes; the first block in 1024 when it asks
+for none), so it keeps nothing per client or per transfer; aiocoap's own blockwise cache is bypassed.
+
+Client: requests are non-confirmable and retried by spb.ota.client (its timeouts and backoff, not CoAP's
+ACK_TIMEOUT doubling), which suits a lossy link and a restarting server alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..errors import SpbError
+from .client import Block, TransportError
+from .manifest import QueryError
+from .server import MAX_SZX, QUERY_PATH, Repository
+
+
+def _aiocoap() -> Any:
+    try:
+        import aiocoap
+    except ImportError:
+        raise SpbError(
+            None, "CoAP needs aiocoap: pip install 'spb[ota]' (or aiocoap>=0.4.17), or serve HTTP only (--no-coap)"
+        ) from None
+    return aiocoap
+
+
+def _make_resource(repo: Repository) -> Any:
+    aiocoap = _aiocoap()
+    from aiocoap import resource
+    from aiocoap.numbers.codes import Code
+    from aiocoap.optiontypes import BlockOption
+
+    def error(code: Any, text: str) -> Any:
+        return aiocoap.Message(code=code, payload=text.encode()[:200])
+
+    class RepositoryResource(resource.Resource):  # type: ignore[misc]
+        async def needs_blockwise_assembly(self, request: Any) -> bool:
+            return False  # Block2 handled below, without a per-client cache
+
+        async def render(self, request: Any) -> Any:
+            if request.code != Code.GET:
+                return error(Code.METHOD_NOT_ALLOWED, "GET only")
+            try:
+                path = "/".join(request.opt.uri_path)
+            except UnicodeDecodeError:
+                return error(Code.BAD_REQUEST, "path is not UTF-8")
+            if path == QUERY_PATH:
+                params = []
+                for item in request.opt.uri_query:
+                    key, eq, value = item.partition("=")
+                    if not eq:
+                        return error(Code.BAD_REQUEST, f"query option {item[:20]!r} is not key=value")
+                    params.append((key, value))
+                try:
+                    body = repo.query(params)
+                except QueryError as exc:
+                    return error(Code.NOT_FOUND if exc.status == 404 else Code.BAD_REQUEST, str(exc))
+                response = aiocoap.Message(code=Code.CONTENT, payload=body, content_format=50)
+                return self._slice(request, response, body, None)
+            entry = repo.files.get(path)
+            if entry is None:
+                return error(Code.NOT_FOUND, f"no such file: {path[:100]}")
+            if request.opt.uri_query:
+                return error(Code.BAD_REQUEST, "files take no query")
+            if entry.etag in request.opt.etags:
+                return aiocoap.Message(code=Code.VALID, etag=entry.etag)
+            return self._slice(request, aiocoap.Message(code=Code.CONTENT, etag=entry.etag), entry.data, entry.etag)
+
+        def _slice(self, request: Any, response: Any, data: bytes, etag: bytes | None) -> Any:
+            block = request.opt.block2
+            if block is None:
+                if len(data) <= 1 << (MAX_SZX + 4):
+                    response.payload = data
+                    return response
+                num, szx = 0, MAX_SZX
+            else:
+                num, szx = block.block_number, min(block.size_exponent, MAX_SZX)
+            size = 1 << (szx + 4)
+            start = num * size
+            if start >= len(data) and not (start == 0 and not data):
+                return error(Code.BAD_OPTION, f"block {num} of {size} bytes is past the end ({len(data)} bytes)")
+            response.payload = data[start : start + size]
+            response.opt.block2 = BlockOption.BlockwiseTuple(num, start + size < len(data), szx)
+            return response
+
+    return RepositoryResource()
+
+
+async def start_server(repo: Repository, host: str, port: int) -> Any:
+    """A server context serving `repo` on UDP host:port; shut it down with `await context.shutdown()`."""
+    aiocoap = _aiocoap()
+    try:
+        return await aiocoap.Context.create_server_context(_make_resource(repo), bind=(host, port))
+    except OSError as error:
+        raise SpbError(f"{host}:{port}", f"cannot serve CoAP there ({error.strerror or error})") from None
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class CoapTransport:
+    """spb.ota.client.Transport over CoAP: one GET per block, non-confirmable, each with a fresh token and
+    message ID (a late or duplicated answer to an earlier try is dropped by aiocoap's token matching)."""
+
+    def __init__(self, context: Any, host: str, port: int) -> None:
+        self.context = context
+        self.base = f"coap://{host}:{port}/"
+
+    @classmethod
+    async def create(cls, host: str, port: int) -> CoapTransport:
+        aiocoap = _aiocoap()
+        return cls(await aiocoap.Context.create_client_context(), host, port)
+
+    async def close(self) -> None:
+        await self.context.shutdown()
+
+    async def _get(self, uri: str, block: tuple[int, int] | None, timeout: float) -> Any:
+        aiocoap = _aiocoap()
+        from aiocoap.optiontypes import BlockOption
+
+        message = aiocoap.Message(code=aiocoap.GET, uri=uri, transport_tuning=aiocoap.Unreliable)
+        if block is not None:
+            message.opt.block2 = BlockOption.BlockwiseTuple(block[0], False, block[1])
+        request = self.context.request(message, handle_blockwise=False)
+        try:
+            # Shielded: a late answer then completes a future nobody awaits, instead of one wait_for cancelled
+            # (which aiocoap 0.4.17 reports as an error); its token is matched and dropped either way.
+            return await asyncio.wait_for(asyncio.shield(request.response), timeout)
+        except asyncio.TimeoutError:
+            request.response.add_done_callback(_consume)  # its late result, or LibraryShutdown at close
+            raise TransportError("timeout", retry=True) from None
+        except aiocoap.error.Error as exc:
+            raise TransportError(f"CoAP: {type(exc).__name__}: {exc}", retry=True) from None
+
+    async def query(self, query: str, timeout: float) -> bytes:
+        response = await self._get(f"{self.base}{QUERY_PATH}?{query}", None, timeout)
+        if response.opt.block2 is not None and response.opt.block2.more:
+            raise TransportError("query answer larger than one block", retry=False)
+        self._check(response)
+        return bytes(response.payload)
+
+    async def block(self, path: str, num: int, szx: int, timeout: float) -> Block:
+        response = await self._get(self.base + path, (num, szx), timeout)
+        self._check(response)
+        opt = response.opt.block2
+        if opt is None:
+            more, got_num, got_szx = False, 0, szx
+        else:
+            more, got_num, got_szx = bool(opt.more), int(opt.block_number), int(opt.size_exponent)
+        etag = response.opt.etag
+        return Block(bytes(response.payload), more, None if etag is None else bytes(etag), got_num, got_szx)
+
+    @staticmethod
+    def _check(response: Any) -> None:
+        code = response.code
+        if not code.is_successful():
+            text = bytes(response.payload).decode(errors="replace")
+            server_side = code.class_ == 5
+            raise TransportError(f"CoAP {code.dotted}: {text}", retry=server_side, status=int(code))
