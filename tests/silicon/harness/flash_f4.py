@@ -44,9 +44,14 @@ in cmsis_device_f7 stm32f769xx.h): the same controller, with
 
 from __future__ import annotations
 
-from .flash_common import FlashController
+from .flash_common import FlashController, OptionStore, rdp_level
 
 KEYS = (0x45670123, 0xCDEF89AB)
+OPTKEYS = (0x08192A3B, 0x4C5D6E7F)
+OPTCR_OPTLOCK, OPTCR_OPTSTRT, OPTCR_SPRMOD = 1, 2, 1 << 31
+#: bits that change the bank organisation or the boot bank: F42x BFB2 b4 / DB1M b30; F7 nDBOOT b28 / nDBANK b29
+ORGANISATION_F4, ORGANISATION_F7 = (1 << 4) | (1 << 30), (1 << 28) | (1 << 29)
+OPTION_SECONDS = 0.5  # [U] option programming (and the mass erase of an RDP regression): no datasheet figure read
 SR_EOP, SR_OPERR, SR_WRPERR, SR_PGAERR, SR_PGPERR, SR_PGSERR, SR_RDERR, SR_BSY = 1, 2, 16, 32, 64, 128, 256, 1 << 16
 SR_W1C = 0x1F3
 CR_PG, CR_SER, CR_MER, CR_MER1, CR_STRT, CR_EOPIE, CR_LOCK = 1, 2, 4, 1 << 15, 1 << 16, 1 << 24, 1 << 31
@@ -65,17 +70,38 @@ class FlashF4(FlashController):
         self.f7 = variant == "f7"
         self.sr_w1c = 0xF3 if self.f7 else SR_W1C
         self.seq_error = "ERSERR" if self.f7 else "PGSERR"
-        self.factory_optcr = optcr if optcr is not None else (OPTCR_F7 if self.f7 else 0x0FFFAAED)
         self.erase_seconds = ERASE_SECONDS_F7 if self.f7 else ERASE_SECONDS
+        factory = {"OPTCR": optcr if optcr is not None else (OPTCR_F7 if self.f7 else 0x0FFFAAED)}
+        factory["OPTCR1"] = OPTCR1_F7 if self.f7 else 0x0FFF0000
+        # option bytes' own store: 0x1FFF_C000 (RM0090 3.6.1), 0x1FFF_0000 on the F7 (RM0410 3.4)
+        self.options = OptionStore(0x1FFF0000 if self.f7 else 0x1FFFC000, factory)
+        # OPTCR bits the user can program: F42x/F43x BOR_LEV, BFB2, USER, RDP, nWRP, DB1M, SPRMOD; F405/F407 no
+        # BFB2/DB1M/SPRMOD; F7 all but OPTLOCK/OPTSTRT (IWDG_STDBY/STOP, nDBANK, nDBOOT, nWRP [27:16] ...)
+        self.optcr_writable = 0xFFFFFFFC if self.f7 else 0xCFFFFFFC if bank2_base is not None else 0x0FFFFFEC
         self.reset()
+
+    @property
+    def factory_optcr(self) -> int:
+        """FLASH_OPTCR as stored in the option bytes (loaded at the next reset)."""
+        return self.options.values["OPTCR"]
+
+    @factory_optcr.setter
+    def factory_optcr(self, value: int) -> None:
+        self.options.values["OPTCR"] = value
 
     def reset(self) -> None:
         super().reset()
         self.acr = 0
         self.cr = CR_LOCK
         self.sr = 0
-        self.optcr = self.factory_optcr  # option bytes are loaded at every reset
-        self.optcr1 = OPTCR1_F7 if self.f7 else 0x0FFF0000
+        # option bytes are loaded at every reset; a torn store loads all ones [U, as flash_l4.load_options]
+        if self.options.torn:
+            loaded = dict.fromkeys(self.options.values, 0xFFFFFFFF)
+        else:
+            loaded = dict(self.options.values)
+        self.active = loaded  # what the protections use until the next reset
+        self.optcr = (loaded["OPTCR"] | OPTCR_OPTLOCK) & ~OPTCR_OPTSTRT
+        self.optcr1 = loaded["OPTCR1"]
 
     def organisation_ok(self) -> bool:
         """F7: the option byte nDBANK selects the sector map the board's cells were built with."""
@@ -121,6 +147,8 @@ class FlashF4(FlashController):
                 self.cr |= CR_LOCK
             return
         if offset == 0x08:
+            if self.key("FLASH_OPTKEYR", value, OPTKEYS):
+                self.optcr &= ~OPTCR_OPTLOCK
             return
         if offset == 0x0C:
             self.sr &= ~(value & self.sr_w1c)
@@ -128,10 +156,66 @@ class FlashF4(FlashController):
         if offset == 0x10:
             self._write_cr(value)
             return
-        if offset in (0x14, 0x18):
-            self.violation("option byte programming is not modelled")
+        if offset == 0x14:
+            self._write_optcr(value)
+            return
+        if offset == 0x18 and (self.bank2_base is not None or self.f7):
+            if self.optcr & OPTCR_OPTLOCK:
+                self.violation(f"FLASH_OPTCR1 write {value:#010x} while OPTLOCK is set: ignored")
+                return
+            self.optcr1 = value & (0xFFFFFFFF if self.f7 else 0x0FFF0000)
             return
         super().write32(offset, value)
+
+    # -- option bytes (RM0090 3.6 "Option bytes", RM0410 3.4) ------------------------------------------------
+    def _write_optcr(self, value: int) -> None:
+        """OPTCR: OPTLOCK b0 (cleared by OPTKEYR 0x08192A3B, 0x4C5D6E7F; set by software), OPTSTRT b1 starts
+        storing OPTCR/OPTCR1 in the option bytes (BSY meanwhile, RM0090 3.6.2 "Modifying user option bytes")."""
+        if self.optcr & OPTCR_OPTLOCK:
+            if value & ~OPTCR_OPTLOCK & 0xFFFFFFFF != self.optcr & ~OPTCR_OPTLOCK:
+                self.violation(f"FLASH_OPTCR write {value:#010x} while OPTLOCK is set: ignored")
+            return
+        if self.busy():
+            self.violation("FLASH_OPTCR written while BSY is set")
+        self.optcr = (value & self.optcr_writable) | (self.optcr & ~self.optcr_writable & ~OPTCR_OPTSTRT)
+        if value & OPTCR_OPTLOCK:
+            self.optcr |= OPTCR_OPTLOCK
+        elif value & OPTCR_OPTSTRT:
+            self._start_options()
+
+    def _start_options(self) -> None:
+        """Store OPTCR/OPTCR1. They take effect at the next reset [U: whether WRP applies at once after OPTSTRT
+        is not confirmed (stm32-flash.md section 8); waiting for a reset is what software can rely on either way].
+        RDP level 2: the option bytes can no longer be changed (RM0090 3.6.3, table "Access status versus
+        protection level"): nothing is stored [U: no error flag known]. Level 1 -> 0 mass-erases the flash first."""
+        stored = self.options.values
+        new = {"OPTCR": self.optcr & ~(OPTCR_OPTLOCK | OPTCR_OPTSTRT), "OPTCR1": self.optcr1}
+        level = self.rdp_level()
+        if level == 2:
+            self.log("OPTSTRT with RDP level 2: option bytes are read-only: nothing stored")
+            return
+        organisation = ORGANISATION_F7 if self.f7 else ORGANISATION_F4
+        if (new["OPTCR"] ^ stored["OPTCR"]) & organisation or (self.f7 and new["OPTCR1"] != stored["OPTCR1"]):
+            self.violation("organisation / boot options changed (BFB2, DB1M, nDBANK, nDBOOT, BOOT_ADDx): not modelled")
+            return
+        if level == 1 and rdp_level(new["OPTCR"] >> 8 & 0xFF) == 0:
+            self.log("RDP level 1 -> 0: mass erase")
+            if not self.operate("erase", self.cells.base, self.cells.size, OPTION_SECONDS):
+                return
+        self.options.program(self, new, OPTION_SECONDS)
+
+    def rdp_level(self) -> int:
+        return rdp_level(self.active["OPTCR"] >> 8 & 0xFF)
+
+    def write_protected(self, index: int) -> bool:
+        """Sector `index` (0..23) is write-protected by the loaded nWRP bits: OPTCR [27:16] sectors 0-11,
+        OPTCR1 [27:16] sectors 12-23, 0 = protected (RM0090 3.6.4 "Write protections"); with SPRMOD = 1 the bits
+        select PCROP sectors, 1 = protected, and a PCROP sector cannot be programmed or erased either [U]; the
+        refusal of data reads (RDERR) is not modelled. F7 single bank: OPTCR bit 16 + i for sector i (RM0410)."""
+        optcr = self.active["OPTCR"]
+        word, bit = (optcr, index) if index < 12 else (self.active["OPTCR1"], index - 12)
+        set_ = bool(word >> (16 + bit) & 1)
+        return set_ if (not self.f7 and optcr & OPTCR_SPRMOD) else not set_
 
     def _write_cr(self, value: int) -> None:
         if self.cr & CR_LOCK:
@@ -173,6 +257,10 @@ class FlashF4(FlashController):
             self.violation(f"FLASH_CR.SNB = {snb:#x}: no such sector")
             return
         start, size = self.cells.sectors[index]
+        if self.write_protected(index):
+            self.sr |= SR_WRPERR
+            self.log(f"erase of the write-protected sector {index}: WRPERR")
+            return
         if self.operate("erase", start, size, self.erase_seconds.get(size, 2.0)) and self.cr & CR_EOPIE:
             self.sr |= SR_EOP
 
@@ -189,6 +277,10 @@ class FlashF4(FlashController):
             return
         if (address % 16) + size > 16:
             self.sr |= SR_PGAERR
+            return
+        if self.write_protected(self.cells.sector_index(address)):
+            self.sr |= SR_WRPERR
+            self.log(f"programming {address:#010x} in a write-protected sector: WRPERR")
             return
         data = value.to_bytes(size, "little")
         if not self.cells.is_erased(address, size):

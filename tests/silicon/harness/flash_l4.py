@@ -23,7 +23,7 @@ What the model does, and refuses, as the manuals describe:
   address to be programmed contains a value different from 0xFFFF FFFF before programming, except if
   the data to write is 0x0000 0000" - nothing is written. PGSERR: a store to flash while PG (and
   FSTPG) is clear, and any operation started while PROGERR/SIZERR/PGAERR/MISERR/FASTERR/PGSERR is
-  still set. WRPERR: the address lies in a WRP area (option bytes; none set on the modelled boards).
+  still set. WRPERR: the page lies in a loaded WRP area (see "Option bytes" below); nothing is written.
 - EOP is set at the end of a successful operation only when CR.EOPIE is set (SR.EOP description).
 - BSY stays set for the first SR reads after an operation starts (the driver must poll it); the CPU is
   stalled for the operation time (datasheet typical: 22 ms page erase, 81.7 us double word; DS11912
@@ -33,14 +33,29 @@ What the model does, and refuses, as the manuals describe:
   banks are 1 MiB) and BK_ECC, and raises the NMI. ECCD is write-1-to-clear. Single-error correction
   (ECCC) is not modelled.
 - Cache lines are not modelled (reads always see the array); ICRST/DCRST are accepted.
+
+Option bytes (RM0394/RM0351/RM0432 3.4 "FLASH option bytes", 3.5 "FLASH memory protection"; G0/G4/WL: RM0444,
+RM0440, RM0453 section 3): their own non-volatile store (flash_common.OptionStore; factory values of the part:
+RDP 0xAA, WRP areas STRT > END, PCROP as the model always read them), loaded into OPTR, PCROPxSR/ER and
+WRPxAR/BR at every reset. OPTKEYR 0x08192A3B then 0x4C5D6E7F clears CR.OPTLOCK, only after KEYR cleared LOCK
+(a write while LOCK is set is reported and ignored); a wrong key is a bus error and OPTLOCK stays set until
+reset (as for KEYR). With OPTLOCK clear software writes the option registers, then CR.OPTSTRT stores them
+(BSY, EOP with EOPIE; PGSERR with an earlier error pending); CR.OBL_LAUNCH reloads them through a system
+reset: they take effect only then (or at any reset), as on silicon. Effects modelled: WRP areas (WRPERR on
+program/erase, nothing written); the RDP level is recorded (what level 1 denies - debug, boot from RAM or
+system memory - is outside the harness); level 1 -> 0 mass-erases the main flash before storing; level 2 refuses
+OPTSTRT (WRPERR [U]). Not modelled (reported when changed): PCROP areas, the bank organisation and boot-bank
+bits (BFB2, DUALBANK/DBANK, nSWAP_BANK); nBOOT0/nSWBOOT0/nBOOT1 are stored but the model always boots from main
+flash (BOOT0 low on the boards).
 """
 
 from __future__ import annotations
 
 from .cortexm import NMI
-from .flash_common import FlashController
+from .flash_common import FlashController, OptionStore, rdp_level
 
 KEYS = (0x45670123, 0xCDEF89AB)
+OPTKEYS = (0x08192A3B, 0x4C5D6E7F)
 
 SR_EOP, SR_OPERR, SR_PROGERR, SR_WRPERR, SR_PGAERR, SR_SIZERR, SR_PGSERR = 1, 2, 8, 16, 32, 64, 128
 SR_MISERR, SR_FASTERR, SR_RDERR, SR_OPTVERR, SR_BSY = 1 << 8, 1 << 9, 1 << 14, 1 << 15, 1 << 16
@@ -49,6 +64,11 @@ SR_PREVIOUS = SR_PROGERR | SR_SIZERR | SR_PGAERR | SR_MISERR | SR_FASTERR | SR_P
 
 CR_PG, CR_PER, CR_MER1, CR_BKER, CR_MER2, CR_STRT = 1, 2, 4, 1 << 11, 1 << 15, 1 << 16
 CR_OPTSTRT, CR_FSTPG, CR_EOPIE, CR_OPTLOCK, CR_LOCK = 1 << 17, 1 << 18, 1 << 24, 1 << 30, 1 << 31
+CR_OBL_LAUNCH = 1 << 27
+#: FLASH_OPTR bits that change the bank organisation or the boot bank (L4 BFB2 b20, DUALBANK b21, L4+/G4 DBANK
+#: b22; G0B1 nSWAP_BANK b20, DUAL_BANK b21): not modelled beyond the factory setting
+OPTR_ORGANISATION = 0x7 << 20
+OPTION_SECONDS = 22e-3  # [U] option programming and mass erase taken as one page erase (no datasheet figure read)
 
 ECCR_ECCD, ECCR_ECCC = 1 << 31, 1 << 30
 
@@ -66,10 +86,30 @@ class FlashL4(FlashController):
         super().__init__(0x40022000, cells)
         self.bank2_base = bank2_base
         self.pnb_mask = (1 << pnb_bits) - 1
-        self.optr_reset = optr
         self.bk_ecc_bit = bk_ecc_bit
         self.ecc_addr_mask = (1 << ecc_addr_bits) - 1  # ADDR_ECC: [18:0] on L4, [19:0] on L4+
+        # WRP area fields: wide enough for the pages of one bank ([7:0]/[23:16] on L4/L4+, [5:0]/[21:16] on the
+        # L412, [6:0]/[22:16] on G0/G4/WL: stm32-flash.md section 8)
+        page_size = cells.sectors[0][1]
+        bank_size = (bank2_base - cells.base) if bank2_base is not None else cells.size
+        self.wrp_mask = (1 << max(1, (bank_size // page_size - 1).bit_length())) - 1
+        factory = {"OPTR": optr, "PCROP1SR": 0xFFFF0000, "PCROP1ER": 0, "WRP1AR": 0xFF00FFFF, "WRP1BR": 0xFF00FFFF}
+        if bank2_base is not None:
+            factory.update({"PCROP2SR": 0, "PCROP2ER": 0, "WRP2AR": 0xFF00FFFF, "WRP2BR": 0xFF00FFFF})
+        self.option_offsets = {0x20: "OPTR", 0x24: "PCROP1SR", 0x28: "PCROP1ER", 0x2C: "WRP1AR", 0x30: "WRP1BR"}
+        if bank2_base is not None:
+            self.option_offsets.update({0x44: "PCROP2SR", 0x48: "PCROP2ER", 0x4C: "WRP2AR", 0x50: "WRP2BR"})
+        self.options = OptionStore(0x1FFF7800, factory)  # option bytes' own store (RM0394 3.4.1)
         self.reset()
+
+    @property
+    def optr_reset(self) -> int:
+        """FLASH_OPTR as stored in the option bytes (loaded at the next reset)."""
+        return self.options.values["OPTR"]
+
+    @optr_reset.setter
+    def optr_reset(self, value: int) -> None:
+        self.options.values["OPTR"] = value
 
     def reset(self) -> None:
         super().reset()
@@ -77,7 +117,7 @@ class FlashL4(FlashController):
         self.cr = CR_LOCK | CR_OPTLOCK
         self.sr = 0
         self.eccr = 0
-        self.optr = self.optr_reset
+        self.load_options()
         self.first_word = None  # (address, value) of the first word of a double word being programmed
 
     # -- registers --------------------------------------------------------------------------------------
@@ -90,16 +130,10 @@ class FlashL4(FlashController):
             return self.cr
         if offset == 0x18:
             return self.eccr
-        if offset == 0x20:
-            return self.optr
+        if offset in self.option_offsets:
+            return self.opt[self.option_offsets[offset]]
         if offset in (0x04, 0x08, 0x0C):
             return 0  # key registers read as zero
-        if offset in (0x24, 0x28):
-            return 0xFFFF0000 if offset == 0x24 else 0x00000000  # no PCROP area
-        if offset in (0x2C, 0x30):
-            return 0xFF00FFFF  # WRP area disabled (start > end)
-        if self.bank2_base is not None and offset in (0x44, 0x48, 0x4C, 0x50):
-            return 0xFF00FFFF if offset in (0x4C, 0x50) else 0
         return super().read32(offset)
 
     def write32(self, offset: int, value: int) -> None:
@@ -113,7 +147,14 @@ class FlashL4(FlashController):
                 self.cr |= CR_LOCK
             return
         if offset == 0x0C:
-            return  # option bytes are not programmed by the bootloader; keys accepted and ignored
+            if self.cr & CR_LOCK:
+                self.violation("FLASH_OPTKEYR written while FLASH_CR.LOCK is set (unlock KEYR first): ignored")
+            elif self.key("FLASH_OPTKEYR", value, OPTKEYS):
+                self.cr &= ~CR_OPTLOCK
+            return
+        if offset in self.option_offsets:
+            self._write_option_register(self.option_offsets[offset], value)
+            return
         if offset == 0x04:
             return
         if offset == 0x10:
@@ -145,11 +186,16 @@ class FlashL4(FlashController):
             self.first_word = None
             return
         start = bool(value & CR_STRT) and not (self.cr & CR_STRT)
-        self.cr = value & ~CR_STRT & 0xFF0FFFFF | (self.cr & (CR_LOCK | CR_OPTLOCK))
+        locks = self.cr & (CR_LOCK | CR_OPTLOCK) | (value & CR_OPTLOCK)
+        self.cr = value & ~(CR_STRT | CR_OPTSTRT | CR_OBL_LAUNCH) & 0xFF0FFFFF | locks
         if not (self.cr & CR_PG):
             self.first_word = None
-        if value & CR_OPTSTRT:
-            self.violation("option byte programming (OPTSTRT) is not modelled")
+        if value & (CR_OPTSTRT | CR_OBL_LAUNCH) and self.cr & CR_OPTLOCK:
+            self.violation("FLASH_CR.OPTSTRT/OBL_LAUNCH written while OPTLOCK is set: ignored")
+        elif value & CR_OPTSTRT:
+            self._start_options()
+        elif value & CR_OBL_LAUNCH:
+            self._obl_launch()
         if start:
             self._start_erase()
 
@@ -187,6 +233,10 @@ class FlashL4(FlashController):
         if address >= bank_end:
             self.violation(f"page {page} of bank {2 if cr & self.cr_bker else 1} does not exist")
             return
+        if self.write_protected(address):
+            self.sr |= SR_WRPERR
+            self.log(f"erase of the write-protected page at {address:#010x}: WRPERR")
+            return
         if self.operate("erase", address, page_size, ERASE_SECONDS) and self.cr & CR_EOPIE:
             self.sr |= SR_EOP
 
@@ -219,6 +269,10 @@ class FlashL4(FlashController):
             self.sr |= SR_PGAERR | SR_PGSERR
             return
         data = first_value.to_bytes(4, "little") + value.to_bytes(4, "little")
+        if self.write_protected(first_address):
+            self.sr |= SR_WRPERR
+            self.log(f"programming the write-protected double word {first_address:#010x}: WRPERR")
+            return
         if self.cells.poisoned_in(first_address, 8) is not None or (
             not self.cells.is_erased(first_address, 8) and data != bytes(8)
         ):
@@ -228,6 +282,85 @@ class FlashL4(FlashController):
             return
         if self.operate("program", first_address, 8, PROGRAM_SECONDS, data) and self.cr & CR_EOPIE:
             self.sr |= SR_EOP
+
+    # -- option bytes ---------------------------------------------------------------------------------------
+    def load_options(self) -> None:
+        """Option byte loading at every reset (RM0394 3.4.2 "Option bytes loading"). A store a power cut tore
+        fails its value/complement check: OPTVERR, and the registers load all ones [U: ST describes mismatched
+        option bytes as forcing a locked configuration (RM0444 p.90 via stm32-flash.md section 8); all ones =
+        RDP level 1 is the model's reading]."""
+        if self.options.torn:
+            self.sr |= SR_OPTVERR
+            loaded = dict.fromkeys(self.options.values, 0xFFFFFFFF)
+        else:
+            loaded = dict(self.options.values)
+        self.active = loaded  # what the protections use until the next load
+        self.opt = dict(loaded)  # the option registers software writes before OPTSTRT
+        self.optr = loaded["OPTR"]
+
+    def rdp_level(self) -> int:
+        return rdp_level(self.active["OPTR"] & 0xFF)
+
+    def write_protected(self, address: int) -> bool:
+        """The page of `address` lies in a loaded WRP area of its bank: WRPxyR STRT..END, inclusive, page
+        numbers inside the bank; an area with STRT > END protects nothing (RM0394 3.5.2 "Write protection";
+        the "STRT > END" wording is [U] in stm32-flash.md)."""
+        bank, bank_base = 1, self.cells.base
+        if self.bank2_base is not None and address >= self.bank2_base:
+            bank, bank_base = 2, self.bank2_base
+        page = (address - bank_base) // self.cells.sectors[0][1]
+        for area in "AB":
+            reg = self.active.get(f"WRP{bank}{area}R")
+            if reg is not None and (reg & self.wrp_mask) <= page <= (reg >> 16 & self.wrp_mask):
+                return True
+        return False
+
+    def _write_option_register(self, name: str, value: int) -> None:
+        """Option registers are writable once OPTLOCK is clear (RM0394 3.4.2 "Modifying user option bytes");
+        only the WRP fields of WRPxyR exist."""
+        if self.cr & CR_OPTLOCK:
+            self.violation(f"FLASH_{name} written while OPTLOCK is set: ignored")
+            return
+        if name.startswith("WRP"):
+            mask = self.wrp_mask | self.wrp_mask << 16
+            value = (self.opt[name] & ~mask) | (value & mask)
+        self.opt[name] = value & 0xFFFFFFFF
+
+    def _start_options(self) -> None:
+        """OPTSTRT: the option registers go to the option-byte store (one operation under the power-cut model;
+        BSY meanwhile). RDP level 2: option bytes cannot be changed; the model sets WRPERR and stores nothing
+        [U: flag per stm32-extflash-protection.md B7]. Level 1 -> 0: the main flash is mass-erased first
+        (RM0394 3.5.1 "Read protection", regression); PCROP_RDP = 0 keeping PCROP pages is not modelled."""
+        if self.busy():
+            self.violation("FLASH_CR.OPTSTRT set while BSY is set")
+        if self.sr & SR_PREVIOUS:
+            self.sr |= SR_PGSERR
+            return
+        if self.rdp_level() == 2:
+            self.sr |= SR_WRPERR
+            self.log("OPTSTRT with RDP level 2: option bytes are read-only: WRPERR")
+            return
+        stored = self.options.values
+        new = dict(self.opt)
+        if (new["OPTR"] ^ stored["OPTR"]) & OPTR_ORGANISATION:
+            self.violation("FLASH_OPTR bank organisation/boot bank bits changed: not modelled; nothing stored")
+            return
+        if any(new[n] != stored[n] for n in new if n.startswith("PCROP")):
+            self.violation("PCROP areas changed: PCROP is not modelled; nothing stored")
+            return
+        if self.rdp_level() == 1 and rdp_level(new["OPTR"] & 0xFF) == 0:
+            self.log("RDP level 1 -> 0: mass erase of the main flash")
+            if not self.operate("erase", self.cells.base, self.cells.size, OPTION_SECONDS):
+                return
+        if self.options.program(self, new, OPTION_SECONDS) and self.cr & CR_EOPIE:
+            self.sr |= SR_EOP
+
+    def _obl_launch(self) -> None:
+        """OBL_LAUNCH: option byte loading, which resets the device (RM0394 FLASH_CR.OBL_LAUNCH; RCC_CSR.OBLRSTF):
+        the stored values take effect at that reset (machine.system_reset reloads them)."""
+        self.log("OBL_LAUNCH: option byte loading (system reset)")
+        self.machine.core.reset_request = True
+        self.machine.request_stop()
 
     # -- ECC ----------------------------------------------------------------------------------------------
     def ecc_read(self, unit: int) -> None:

@@ -34,11 +34,17 @@ reuses): only the register map, the field widths, the error flags and the option
   NSBKER has no meaning); the model erases accordingly. The bootloader refuses both DBANK = 0 and TZEN = 1
   before it touches the flash; flash operations with TZEN = 1 (secure watermarks, SECxx registers) are
   not modelled and reported as such.
+- Option programming (RM0438 6.4 "FLASH option bytes"): the L4's model (flash_l4.py) through OPTKEYR 0x10 and
+  NSCR.OPTSTRT/OBL_LAUNCH, with the L5's option registers 0x40-0x6C: WRP1A/B and WRP2A/B areas ([6:0]/[22:16],
+  pages of a bank) refuse program/erase with NSWRPERR; RDP recorded, 1 -> 0 mass erase, level 2 refuses OPTSTRT;
+  the boot addresses and secure watermarks are stored but act on nothing with TZEN = 0; a TZEN change, RDP 0.5
+  and HDP are not modelled.
 - Timing: DS12736 6.3.10 (STM32L562xx) page erase 22 ms typical, double word 82 us (the L4 figures).
 """
 
 from __future__ import annotations
 
+from .flash_common import OptionStore
 from .flash_l4 import (
     CR_EOPIE,
     CR_LOCK,
@@ -56,6 +62,22 @@ from .flash_l4 import (
 OPTR_DBANK, OPTR_TZEN = 1 << 22, 1 << 31
 #: as shipped: RDP level 0, DBANK = 1, TZEN = 0 (reserved bits as read on the L4: unconfirmed)
 OPTR_FACTORY = 0x7FEFF8AA
+#: option registers (RM0438 6.9.15-6.9.25) and what the model loads for them as shipped: boot addresses as the
+#: model always read them (**unconfirmed**), secure watermarks 0 (ignored with TZEN = 0), WRP areas STRT > END
+OPTION_REGS_L5 = {
+    0x40: ("OPTR", OPTR_FACTORY),
+    0x44: ("NSBOOTADD0R", 0x0800007F),
+    0x48: ("NSBOOTADD1R", 0x0804007F),
+    0x4C: ("SECBOOTADD0R", 0x0800007F),
+    0x50: ("SECWM1R1", 0),
+    0x54: ("SECWM1R2", 0),
+    0x58: ("WRP1AR", 0xFF00FFFF),
+    0x5C: ("WRP1BR", 0xFF00FFFF),
+    0x60: ("SECWM2R1", 0),
+    0x64: ("SECWM2R2", 0),
+    0x68: ("WRP2AR", 0xFF00FFFF),
+    0x6C: ("WRP2BR", 0xFF00FFFF),
+}
 
 SR_W1C_L5 = 0xA0FB  # NSEOP NSOPERR NSPROGERR NSWRPERR NSPGAERR NSSIZERR NSPGSERR OPTWERR OPTVERR
 #: NSCR bits that exist: NSPG, NSPER, NSMER1, NSPNB [9:3], NSBKER, NSMER2, NSSTRT, OPTSTRT, NSEOPIE, NSERRIE,
@@ -70,6 +92,13 @@ class FlashL5(FlashL4):
         self.bank2_at = cells.base + cells.size // 2  # bank 2 in dual-bank mode (read by reset())
         self.icache = icache  # icache.IcacheL5: told of every operation (stale lines)
         super().__init__(cells, bank2_base=None, pnb_bits=7, optr=optr, bk_ecc_bit=21, ecc_addr_bits=19)
+        # Option bytes (flash_l4.py "Option bytes", with the L5's registers): WRPxyR [6:0]/[22:16] pages of a bank;
+        # the store's address is the model's tag for the power-cut trace, not a documented address [U]
+        self.wrp_mask = 0x7F
+        self.option_offsets = {offset: name for offset, (name, _) in OPTION_REGS_L5.items()}
+        factory = {name: value for name, value in OPTION_REGS_L5.values()}
+        self.options = OptionStore(0x0BFA0000, {**factory, "OPTR": optr})
+        self.reset()
 
     def reset(self) -> None:
         super().reset()
@@ -87,18 +116,12 @@ class FlashL5(FlashL4):
             return self.cr
         if offset == 0x30:
             return self.eccr
-        if offset == 0x40:
-            return self.optr
+        if offset in self.option_offsets:
+            return self.opt[self.option_offsets[offset]]
         if offset in (0x04, 0x08, 0x0C, 0x10, 0x14):
             return 0  # key registers read as zero
         if offset in (0x24, 0x2C):
             return 0x80000000 if offset == 0x2C else 0  # SECSR, SECCR (SECLOCK): untouched with TZEN = 0
-        if offset in (0x44, 0x48, 0x4C):
-            return 0x0800007F if offset != 0x48 else 0x0804007F  # boot addresses (as shipped: unconfirmed)
-        if offset in (0x50, 0x54, 0x60, 0x64):
-            return 0  # secure watermarks: ignored with TZEN = 0
-        if offset in (0x58, 0x5C, 0x68, 0x6C):
-            return 0xFF00FFFF  # WRP areas disabled (start > end)
         if 0x80 <= offset <= 0xAC or offset in (0xC0, 0xC4):
             return 0
         return super(FlashL4, self).read32(offset)
@@ -116,8 +139,14 @@ class FlashL5(FlashL4):
         if offset == 0x0C:
             self.violation("FLASH_SECKEYR written with TrustZone disabled (TZEN = 0): secure registers unused")
             return
-        if offset in (0x04, 0x10, 0x14):
-            return  # power-down / option / LVE keys: the bootloader programs none of those
+        if offset == 0x10:
+            super().write32(0x0C, value)  # OPTKEYR: the L4's sequence (NSLOCK clear first, wrong key = bus error)
+            return
+        if offset in self.option_offsets:
+            self._write_option_register(self.option_offsets[offset], value)
+            return
+        if offset in (0x04, 0x14):
+            return  # power-down / LVE keys: the bootloader programs neither
         if offset == 0x20:
             self.sr &= ~(value & SR_W1C_L5)
             return
@@ -128,9 +157,16 @@ class FlashL5(FlashL4):
             super().write32(0x18, value)  # ECCR: same fields as on the L4 (ECCD/ECCC write 1 to clear, ECCIE)
             return
         if offset in (0x24, 0x2C) or offset >= 0x40:
-            self.violation(f"FLASH+{offset:#04x} written: option bytes and secure registers are not modelled")
+            self.violation(f"FLASH+{offset:#04x} written: secure registers are not modelled")
             return
         super(FlashL4, self).write32(offset, value)
+
+    def _start_options(self) -> None:
+        """OPTSTRT as on the L4; a change of TZEN (TrustZone activation, RM0438 6.6 "TrustZone") is not modelled."""
+        if (self.opt["OPTR"] ^ self.options.values["OPTR"]) & OPTR_TZEN:
+            self.violation("FLASH_OPTR.TZEN changed: TrustZone is not modelled; nothing stored")
+            return
+        super()._start_options()
 
     # -- erase ---------------------------------------------------------------------------------------------
     def _start_erase(self) -> None:

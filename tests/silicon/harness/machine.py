@@ -322,14 +322,43 @@ class Machine:
         return self.console.decode("latin-1")
 
     def snapshot(self) -> tuple:
-        """Non-volatile state: what survives a power cut."""
-        return (self.soc.cells.snapshot(), tuple(ext.snapshot() for ext in self.soc.externals))
+        """Non-volatile state: what survives a power cut (flash cells, external chips, option bytes)."""
+        options = getattr(self.soc.flash, "options", None)
+        return (
+            self.soc.cells.snapshot(),
+            tuple(ext.snapshot() for ext in self.soc.externals),
+            None if options is None else options.snapshot(),
+        )
 
     def restore(self, state: tuple) -> None:
-        cells, exts = state
+        cells, exts, *rest = state
         self.soc.cells.restore(cells)
         for ext, s in zip(self.soc.externals, exts):
             ext.restore(s)
+        if rest and rest[0] is not None:
+            self.soc.flash.options.restore(rest[0])
+
+    # -- option bytes ---------------------------------------------------------------------------------------
+    def option_bytes(self) -> dict:
+        """The option bytes as stored (register name -> 32-bit value; flash_common.OptionStore): the values the
+        next reset loads. Factory state: each reference manual's reset values."""
+        return dict(self._options().values)
+
+    def set_option_bytes(self, **values: int) -> None:
+        """Write option bytes as a programmer would (STM32CubeProgrammer over SWD), outside the option-byte
+        sequence; like any option change they take effect at the next reset (power_on / system_reset)."""
+        store = self._options()
+        unknown = set(values) - set(store.values)
+        if unknown:
+            raise ValueError(f"{self.board.name}: no option register {sorted(unknown)} (have {list(store.values)})")
+        store.values.update({name: value & 0xFFFFFFFF for name, value in values.items()})
+        store.torn = False
+
+    def _options(self):
+        options = getattr(self.soc.flash, "options", None)
+        if options is None:
+            raise ValueError(f"{self.board.name}: option bytes are not modelled for {self.soc.part.family}")
+        return options
 
     # -- reset ----------------------------------------------------------------------------------------------
     def power_on(self) -> None:

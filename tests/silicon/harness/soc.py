@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .flash_f4 import FlashF4
 from .flash_g0g4wl import FlashG0, FlashG4, FlashWL
 from .flash_h7 import FlashH7
-from .flash_l0 import FlashL0
+from .flash_l0 import FlashL0, OptionBytesL0
 from .flash_l4 import FlashL4
 from .flash_l5 import OPTR_FACTORY as OPTR_L5
 from .flash_l5 import FlashL5
@@ -279,6 +279,7 @@ def build(board) -> Soc:
         )
     elif family == "stm32l0":
         flash = FlashL0(cells)
+        extra.append(OptionBytesL0(flash))  # the option-byte words at 0x1FF8_0000 (RM0367 3.4)
         pwr = PwrL0()
         rcc = RccL0(hse_hz=hse, pwr=pwr, flash=flash)
     elif family == "stm32l5":
