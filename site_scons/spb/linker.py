@@ -51,8 +51,10 @@ MEMORY
   BOOT_STACK (rw)  : ORIGIN = {_hex(board.app_ram_base)}, LENGTH = {_hex(ram_end - board.app_ram_base)}
 }}
 
-/* The boot-time stack lives in application RAM: the application is not running yet. */
+/* The boot-time stack lives in application RAM: the application is not running yet. cm_jump wipes its
+   used part (at most SPB_BOOT_STACK_WIPE bytes below the top, never below __stack_limit). */
 __stack_top = ORIGIN(BOOT_STACK) + LENGTH(BOOT_STACK);
+__stack_limit = ORIGIN(BOOT_STACK);
 
 SECTIONS
 {{

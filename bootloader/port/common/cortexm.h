@@ -84,20 +84,41 @@ __attribute__((noreturn)) static inline void cm_system_reset(void)
     }
 }
 
-/* VTOR = vector_table, MSP = its word 0, branch to its word 1 with interrupts enabled again (the
- * application starts like after a reset: PRIMASK clear, nothing enabled or pending). Call cm_quiesce()
- * first. */
+/* How much of the boot-time stack cm_jump wipes, from its top down: more than the bootloader's deepest
+ * use (under 2 KiB on every board, bench/stack_usage.py) and never below the stack's region. */
+#ifndef SPB_BOOT_STACK_WIPE
+#define SPB_BOOT_STACK_WIPE 4096u
+#endif
+extern uint32_t __stack_top;   /* linker script */
+extern uint32_t __stack_limit; /* linker script: the bottom of the boot-time stack's region */
+
+/* VTOR = vector_table, zero the boot-time stack (it lies in the application's RAM: what the verification
+ * and the install left there - hash schedules, decrypted blocks - must not reach the application), MSP =
+ * its word 0, branch to its word 1 with interrupts enabled again (the application starts like after a
+ * reset: PRIMASK clear, nothing enabled or pending). Call cm_quiesce() first. The wipe runs in assembly
+ * on registers only, as it clears the stack this function runs on. */
 __attribute__((noreturn)) static inline void cm_jump(uint32_t vector_table)
 {
     const volatile uint32_t *vt = (const volatile uint32_t *)(uintptr_t)vector_table;
     uint32_t sp = vt[0];
     uint32_t pc = vt[1];
+    uintptr_t end = (uintptr_t)&__stack_top;
+    uintptr_t start = end - SPB_BOOT_STACK_WIPE;
+    if (start < (uintptr_t)&__stack_limit) {
+        start = (uintptr_t)&__stack_limit;
+    }
     SCB_VTOR = vector_table;
     cm_dsb();
     cm_isb();
-    __asm volatile("msr msp, %0\n\t"
+    __asm volatile("mov r3, #0\n\t" /* mov/add: valid in both the divided (Thumb-1) and unified syntax */
+                   "1: cmp %2, %3\n\t"
+                   "bhs 2f\n\t"
+                   "str r3, [%2]\n\t"
+                   "add %2, #4\n\t"
+                   "b 1b\n\t"
+                   "2: msr msp, %0\n\t"
                    "cpsie i\n\t"
-                   "bx %1\n\t" ::"r"(sp), "r"(pc) : "memory");
+                   "bx %1\n\t" ::"r"(sp), "r"(pc), "l"(start), "l"(end) : "r3", "memory", "cc");
     __builtin_unreachable();
 }
 
