@@ -40,6 +40,7 @@ class Manifest:
     git_commit: str | None  # None outside a git work tree; "<sha>-dirty" when tracked files differed
     sha256: str
     size: int
+    segoff: int = 0  # MultiSegment image: offset of the external segment in the plaintext (0: one segment)
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"format": MANIFEST_FORMAT, **self.__dict__}
@@ -83,6 +84,7 @@ def read_manifest(path: StrPath) -> Manifest:
             git_commit=None if data.get("git_commit") is None else str(data["git_commit"]),
             sha256=str(data["sha256"]),
             size=int(data["size"]),
+            segoff=int(data.get("segoff", 0)),
         )
     except FileNotFoundError:
         raise SpbError(path, "release manifest not found") from None
@@ -115,6 +117,12 @@ def store_release(image: bytes, target: StrPath, manifest: Manifest, replace: bo
     _write_atomic(target, image)
     _write_atomic(manifest_path(target), manifest.to_json().encode())
     return outcome
+
+
+def reference_segoff(path: StrPath) -> int:
+    """The segment offset a stored release was built with (its manifest; 0 without one)."""
+    mpath = manifest_path(path)
+    return read_manifest(mpath).segoff if mpath.exists() else 0
 
 
 def load_reference(path: StrPath, board: str | None = None) -> bytes:

@@ -246,12 +246,16 @@ def _act_sfbp(target: list[Node], source: list[Node], env: Environment) -> None:
 
 
 def _act_release_copy(target: list[Node], source: list[Node], env: Environment) -> None:
+    from .elfimage import plain_image
     from .releases import Manifest, git_commit, sha256, store_release
 
     image = Path(str(source[0])).read_bytes()
     board = _board(source[1])
     app, version = env["SPB_RELEASE_APP"], str(env["SPB_VERSION"])
-    manifest = Manifest(app, version, board.name, git_commit(env.Dir("#").abspath), sha256(image), len(image))
+    # A MultiSegment image's .sfb/.sfbp need its segment offset: kept in the manifest (spb repo publish).
+    segoff = plain_image(str(source[2]), board).segoff if board.slot0.external is not None else 0
+    commit = git_commit(env.Dir("#").abspath)
+    manifest = Manifest(app, version, board.name, commit, sha256(image), len(image), segoff)
     outcome = store_release(image, str(target[0]), manifest, replace=bool(env["RELEASE_REPLACE"]))
     if outcome == "replaced":
         print(f"spb: warning: RELEASE_REPLACE=1: replaced release {version} in {target[0]}")
@@ -895,7 +899,7 @@ def SpbApplication(env: Environment, name: str, sources: Sources, **variables: A
         # fails unless RELEASE_REPLACE=1.
         stored = aenv.SpbReleaseCopy(
             [env["SPB_RELEASES"].File(f"{name}_{version}.bin"), env["SPB_RELEASES"].File(f"{name}_{version}.json")],
-            [plain, env["SPB_BOARD_FILE"]],
+            [plain, env["SPB_BOARD_FILE"], elf],
             SPB_RELEASE_APP=name,
         )
         release = stored[0]

@@ -27,7 +27,7 @@ from ..errors import SpbError, StrPath
 from ..image import HEADER_SIZE, Header, build_sfb, image_header, verify_sfb
 from ..keys import KeySet
 from ..patch import DEFAULT_ENCODING, build_sfbp, verify_sfbp
-from ..releases import load_reference
+from ..releases import load_reference, reference_segoff
 from ..version import Version
 from .manifest import (
     MANIFEST_NAME,
@@ -104,20 +104,15 @@ def publish_application(
 ) -> Application:
     from ..patch import ENCODINGS
 
-    if board.slot0.external is not None:
-        raise SpbError(
-            board.name,
-            "MultiSegment board: the release store keeps no segment offset, so its .sfb cannot be rebuilt from "
-            "the store; spb repo publish does not support these boards yet (docs/ota.md, limitations)",
-        )
     if not releases:
         raise SpbError(board.name, f"no release of {app!r} in the store")
     directory = out / board.name / app
     directory.mkdir(parents=True, exist_ok=True)
     entry = Application(board.name, app, board.vector_size)
     images = {v: load_reference(path, board.name) for v, path in releases.items()}  # checked: its manifest
+    segoffs = {v: reference_segoff(path) for v, path in releases.items()}  # MultiSegment images: not 0
     latest = max(images)
-    latest_header = image_header(images[latest], latest.encoded, keys)
+    latest_header = image_header(images[latest], latest.encoded, keys, segoffs[latest])
 
     def emit(name: str, make: Callable[[], bytes], reuse: Callable[[Path], bool]) -> tuple[str, int, str]:
         path = directory / name
@@ -134,7 +129,7 @@ def publish_application(
 
     for version, plain in sorted(images.items()):
         entry.releases.append(Release(version, sha256_hex(plain), len(plain)))
-        header = latest_header if version == latest else image_header(plain, version.encoded, keys)
+        header = latest_header if version == latest else image_header(plain, version.encoded, keys, segoffs[version])
 
         def same_sfb(path: Path, header: Header = header, size: int = len(plain)) -> bool:
             try:
@@ -145,7 +140,7 @@ def publish_application(
             return head == header.pack() and path.stat().st_size == board.vector_size + size
 
         def make_sfb(plain: bytes = plain, version: Version = version) -> bytes:
-            return build_sfb(plain, version.encoded, keys, board.vector_size)
+            return build_sfb(plain, version.encoded, keys, board.vector_size, segoffs[version])
 
         rel, size, digest = emit(f"{app}_{version}.sfb", make_sfb, same_sfb)
         entry.files.append(RepoFile("sfb", rel, version, size, digest))
@@ -154,7 +149,9 @@ def publish_application(
             continue
 
         def make_sfbp(plain: bytes = plain, version: Version = version) -> bytes:
-            return build_sfbp(plain, version.encoded, images[latest], latest.encoded, keys, encoding=encoding)
+            return build_sfbp(
+                plain, version.encoded, images[latest], latest.encoded, keys, segoffs[latest], encoding=encoding
+            )
 
         def same_sfbp(path: Path, plain: bytes = plain, version: Version = version) -> bool:
             return _same_patch(path, plain, version.encoded, latest_header, ENCODINGS[encoding])
