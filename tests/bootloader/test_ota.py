@@ -252,6 +252,9 @@ def test_server_answers_and_refuses(server, published):
     assert server.process.poll() is None  # still serving after all of that
     assert coap(server, sfb_path, (0, 6)).payload == sfb[:1024]
     assert http(server, sfb_path)[0] == 200
+    # ...and it said so in a line, not in a traceback per datagram (those once filled the stderr pipe)
+    log = server.stderr()
+    assert "malformed CoAP datagram" in log and "Traceback" not in log and len(log.splitlines()) <= 3, log[:500]
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from spb.ota.client import EngineError
 
@@ -155,12 +157,16 @@ class Server:
         self.coap_port = coap_port or free_port()
         self.http_port = http_port or free_port(socket.SOCK_STREAM)
         self.process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None
 
     def start(self, timeout: float = 20.0) -> Server:
         env = dict(os.environ, PYTHONPATH=str(REPO / "site_scons"))
         argv = [sys.executable, "-m", "spb.cli", "serve", str(self.repo), "--coap-port", str(self.coap_port)]
         argv += ["--http-port", str(self.http_port), *self.args]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        # stderr goes to a file, never to a pipe nobody drains: a server that logs more than a pipe holds
+        # would block in the middle of a test.
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (lives as long as the server; closed in stop)
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env)
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout
         line = self.process.stdout.readline()  # the start-up line, once both sockets are bound
@@ -184,12 +190,23 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signal.SIGTERM)
         try:
-            _out, err = self.process.communicate(timeout=10)
+            self.process.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _out, err = self.process.communicate()
+            self.process.communicate()
         self.process = None
-        return err
+        text = self.stderr()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        return text
+
+    def stderr(self) -> str:
+        """What the server has written to stderr so far."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()
 
     def __enter__(self) -> Server:
         return self.start()

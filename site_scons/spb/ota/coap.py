@@ -13,7 +13,10 @@ ACK_TIMEOUT doubling), which suits a lossy link and a restarting server alike.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+import sys
+import time
+from typing import Any, Callable
 
 from ..errors import SpbError
 from .client import Block, TransportError
@@ -93,11 +96,76 @@ def _make_resource(repo: Repository) -> Any:
     return RepositoryResource()
 
 
-async def start_server(repo: Repository, host: str, port: int) -> Any:
-    """A server context serving `repo` on UDP host:port; shut it down with `await context.shutdown()`."""
+LOGGER = "spb.serve.coap"
+
+
+class MalformedDatagrams(logging.Filter):
+    """Datagrams that are not CoAP, counted and reported as one line per `interval` seconds.
+
+    aiocoap logs a warning for each datagram it cannot parse, and for some (an option that is not UTF-8)
+    its receive callback raises, which asyncio logs with a full traceback. A flood of garbage must not
+    become a flood of log: a server whose stderr goes to a pipe or a disk would block or fill it. Both
+    paths are counted here; anything else passes through unchanged.
+    """
+
+    def __init__(self, interval: float = 60.0, emit: Callable[[str], None] | None = None) -> None:
+        super().__init__()
+        self.interval = interval
+        self.emit = emit or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.total = 0
+        self._pending = 0
+        self._last_from = ""
+        self._reported = -float("inf")
+
+    def count(self, source: str) -> None:
+        self.total += 1
+        self._pending += 1
+        self._last_from = source
+        now = time.monotonic()
+        if now - self._reported >= self.interval:
+            self.flush(now)
+
+    def flush(self, now: float | None = None) -> None:
+        if self._pending:
+            self.emit(f"spb serve: ignored {self._pending} malformed CoAP datagram(s) (last from {self._last_from})")
+        self._pending = 0
+        self._reported = time.monotonic() if now is None else now
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Ignoring unparsable message from %s" and record.args:
+            self.count(str(record.args[0] if isinstance(record.args, tuple) else record.args))
+            return False
+        return True
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio exception handler: aiocoap's decoder raising on a datagram counts as one malformed."""
+        exception = context.get("exception")
+        if isinstance(exception, (UnicodeError, ValueError, IndexError)) and _raised_in_aiocoap(exception):
+            self.count("a datagram aiocoap could not decode")
+        else:
+            loop.default_exception_handler(context)
+
+
+def _raised_in_aiocoap(exception: BaseException) -> bool:
+    trace = exception.__traceback__
+    while trace is not None:
+        if "/aiocoap/" in trace.tb_frame.f_code.co_filename.replace("\\", "/"):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+async def start_server(repo: Repository, host: str, port: int, malformed: MalformedDatagrams | None = None) -> Any:
+    """A server context serving `repo` on UDP host:port; shut it down with `await context.shutdown()`.
+
+    Malformed datagrams are counted by `malformed` (one default reporter if None), never logged one by one.
+    """
     aiocoap = _aiocoap()
+    malformed = malformed or MalformedDatagrams()
+    logging.getLogger(LOGGER).addFilter(malformed)
+    asyncio.get_running_loop().set_exception_handler(malformed.loop_exception)
     try:
-        return await aiocoap.Context.create_server_context(_make_resource(repo), bind=(host, port))
+        return await aiocoap.Context.create_server_context(_make_resource(repo), bind=(host, port), loggername=LOGGER)
     except OSError as error:
         raise SpbError(f"{host}:{port}", f"cannot serve CoAP there ({error.strerror or error})") from None
 

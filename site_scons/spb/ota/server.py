@@ -225,10 +225,12 @@ def serve(
                 server = stack.enter_context(http_in_thread(repo, host, http_port))
                 urls.append(f"http://{shown}:{server.server_address[1]}/")
             context = None
+            malformed = None
             if coap_port is not None:
-                from .coap import start_server
+                from .coap import MalformedDatagrams, start_server
 
-                context = await start_server(repo, host, coap_port)
+                malformed = MalformedDatagrams(emit=(lambda _line: None) if quiet else None)
+                context = await start_server(repo, host, coap_port, malformed)
                 urls.append(f"coap://{shown}:{coap_port}/")
             if not quiet:
                 apps = len(repo.manifest.applications)
@@ -239,5 +241,7 @@ def serve(
             await stop.wait()
             if context is not None:
                 await context.shutdown()
+            if malformed is not None:
+                malformed.flush()
 
     asyncio.run(main())
