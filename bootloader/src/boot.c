@@ -10,6 +10,7 @@
 #include "keys.h"
 #include "log.h"
 #include "port.h"
+#include "protect.h"
 #include "spb_board.h"
 #include "ymodem.h"
 
@@ -126,6 +127,13 @@ uint32_t boot_run(void)
         log_line("Slot 0 vector table is outside the application's RAM or image: staying in the bootloader.");
         return 0;
     }
+#if defined(SPB_PRODUCTION) && SPB_PRODUCTION
+    /* Protections in place before any application code runs (protect.h); a reset follows if they change. */
+    if (!protect_before_jump()) {
+        log_line("Protections not in place: staying in the bootloader.");
+        return 0;
+    }
+#endif
     log_line("Preparing to launch application in slot 0.");
     return SPB_SLOT0_ADDR + SPB_VECTOR_SIZE;
 }

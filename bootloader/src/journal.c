@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "journal.h"
+#include "protect.h"
 
 #include <string.h>
 
@@ -89,6 +90,13 @@ int journal_append(journal_t *j, const image_header_t *h)
     if (journal_is_last(j, h)) {
         return 0;
     }
+#if defined(SPB_PRODUCTION) && SPB_PRODUCTION
+    /* Write-protected while the application runs: lifted now (through a reset) for this install. */
+    int lifted = protect_journal_writable();
+    if (lifted != 0) {
+        return lifted;
+    }
+#endif
     if (j->free_slot >= JOURNAL_SLOTS) {
         /* Full (or residue after the end): start again with this entry, which is newer than every entry
          * (install.c commits only above the floor), so once it lands nothing is lost. Until it lands the

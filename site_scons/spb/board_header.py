@@ -74,6 +74,8 @@ def render(board: Board) -> str:
     define("SPB_FLASH_SECTOR_GROUPS", f"{{ {body} }}", "{start, size, count} of erase units, ascending")
     define("SPB_FLASH_SECTOR_GROUP_COUNT", _dec(len(groups)))
     define("SPB_FLASH_SECTOR_COUNT", _dec(len(flash.sectors)))
+    if len({size for _start, size, _count in groups}) == 1:
+        define("SPB_FLASH_PAGE_SIZE", _hex(groups[0][1]), "every erase unit has this size")
     if flash.bank2_base is not None:
         define("SPB_FLASH_BANK2_BASE", _hex(flash.bank2_base), "sectors are numbered per bank from here")
 

@@ -389,6 +389,24 @@ def _options(env: Environment) -> Variables:
         "from the environment, SPB_PKCS11_MODULE and SPB_PKCS11_PIN; docs/keys.md)",
         "",
     )
+    opts.Add(
+        SCons.Script.BoolVariable(
+            "PRODUCTION",
+            "production bootloader: at its first boot it write-protects its code and install journal and sets "
+            "read-out protection level 1 through the option bytes, and keeps them so at every boot; refuses "
+            "development keys (docs/security.md, 'Production mode')",
+            False,
+        )
+    )
+    opts.Add(
+        SCons.Script.EnumVariable(
+            "PRODUCTION_RDP",
+            "with PRODUCTION=1: read-out protection level. 2 is IRREVERSIBLE: no debugger ever again, option "
+            "bytes frozen (the journal then stays writable)",
+            "1",
+            allowed_values=("1", "2"),
+        )
+    )
     opts.Add("BUILD_DIR", "output directory", "#build/${BOARD}")
     opts.Add("CROSS_PREFIX", "cross toolchain prefix", "arm-none-eabi-")
     opts.Add("OPT", "optimisation flags for C", "-Os")
@@ -543,6 +561,55 @@ def _configure(env: Environment) -> None:
         env[f"SPB_{name}COMSTR"] = f"{word:<7} $TARGET"
 
     _configure_keys(env)
+    _configure_production(env)
+
+
+#: families whose flash controller has a production-mode implementation (bootloader/port/common/stm32_protect_*.h)
+PRODUCTION_FAMILIES = ("stm32f4", "stm32f7", "stm32g0", "stm32g4", "stm32l4", "stm32l5", "stm32wl")
+
+
+def _configure_production(env: Environment) -> None:
+    """PRODUCTION=, PRODUCTION_RDP=: SPB_PRODUCTION_DEFINES for the bootloader; development keys refused."""
+    env["SPB_PRODUCTION_DEFINES"] = []
+    rdp = env["PRODUCTION_RDP"]
+    if not env["PRODUCTION"]:
+        if rdp != "1":
+            _fail(SpbError(None, "PRODUCTION_RDP=2 needs PRODUCTION=1"))
+        return
+    board: Board = env["SPB_BOARD"]
+    if board.family not in PRODUCTION_FAMILIES:
+        _fail(
+            SpbError(
+                env["SPB_BOARD_FILE"].abspath,
+                f"PRODUCTION=1 is not implemented for family {board.family} yet (it is for "
+                f"{', '.join(PRODUCTION_FAMILIES)}; docs/security.md)",
+            )
+        )
+    source = env["SPB_KEY_SOURCE"]
+    default_keys = not any(env[n].strip() for n in ("KEYS", "SIGNING_KEY", "AES_KEY", "SIGNER"))
+    if not (SCons.Script.GetOption("help") or SCons.Script.GetOption("clean")):
+        try:
+            development = default_keys or source.load().is_development
+        except SpbError as error:
+            _fail(error)
+        if development:
+            where = source.keys or "#keys"
+            _fail(
+                SpbError(
+                    str(where),
+                    "PRODUCTION=1 refuses development keys: create production keys with `spb keygen DIR` on a "
+                    "secure machine and build with KEYS=DIR (or SIGNER=pkcs11:...)",
+                )
+            )
+    if rdp == "2":
+        bar = "!" * 100
+        print(
+            f"{bar}\n!! spb: PRODUCTION_RDP=2: this bootloader sets read-out protection LEVEL 2 at its first boot.\n"
+            "!! That is IRREVERSIBLE: the debug port is disabled for good, the option bytes are frozen, and the\n"
+            f"!! chip can never be reprogrammed except by this bootloader's own updates.\n{bar}",
+            file=sys.stderr,
+        )
+    env["SPB_PRODUCTION_DEFINES"] = [("SPB_PRODUCTION", "1"), ("SPB_PRODUCTION_RDP", rdp)]
 
 
 def _size_option(env: Environment, name: str) -> int:
@@ -775,7 +842,8 @@ def SpbBootloader(env: Environment, bootloader_dir: StrPath | None = None) -> Bo
             str(root / "port" / "common"),
             str(root / "port" / family),
         ],
-        CPPDEFINES=["SPB_BOOTLOADER_BUILD", ("SPB_BOOT_VERSION_STR", f'\\"v{_boot_version()}\\"')],
+        CPPDEFINES=["SPB_BOOTLOADER_BUILD", ("SPB_BOOT_VERSION_STR", f'\\"v{_boot_version()}\\"')]
+        + env["SPB_PRODUCTION_DEFINES"],
         CCFLAGS=["-Werror"],
         # The generated script fills the vector area below the API table with code (spb.linker).
         LINKFLAGS=["-T", gen["boot_ld"].abspath, "-Wl,--enable-non-contiguous-regions"],

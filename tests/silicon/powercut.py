@@ -55,7 +55,9 @@ class Images:
 
 
 def memories(m: Machine) -> list:
-    return [m.soc.cells, *m.soc.externals]
+    """What a replayed trace may touch: the flash array, external chips and the option bytes' store."""
+    options = getattr(m.soc.flash, "options", None)
+    return [m.soc.cells, *m.soc.externals, *([options] if options is not None else [])]
 
 
 def tiny(fw: Firmware, size: int = 16) -> Images:

@@ -250,6 +250,11 @@ static void stm32_sector_flushed(uint32_t addr, uint32_t len, bool erased)
 }
 
 #include "../common/stm32_flash_sector.h"
+#define STM32_SECTOR_HAS_SPRMOD /* F42x/F43x/F469: OPTCR.SPRMOD b31 (RM0090 3.7.5) */
+/* OPTCR BFB2 b4 = 0 (boot from bank 1), DB1M b30 = 0 (the 2-Mbyte organisation) - RM0090 3.9.10 */
+#define STM32_SECTOR_OPTCR_OWNED_MASK  ((1u << 4) | (1u << 30))
+#define STM32_SECTOR_OPTCR_OWNED_VALUE 0u
+#include "../common/stm32_protect_sector.h" /* production builds only */
 
 int port_flash_erase(uint32_t addr)
 {

@@ -182,6 +182,12 @@ static void stm32_sector_flushed(uint32_t addr, uint32_t len, bool erased)
 }
 
 #include "../common/stm32_flash_sector.h"
+/* OPTCR nDBOOT b28 = nDBANK b29 = 1 (single bank, no dual boot); OPTCR1 BOOT_ADD0 = 0x0080 (0x0020_0000, the
+ * flash on ITCM), BOOT_ADD1 = 0x0040 (system memory) as shipped - RM0410 3.7.1, 3.7.7-3.7.8 */
+#define STM32_SECTOR_OPTCR_OWNED_MASK  ((1u << 28) | (1u << 29))
+#define STM32_SECTOR_OPTCR_OWNED_VALUE ((1u << 28) | (1u << 29))
+#define STM32_SECTOR_OPTCR1_VALUE      0x00400080u
+#include "../common/stm32_protect_sector.h" /* production builds only */
 
 /* nDBANK must say what the board's layout assumes; otherwise say so and never return (nothing written). */
 static void check_bank_mode(void)

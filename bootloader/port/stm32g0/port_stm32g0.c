@@ -182,6 +182,7 @@ void port_init(void)
 #define STM32_DW_ECCR2 0x4002201Cu /* FLASH_ECC2R: bank 2 of the dual-bank parts */
 #endif
 #include "../common/stm32_flash_dw.h"
+#include "../common/stm32_protect_dw.h" /* production builds only */
 
 volatile uint8_t stm32_ecc_guard;
 volatile uint8_t stm32_ecc_fault;

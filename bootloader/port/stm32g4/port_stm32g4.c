@@ -182,6 +182,7 @@ void port_init(void)
 #define STM32_DW_ACR_CACHES (FLASH_ACR_ICEN | FLASH_ACR_DCEN)
 #define STM32_DW_ACR_RESETS (FLASH_ACR_ICRST | FLASH_ACR_DCRST)
 #include "../common/stm32_flash_dw.h"
+#include "../common/stm32_protect_dw.h" /* production builds only */
 
 volatile uint8_t stm32_ecc_guard;
 volatile uint8_t stm32_ecc_fault;

@@ -46,6 +46,7 @@
 #define STM32_DW_ACR_CACHES (FLASH_ACR_ICEN | FLASH_ACR_DCEN)
 #define STM32_DW_ACR_RESETS (FLASH_ACR_ICRST | FLASH_ACR_DCRST)
 #include "../common/stm32_flash_dw.h"
+#include "../common/stm32_protect_dw.h" /* production builds only */
 #include "../common/xspi_nor.h"
 
 static void l4rcc_power_up(void)

@@ -68,6 +68,14 @@ _Static_assert(SPB_SYSCLK_HZ <= 110000000u, "STM32L5: SYSCLK is at most 110 MHz"
 #define STM32_DW_ACR_CACHES  0u
 #define STM32_DW_ACR_RESETS  0u
 #include "../common/stm32_flash_dw.h"
+/* option registers with TrustZone disabled (RM0438 6.9): FLASH_OPTKEYR 0x10, FLASH_OPTR 0x40,
+ * FLASH_WRP1AR/BR 0x58/0x5C, FLASH_WRP2AR/BR 0x68/0x6C */
+#define STM32_DW_OPTKEYR_OFFSET 0x10u
+#define STM32_DW_OPTR_OFFSET    0x40u
+#define STM32_DW_WRP1_OFFSET    0x58u
+#define STM32_DW_WRP2_OFFSET    0x68u
+#define STM32_DW_NO_PCROP /* the L5 has no PCROP registers (RM0438 6.9) */
+#include "../common/stm32_protect_dw.h" /* production builds only */
 
 #define ICACHE_CR          SPB_REG32(0x40030400u)
 #define ICACHE_SR          SPB_REG32(0x40030404u)

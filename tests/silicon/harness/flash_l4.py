@@ -44,7 +44,8 @@ reset (as for KEYR). With OPTLOCK clear software writes the option registers, th
 reset: they take effect only then (or at any reset), as on silicon. Effects modelled: WRP areas (WRPERR on
 program/erase, nothing written); the RDP level is recorded (what level 1 denies - debug, boot from RAM or
 system memory - is outside the harness); level 1 -> 0 mass-erases the main flash before storing; level 2 refuses
-OPTSTRT (WRPERR [U]). Not modelled (reported when changed): PCROP areas, the bank organisation and boot-bank
+OPTSTRT (WRPERR [U]). Not modelled (reported when changed): PCROP areas (storing PCROPxSR/ER with STRT > END, no
+area, is accepted), the bank organisation and boot-bank
 bits (BFB2, DUALBANK/DBANK, nSWAP_BANK); nBOOT0/nSWBOOT0/nBOOT1 are stored but the model always boots from main
 flash (BOOT0 low on the boards).
 """
@@ -345,9 +346,15 @@ class FlashL4(FlashController):
         if (new["OPTR"] ^ stored["OPTR"]) & OPTR_ORGANISATION:
             self.violation("FLASH_OPTR bank organisation/boot bank bits changed: not modelled; nothing stored")
             return
-        if any(new[n] != stored[n] for n in new if n.startswith("PCROP")):
-            self.violation("PCROP areas changed: PCROP is not modelled; nothing stored")
-            return
+        for bank in (1, 2):
+            start, end = f"PCROP{bank}SR", f"PCROP{bank}ER"
+            if start not in new or (new[start], new[end]) == (stored[start], stored[end]):
+                continue
+            if new[start] & 0xFFFF <= new[end] & 0xFFFF:  # an area (STRT <= END): its refusals are not modelled
+                self.violation("a PCROP area was defined: PCROP is not modelled; nothing stored")
+                return
+            # STRT > END defines no area (how software disables PCROP): stored, nothing to model
+
         if self.rdp_level() == 1 and rdp_level(new["OPTR"] & 0xFF) == 0:
             self.log("RDP level 1 -> 0: mass erase of the main flash")
             if not self.operate("erase", self.cells.base, self.cells.size, OPTION_SECONDS):
