@@ -565,7 +565,7 @@ def _configure(env: Environment) -> None:
 
 
 #: families whose flash controller has a production-mode implementation (bootloader/port/common/stm32_protect_*.h)
-PRODUCTION_FAMILIES = ("stm32f4", "stm32f7", "stm32g0", "stm32g4", "stm32l4", "stm32l5", "stm32wl")
+PRODUCTION_FAMILIES = ("stm32f4", "stm32f7", "stm32g0", "stm32g4", "stm32l0", "stm32l4", "stm32l5", "stm32wl")
 
 
 def _configure_production(env: Environment) -> None:
@@ -583,6 +583,14 @@ def _configure_production(env: Environment) -> None:
                 env["SPB_BOARD_FILE"].abspath,
                 f"PRODUCTION=1 is not implemented for family {board.family} yet (it is for "
                 f"{', '.join(PRODUCTION_FAMILIES)}; docs/security.md)",
+            )
+        )
+    if rdp == "2" and board.family == "stm32l0":
+        _fail(
+            SpbError(
+                env["SPB_BOARD_FILE"].abspath,
+                "PRODUCTION_RDP=2 is refused on the L0: write protection is per 4 KiB sector, the install journal "
+                "shares its sector with bootloader code, and level 2 would freeze that sector writable for good",
             )
         )
     source = env["SPB_KEY_SOURCE"]

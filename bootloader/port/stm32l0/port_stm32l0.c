@@ -331,6 +331,8 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
     return rc;
 }
 
+#include "../common/stm32_protect_pecr.h" /* production builds only */
+
 int port_flash_read(uint32_t addr, void *dst, uint32_t len)
 {
     if (!spb_in_flash(addr, len)) {
