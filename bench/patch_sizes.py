@@ -42,6 +42,7 @@ Columns and settings (RAM = what the device needs to apply the patch; ">8K" = mo
              the segment, segment_size = 2 KiB (an L4 page; 16 L0 pages: 128-byte segments
              make the patches 10-90 % larger).                                                <=8K
   dt-ip-lz   detools in-place with lzma.                                                       >8K
+             (The corpus pairs, which are not built for a board, use NUCLEO-L452RE's SLOT0.)
   hd-tuz     hdiffpatch.diff_lite (HPatchLite format, the one HDiffPatch's tiny device applier
              reads) with TuzConfig(dict_size=4096, literal_line=True): tinyuz needs its dictionary
              plus small caches. The best of its codecs that fits the budget (lite+tamp is larger).
@@ -64,8 +65,9 @@ Usage:
   .venv/bin/python bench/patch_sizes.py [--quick] [--json FILE] [--boards B1,B2] [--pairs P1,P2]
                                         [--repeat N] [--no-corpus] [--scale] [--site-scons DIR]
   --quick: NUCLEO-L452RE only, pairs small and large, no corpus.
-  --scale: also creation time and peak memory (ru_maxrss of a fresh process) of compat patches of
-           1 MiB and 16 MiB images (random bytes with an edit every 4 KiB: every index key unique).
+  --scale: also creation time and peak memory (ru_maxrss of a fresh process) of compat and compact
+           patches of 1 MiB and 16 MiB images (random bytes with an edit every 4 KiB: every index key
+           unique).
   --site-scons DIR: measure the spb package found in DIR (e.g. an older checkout's site_scons).
 """
 
@@ -97,6 +99,7 @@ else:
 sys.path.insert(0, SITE_SCONS)
 
 DEFAULT_BOARDS = ["NUCLEO-L452RE", "NUCLEO-L073RZ"]
+CORPUS_BOARD = "NUCLEO-L452RE"  # the in-place memory region the corpus pairs are measured with
 PAIRS = ["small", "func", "large", "opt"]
 BASE = "base"
 DETOOLS_SEGMENT = 2048
@@ -115,6 +118,10 @@ PEERS = [
     ("hd-lzma", False, "HPatchLite + LZMA"),
 ]
 OURS = ["compat", "compact"]
+# The LZMA-class peers (entropy coders with a large window / LZMA models, > 8 KiB of RAM to apply) and
+# "large-change" pairs: the best of them needs more than this share of the new image.
+LZMA_CLASS = ["bsdiff4", "dt-seq-lz", "dt-ip-lz", "hd-lzma"]
+LARGE_CHANGE = 0.05
 
 
 @dataclass
@@ -388,8 +395,9 @@ def board_info(name):
 
 
 def detools_memory_size(board_name: str) -> int:
-    """The in-place memory region: SLOT0 after the installed header, in whole segments."""
-    board = board_info(board_name)
+    """The in-place memory region: SLOT0 after the installed header, in whole segments. The corpus
+    projects are not boards: they get NUCLEO-L452RE's region (Cortex-M4 like them, 127.5 KiB)."""
+    board = board_info(CORPUS_BOARD if board_name.islower() else board_name)  # board names are upper case
     return (board.slot0.size - board.vector_size) // DETOOLS_SEGMENT * DETOOLS_SEGMENT
 
 
@@ -506,6 +514,29 @@ def report(pairs, peer_names, our_names):
         print("\nGeo-mean over the pairs of ours / each tool (< 1: ours is smaller)")
         print(table(["ours"] + tools, rows, right_from=1))
 
+    lz_names = [t for t in LZMA_CLASS if t in peer_names]
+    if lz_names and "compact" in our_names:
+        rows, logs, large_logs = [], [], []
+        for p in pairs:
+            r, b = p.results.get("compact"), best([p.results[t] for t in lz_names if t in p.results], False)
+            if not (r and r.size and r.verified and b):
+                continue
+            large = b.size > LARGE_CHANGE * len(p.new)
+            ratio = r.size / b.size
+            logs.append(math.log(ratio))
+            if large:
+                large_logs.append(math.log(ratio))
+            rows.append([p.board, p.name, "yes" if large else "", f"{b.tool} {b.size}", r.size, f"{ratio:.3f}"])
+        print(f"\ncompact / best LZMA-class peer ({', '.join(lz_names)})")
+        print(f"(large change: that peer's patch is more than {LARGE_CHANGE:.0%} of the new image)")
+        print(table(["board", "pair", "large", "best LZMA-class", "compact", "ratio"], rows, right_from=3))
+        for label, values in (("all pairs", logs), ("large-change pairs", large_logs)):
+            if values:
+                print(
+                    f"  {label}: geo-mean {math.exp(sum(values) / len(values)):.3f}, "
+                    f"worst {math.exp(max(values)):.3f} ({len(values)} pairs)"
+                )
+
     rows = []
     for p in pairs:
         rows.append(
@@ -597,7 +628,7 @@ def main():
     parser.add_argument("--json", metavar="FILE", help="write the raw results as JSON")
     parser.add_argument("--no-corpus", action="store_true", help="only bench/fwpairs, not bench/corpus")
     parser.add_argument("--no-fwpairs", action="store_true", help="only the corpus, not bench/fwpairs")
-    parser.add_argument("--scale", action="store_true", help="also compat creation time/memory at 1 and 16 MiB")
+    parser.add_argument("--scale", action="store_true", help="also creation time/memory at 1 and 16 MiB")
     parser.add_argument("--site-scons", metavar="DIR", help="take spb from DIR instead of site_scons/")
     args = parser.parse_args()
 
@@ -663,8 +694,8 @@ def main():
         print(f"  done {pair.board} {pair.name}", file=sys.stderr)
 
     report(pairs, peer_names, our_names)
-    if args.scale and "compat" in our_names and scale(["compat"], [1, 16]):
-        failures.append(Result("-", "scale", "compat", 0, 0, error="large-image round trip failed"))
+    if args.scale and our_names and scale(our_names, [1, 16]):
+        failures.append(Result("-", "scale", "/".join(our_names), 0, 0, error="large-image round trip failed"))
     for r in failures:
         print(f"FAILED {r.board} {r.pair} {r.tool}: {r.error}")
 

