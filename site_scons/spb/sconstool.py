@@ -565,7 +565,17 @@ def _configure(env: Environment) -> None:
 
 
 #: families whose flash controller has a production-mode implementation (bootloader/port/common/stm32_protect_*.h)
-PRODUCTION_FAMILIES = ("stm32f4", "stm32f7", "stm32g0", "stm32g4", "stm32l0", "stm32l4", "stm32l5", "stm32wl")
+PRODUCTION_FAMILIES = (
+    "stm32f4",
+    "stm32f7",
+    "stm32g0",
+    "stm32g4",
+    "stm32h7",
+    "stm32l0",
+    "stm32l4",
+    "stm32l5",
+    "stm32wl",
+)
 
 
 def _configure_production(env: Environment) -> None:

@@ -397,6 +397,8 @@ static int internal_write(uint32_t addr, const void *data, uint32_t len)
     return rc;
 }
 
+#include "../common/stm32_protect_h7.h" /* production builds only */
+
 int port_flash_erase(uint32_t addr)
 {
 #if defined(SPB_EXT_FLASH_DRIVER)

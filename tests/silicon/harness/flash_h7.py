@@ -37,12 +37,25 @@ Where only the H7A3 text (RM0455) or a driver was at hand, the fact is marked [U
   erase x64 2 s [U]); QW/BSY stay visible for the first SRx reads after an operation starts.
 - No cache model: the H7 FLASH has no cache of its own (the CM7's L1 caches are the core's; off in the
   bootloader).
+
+Option bytes (RM0399 4.4 "FLASH option bytes", 4.5 "FLASH protection mechanisms"): their own store
+(flash_common.OptionStore) holding OPTSR (RDP [15:8], the user bits; factory: level 0, SWAP_BANK_OPT b31 = 0),
+WPSN1 and WPSN2 (WRPSn [7:0], one bit per sector of the bank, 0 = write-protected; factory 0xFF). Loaded into
+FLASH_OPTSR_CUR (0x1C) and FLASH_WPSN_CUR1R/2R (0x38 / 0x138) at every reset; OPTKEYR (0x08) 0x08192A3B then
+0x4C5D6E7F clears FLASH_OPTCR.OPTLOCK (b0; software sets it again); with OPTLOCK clear software writes
+FLASH_OPTSR_PRG (0x20) and FLASH_WPSN_PRG1R/2R (0x3C / 0x13C); OPTCR.OPTSTART (b1) stores them (OPT_BUSY, b0 of
+OPTSR_CUR, while it runs: one power-cut operation) and, unlike the L4 class, they apply at the end of the
+operation without a reset ("option byte modification ... loaded in the _CUR registers" [U: RM0399 4.4.3
+wording recalled, not re-read]). Effects: WRPERR (SRx b17) on erase or program of a protected sector, nothing
+done; RDP recorded; at level 2 OPTSTART changes nothing and sets OPTCHANGEERR (OPTSR_CUR b30; cleared through
+FLASH_OPTCCR b30) [U]. Not modelled (reported, nothing stored): a change of SWAP_BANK_OPT, an RDP regression
+(mass erase), PCROP/secure areas, boot addresses. A store a power cut tore loads all ones [U, as the L4 model].
 """
 
 from __future__ import annotations
 
 from .cortexm import BUSFAULT, CFSR_PRECISERR
-from .flash_common import FlashController
+from .flash_common import FlashController, OptionStore, rdp_level
 
 KEYS = (0x45670123, 0xCDEF89AB)
 BANK_SIZE = 0x100000
@@ -59,6 +72,12 @@ CR_LOCK, CR_PG, CR_SER, CR_BER, CR_FW, CR_START = 1, 2, 4, 8, 1 << 6, 1 << 7
 CR_PSIZE, CR_SNB, CR_CRC_EN, CR_EOPIE = 3 << 4, 7 << 8, 1 << 15, 1 << 16
 CR_RESET = 0x00000031
 CR_WRITABLE = 0x1FEF8FFF & ~CR_START & ~CR_FW
+
+OPTKEYS = (0x08192A3B, 0x4C5D6E7F)
+OPTCR_OPTLOCK, OPTCR_OPTSTART = 1, 2
+OPTSR_OPT_BUSY, OPTSR_CHANGEERR, OPTSR_SWAP_BANK = 1, 1 << 30, 1 << 31
+OPTSR_FACTORY = 0x1FFFAAF0  # [U]: RDP level 0 (0xAA), SWAP_BANK_OPT 0, no operation running
+OPTION_SECONDS = 0.1  # [U] no datasheet figure read
 
 PROGRAM_SECONDS = 16e-6
 ERASE_SECONDS = 2.0
@@ -84,6 +103,7 @@ class FlashH7(FlashController):
         if cells.unit != WORD:
             raise ValueError("STM32H7 flash programs 32-byte flash words: flash.write_size must be 32")
         self.banks = [_Bank(0, cells.base), _Bank(1, cells.base + BANK_SIZE)]
+        self.options = OptionStore(0x1FF00000, {"OPTSR": OPTSR_FACTORY, "WPSN1": 0xFF, "WPSN2": 0xFF})  # [U] address
         self.reset()
 
     def reset(self) -> None:
@@ -91,6 +111,43 @@ class FlashH7(FlashController):
         self.acr = 0x37
         for bank in getattr(self, "banks", []):
             bank.reset()
+        self.optcr = OPTCR_OPTLOCK
+        self.opt_busy_reads = 0
+        self.change_error = False
+        self.load_options()
+
+    # -- option bytes -------------------------------------------------------------------------------------------
+    def load_options(self) -> None:
+        """At every reset: the store into the _CUR registers (all ones from a torn store [U])."""
+        values = self.options.values
+        self.active = dict.fromkeys(values, 0xFFFFFFFF) if self.options.torn else dict(values)
+        self.prg = dict(self.active)
+
+    def rdp_level(self) -> int:
+        return rdp_level(self.active["OPTSR"] >> 8 & 0xFF)
+
+    def write_protected(self, address: int) -> bool:
+        offset = address - self.cells.base
+        wpsn = self.active["WPSN1" if offset < BANK_SIZE else "WPSN2"]
+        return not wpsn >> (offset % BANK_SIZE // 0x20000) & 1
+
+    def _option_start(self) -> None:
+        if self.rdp_level() == 2:
+            self.change_error = True
+            self.log("OPTSTART with RDP level 2: option bytes are read-only: OPTCHANGEERR")
+            return
+        new = {"OPTSR": self.prg["OPTSR"] & ~(OPTSR_OPT_BUSY | OPTSR_CHANGEERR), "WPSN1": self.prg["WPSN1"] & 0xFF}
+        new["WPSN2"] = self.prg["WPSN2"] & 0xFF
+        stored = self.options.values
+        if (new["OPTSR"] ^ stored["OPTSR"]) & OPTSR_SWAP_BANK:
+            self.violation("FLASH_OPTSR_PRG.SWAP_BANK_OPT changed: not modelled; nothing stored")
+            return
+        if self.rdp_level() == 1 and rdp_level(new["OPTSR"] >> 8 & 0xFF) == 0:
+            self.violation("RDP regression (mass erase) is not modelled; nothing stored")
+            return
+        if self.options.program(self, new, OPTION_SECONDS):
+            self.opt_busy_reads = 2
+            self.active = dict(new)  # in effect at the end of the operation, without a reset [U]
 
     # -- registers ---------------------------------------------------------------------------------------------
     def read32(self, offset: int) -> int:
@@ -108,9 +165,21 @@ class FlashH7(FlashController):
             if reg == 0x60:
                 return bank.ecc_fa
             if reg == 0x18 and offset < 0x100:
-                return 0x00000001  # OPTCR: OPTLOCK
+                return self.optcr
             if reg == 0x1C and offset < 0x100:
-                return 0x1FFFAAF0  # OPTSR_CUR [U]: RDP level 0 (0xAA), no operation running, SWAP_BANK 0
+                busy = OPTSR_OPT_BUSY if self.opt_busy_reads > 0 else 0
+                self.opt_busy_reads = max(0, self.opt_busy_reads - 1)
+                return (
+                    self.active["OPTSR"] & ~(OPTSR_OPT_BUSY | OPTSR_CHANGEERR)
+                    | busy
+                    | (OPTSR_CHANGEERR if self.change_error else 0)
+                )
+            if reg == 0x20 and offset < 0x100:
+                return self.prg["OPTSR"]
+            if reg == 0x38:
+                return self.active[f"WPSN{bank.index + 1}"]
+            if reg == 0x3C:
+                return self.prg[f"WPSN{bank.index + 1}"]
         return super().read32(offset)
 
     def _sr(self, bank: _Bank) -> int:
@@ -140,7 +209,28 @@ class FlashH7(FlashController):
                 bank.cr |= CR_LOCK
             return
         if reg == 0x08 and offset < 0x100:
-            return  # OPTKEYR: option bytes are never unlocked by the ports
+            if self.key("FLASH_OPTKEYR", value, OPTKEYS):
+                self.optcr &= ~OPTCR_OPTLOCK
+            return
+        if reg == 0x18 and offset < 0x100:
+            if value & OPTCR_OPTLOCK:
+                self.optcr |= OPTCR_OPTLOCK
+            elif self.optcr & OPTCR_OPTLOCK:
+                self.violation(f"FLASH_OPTCR write {value:#010x} while OPTLOCK is set: ignored")
+            elif value & OPTCR_OPTSTART:
+                self._option_start()
+            return
+        if reg == 0x24 and offset < 0x100:
+            if value & OPTSR_CHANGEERR:
+                self.change_error = False
+            return
+        if (reg == 0x20 and offset < 0x100) or reg == 0x3C:
+            if self.optcr & OPTCR_OPTLOCK:
+                self.violation(f"option register {offset:#x} written while OPTLOCK is set: ignored")
+                return
+            name = "OPTSR" if reg == 0x20 else f"WPSN{bank.index + 1}"
+            self.prg[name] = value & 0xFFFFFFFF
+            return
         if reg == 0x0C:
             self._write_cr(bank, value)
             return
@@ -148,9 +238,6 @@ class FlashH7(FlashController):
             bank.sr &= ~(value & SR_CLEARABLE)
             if value & (SR_SNECCERR | SR_DBECCERR):
                 bank.ecc_fa = 0
-            return
-        if reg in (0x18, 0x20) and offset < 0x100:
-            self.violation("option byte programming is not modelled")
             return
         super().write32(offset, value)
 
@@ -192,6 +279,10 @@ class FlashH7(FlashController):
             return
         if (cr & CR_PSIZE) != CR_PSIZE:
             self.log(f"sector erase with PSIZE x{8 << ((cr & CR_PSIZE) >> 4)}: slower than x64 [U]")
+        if self.write_protected(start):
+            bank.sr |= SR_WRPERR
+            self.log(f"erase of the write-protected sector at {start:#010x}: WRPERR")
+            return
         if self.operate("erase", start, 0x20000, ERASE_SECONDS):
             bank.busy_reads = self.busy_reads
             if cr & CR_EOPIE:
@@ -242,6 +333,10 @@ class FlashH7(FlashController):
         word, data = bank.word, bytes(bank.buffer[i] for i in range(WORD))
         bank.buffer, bank.word = {}, None
         assert word is not None
+        if self.write_protected(word):
+            bank.sr |= SR_WRPERR
+            self.log(f"programming the write-protected flash word {word:#010x}: WRPERR")
+            return
         if bank.sr & SR_ERRORS:
             self.violation(f"flash word {word:#010x} programmed with error flags {bank.sr & SR_ERRORS:#x} set")
         overwrite = not self.cells.is_erased(word, WORD) or self.cells.poisoned_in(word, WORD) is not None
