@@ -146,6 +146,11 @@ int main(void)
     if (vector_table > BOOT_LOADER) {
         port_jump_to_app(vector_table);
     }
+#if defined(SPB_PRODUCTION) && SPB_PRODUCTION
+    /* Staying in the bootloader (nothing runnable, or the loader asked for): the same protections as before
+     * a hand-over, so a device that never reached an application is not left open to a debugger. */
+    (void)protect_before_jump();
+#endif
     for (;;) {
 #if SPB_YMODEM
         /* Asked for, or nothing runnable: the loader. After a transfer, or when an asked-for loader saw no

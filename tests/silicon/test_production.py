@@ -195,6 +195,19 @@ def test_first_boot_protects_and_the_application_cannot_undo_it(board_name):
     no_violations(m, "application's attempts")
 
 
+def test_a_device_that_stays_in_the_loader_is_protected_too():
+    """Only the bootloader programmed (no application yet): it protects the chip, then waits in its loader."""
+    fw = production("NUCLEO-L452RE")
+    m = Machine(fw.board)
+    m.load_hex(fw.path(V1, "bootloader.hex"))
+    m.power_on()
+    r = m.run(until="YMODEM loader ready", stop_at_app=False, max_resets=2)
+    assert r.reason == "console" and r.resets == 1, f"{r.reason} {r.resets}\n{tail(m)}"
+    assert m.console_text().count(SETTING) == 1
+    assert_protected(m, "dw", "loader")
+    no_violations(m, "loader")
+
+
 @pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "NUCLEO-G474RE"])
 def test_option_bytes_the_application_clears_come_back_before_it_runs_again(board_name):
     """The application clears both WRP areas in the option bytes and reloads them (a reset): the bootloader,
