@@ -50,7 +50,17 @@ SE_ErrorStatus SE_APP_GetBootVer(SE_StatusTypeDef *status, char *buffer, uint32_
 
 /* The texts one after another, each ended by its NUL, in code order: a lookup walks past `code` of them
  * (a few hundred instructions at most) instead of indexing a 104-byte table of pointers. */
-static const char status_texts[] =
+/* Firewall builds (production, L4): the application reads these texts, so they live outside the protected
+ * code segment (port/stm32l4/firewall.c). */
+#if defined(SPB_FIREWALL) && SPB_FIREWALL
+#define SPB_APP_READABLE __attribute__((section(".fw_outside.rodata")))
+#else
+#define SPB_APP_READABLE
+#endif
+
+static const char unknown_status[] SPB_APP_READABLE = "Unknown status";
+
+static const char status_texts[] SPB_APP_READABLE =
     "None\0"
     "Completed\0"
     "Invalid arg - one or more invalid arguments supplied to API\0"
@@ -81,7 +91,7 @@ static const char status_texts[] =
 const char *SE_PATCH_GetStatusCodeString(SE_PATCH_StatusCode code)
 {
     if (code >= SE_PATCH_StatusCode_MAX) {
-        return "Unknown status";
+        return unknown_status;
     }
     const char *text = status_texts;
     for (uint32_t i = 0; i < (uint32_t)code; i++) {
@@ -90,6 +100,7 @@ const char *SE_PATCH_GetStatusCodeString(SE_PATCH_StatusCode code)
     return text;
 }
 
+#if !(defined(SPB_FIREWALL) && SPB_FIREWALL) /* Firewall builds: the table of entry stubs, firewall.c */
 __attribute__((section(".spb_api"), used)) const SE_API_Table spb_api_table = {
     .magic = SPB_API_MAGIC,
     .abi = SPB_API_ABI,
@@ -104,3 +115,4 @@ __attribute__((section(".spb_api"), used)) const SE_API_Table spb_api_table = {
     .PatchPoll = SE_PATCH_Poll,
     .StatusCodeString = SE_PATCH_GetStatusCodeString,
 };
+#endif

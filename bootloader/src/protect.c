@@ -27,7 +27,7 @@ static int apply(const protection_t *now, const protection_t *want)
         log_line("Production: option bytes frozen (RDP 2), not as this build sets them.");
         return -1;
     }
-    log_line("Production: setting option bytes: WRP code%s, RDP %u (irreversible if 2); reset.",
+    log_line("Production: option bytes: WRP code%s, RDP %u; reset.",
              want->journal ? "+journal" : "", (uint32_t)want->rdp);
     int rc = port_protection_apply(want);
     log_line("Production: option bytes not programmed (error %u).", (uint32_t)-rc);

@@ -31,13 +31,74 @@ def api_include(board: Board) -> str:
     )
 
 
-def bootloader_script(board: Board) -> str:
+def bootloader_script(board: Board, firewall: bool = False) -> str:
+    """The bootloader's linker script. `firewall` (production builds on the L4/L4+): everything the
+    application may touch - the vector table, the API table and its entry stubs (`.fw_outside`) - first, then
+    the Firewall's code segment from a 256-byte boundary: one word never executed, the call gate (`.fw_gate`)
+    at its second word, all other code and constants (the keys among them) and the initial values of
+    `.data`; the bootloader's RAM is the volatile data segment (port/stm32l4/firewall.c)."""
     # A 1 KiB vector area (vector_size 0x400: DISCO-F769I, DISCO-H745I) has room for an AES table and two P-256
     # constants too; without them the first fit below stops at the first large function and leaves a few hundred
     # bytes unused.
     big_area = "\n    *(.rodata.SBOX)\n    *(.rodata.P)\n    *(.rodata.ONE_M)" if board.vector_size >= 0x400 else ""
     ram_end = board.ram.base + board.ram.size
     api = board.flash.base + board.vector_size
+    if firewall:
+        # The vector area takes the entry stubs and the last jump (outside the segment, which protected code
+        # never calls); the status texts the application reads follow the API table.
+        low = """  .fw_low :
+  {
+    *(.fw_outside.stub* .fw_outside.jump)
+  } > BOOT_VEC
+"""
+        code = """  /* Outside the Firewall: what the application reads (the status texts). */
+  .fw_outside :
+  {
+    *(.fw_outside .fw_outside.*)
+  } > BOOT_FLASH
+
+  /* The Firewall's code segment: 256-byte aligned, its second word the call gate. */
+  .text ALIGN(256) :
+  {
+    __fw_code_start = .;
+    LONG(0xFFFFFFFF) /* the segment's first word: never executed */
+    KEEP(*(.fw_gate))
+    ASSERT(. > __fw_code_start + 4, "no call gate (.fw_gate) in a Firewall build");
+    *(.text .text.*)
+    *(.rodata .rodata.*)
+    . = ALIGN(4);
+  } > BOOT_FLASH
+"""
+        tail = """  /* The code segment ends after the initial values of .data; BOOT_RAM: the volatile data segment */
+  __fw_code_end = ALIGN(__data_load + SIZEOF(.data), 256);
+  ASSERT(__fw_code_end <= ORIGIN(BOOT_FLASH) + LENGTH(BOOT_FLASH), "the Firewall code segment overlaps the journal")
+  __fw_vds_start = ORIGIN(BOOT_RAM);
+  __fw_vds_end = ORIGIN(BOOT_RAM) + LENGTH(BOOT_RAM);
+"""
+    else:
+        low = f"""  /* The rest of the vector area, up to the API table, takes code and tables (linked with
+     --enable-non-contiguous-regions: what does not fit goes to .text). Fixed-size pieces first (SHA-256
+     round constants, the small C library routines, a P-256 constant where room is left: Cortex-M0+),
+     then first fit (GNU ld 2.40 stops filling a region at the first piece that does not fit: the order
+     matters). Never merged string sections: the linker cannot spread those over two regions. */
+  .text_low :
+  {{
+    *(.rodata.K)
+    *mem.o(.text.memcpy .text.memmove .text.memset .text.memcmp .text.strlen)
+    *(.rodata.N){big_area}
+    *mem.o(.text .text.*)
+    *(.text .text.*)
+    . = ALIGN({board.vector_size:#x}); /* up to the API table: one loadable segment, no hole in the image */
+  }} > BOOT_VEC
+"""
+        code = """  .text :
+  {
+    *(.text .text.*)
+    *(.rodata .rodata.*)
+    . = ALIGN(4);
+  } > BOOT_FLASH
+"""
+        tail = ""
     return (
         _HEAD.format(src=board.path.name)
         + f"""
@@ -64,34 +125,14 @@ SECTIONS
   }} > BOOT_VEC
   ASSERT(SIZEOF(.isr_vector) <= {board.vector_size:#x}, "bootloader vector table is larger than vector_size")
 
-  /* The rest of the vector area, up to the API table, takes code and tables (linked with
-     --enable-non-contiguous-regions: what does not fit goes to .text). Fixed-size pieces first (SHA-256
-     round constants, the small C library routines, a P-256 constant where room is left: Cortex-M0+),
-     then first fit (GNU ld 2.40 stops filling a region at the first piece that does not fit: the order
-     matters). Never merged string sections: the linker cannot spread those over two regions. */
-  .text_low :
-  {{
-    *(.rodata.K)
-    *mem.o(.text.memcpy .text.memmove .text.memset .text.memcmp .text.strlen)
-    *(.rodata.N){big_area}
-    *mem.o(.text .text.*)
-    *(.text .text.*)
-    . = ALIGN({board.vector_size:#x}); /* up to the API table: one loadable segment, no hole in the image */
-  }} > BOOT_VEC
-
+{low}
   /* Fixed address: applications find the API table here through spb_api.ld. */
   .spb_api ORIGIN(BOOT_FLASH) :
   {{
     KEEP(*(.spb_api))
   }} > BOOT_FLASH
 
-  .text :
-  {{
-    *(.text .text.*)
-    *(.rodata .rodata.*)
-    . = ALIGN(4);
-  }} > BOOT_FLASH
-
+{code}
   .ARM.exidx :
   {{
     *(.ARM.exidx* .gnu.linkonce.armexidx.*)
@@ -113,7 +154,7 @@ SECTIONS
     . = ALIGN(4);
     __bss_end = .;
   }} > BOOT_RAM
-
+{tail}
   /DISCARD/ : {{ *(.ARM.attributes) *(.comment) *(.note*) }}
 }}
 """

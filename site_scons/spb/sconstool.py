@@ -129,7 +129,7 @@ def _act_board_header(target: list[Node], source: list[Node], env: Environment) 
 def _act_boot_ld(target: list[Node], source: list[Node], env: Environment) -> None:
     from .linker import bootloader_script
 
-    _write(target[0], bootloader_script(_board(source[0])))
+    _write(target[0], bootloader_script(_board(source[0]), firewall=source[1].read() == "firewall"))
 
 
 def _act_app_ld(target: list[Node], source: list[Node], env: Environment) -> None:
@@ -578,9 +578,14 @@ PRODUCTION_FAMILIES = (
 )
 
 
+#: families whose production builds put the bootloader behind the Firewall (its call gate for the API)
+FIREWALL_FAMILIES = ("stm32l4",)
+
+
 def _configure_production(env: Environment) -> None:
     """PRODUCTION=, PRODUCTION_RDP=: SPB_PRODUCTION_DEFINES for the bootloader; development keys refused."""
     env["SPB_PRODUCTION_DEFINES"] = []
+    env["SPB_FIREWALL"] = False
     rdp = env["PRODUCTION_RDP"]
     if not env["PRODUCTION"]:
         if rdp != "1":
@@ -628,6 +633,10 @@ def _configure_production(env: Environment) -> None:
             file=sys.stderr,
         )
     env["SPB_PRODUCTION_DEFINES"] = [("SPB_PRODUCTION", "1"), ("SPB_PRODUCTION_RDP", rdp)]
+    if board.family in FIREWALL_FAMILIES:
+        # The keys and the code that uses them behind the Firewall's call gate (port/stm32l4/firewall.c)
+        env["SPB_FIREWALL"] = True
+        env["SPB_PRODUCTION_DEFINES"].append(("SPB_FIREWALL", "1"))
 
 
 def _size_option(env: Environment, name: str) -> int:
@@ -801,7 +810,9 @@ def _generated(env: Environment) -> GeneratedFiles:
     gen, board_file = env["SPB_GEN"], env["SPB_BOARD_FILE"]
     result: GeneratedFiles = {
         "board_h": env.SpbBoardHeader(gen.File("spb_board.h"), board_file)[0],
-        "boot_ld": env.SpbBootLinkerScript(gen.File("bootloader.ld"), board_file)[0],
+        "boot_ld": env.SpbBootLinkerScript(
+            gen.File("bootloader.ld"), [board_file, env.Value("firewall" if env["SPB_FIREWALL"] else "plain")]
+        )[0],
         "app_ld": env.SpbAppLinkerScript(gen.File("application.ld"), board_file)[0],
         "api_ld": env.SpbApiInclude(gen.File("spb_api.ld"), board_file)[0],
         "version_h": env.SpbVersionHeader(gen.File("spb_version.h"), env["SPB_VERSION_NODE"])[0],

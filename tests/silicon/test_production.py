@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 
 import pytest
+from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_R1
 
 from spb import image, journal
 from spb.keys import generate_keys, load_keys
@@ -65,7 +66,7 @@ PRODUCTION_BOARDS = {
 }
 WRPERR = 1 << 4  # FLASH_SR.WRPERR (NSWRPERR on the L5) on all but the L0
 WRPERR_L0 = 1 << 8
-SETTING = "Production: setting option bytes"
+SETTING = "Production: option bytes: WRP"
 
 
 @functools.cache
@@ -206,6 +207,58 @@ def test_a_device_that_stays_in_the_loader_is_protected_too():
     assert m.console_text().count(SETTING) == 1
     assert_protected(m, "dw", "loader")
     no_violations(m, "loader")
+
+
+def _symbols(elf_path) -> dict:
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf_path, "rb") as handle:
+        table = ELFFile(handle).get_section_by_name(".symtab")
+        return {sym.name: sym["st_value"] for sym in table.iter_symbols() if sym.name}
+
+
+#: Thumb snippets the "application" runs from its RAM: r1 = the address under test
+LOAD, STORE, BRANCH = b"\x08\x68\xfe\xe7", b"\x08\x60\xfe\xe7", b"\x08\x47\xfe\xe7"  # ldr/str r0,[r1]; bx r1
+
+
+@pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "DISCO-L4R9I"])
+def test_firewall_keeps_the_keys_and_the_engine_state_from_the_application(board_name):
+    """L4 / L4+ production builds: code running outside the Firewall (the application) that reads the AES
+    key, reads or writes the bootloader's RAM or jumps into its code resets the chip; reading the API table
+    and the status texts does not; the API itself works through the call gate (the example application's
+    update in test_update_installs... and its version query at every start)."""
+    fw = production(board_name)
+    sym = _symbols(fw.bootloader_elf())
+    code_start, ram = sym["__fw_code_start"], fw.board.ram.base
+    assert sym["spb_aes_key"] > code_start and sym["spb_fw_gate"] & ~1 == code_start + 4
+    m, r = first_boot(fw)
+    expect_app(m, r, fw.plain(V1), "firewall first boot")
+    snippet_at = fw.board.app_ram_base + 0x800
+
+    def attempt(code: bytes, target: int, budget: int = 100_000_000):
+        """Run `code` as the application with r1 = target; the firewall resets it counted."""
+        before = m.firewall_resets
+        m.uc.mem_write(snippet_at, code)
+        m.uc.reg_write(UC_ARM_REG_R1, target)
+        m.uc.reg_write(UC_ARM_REG_PC, snippet_at | 1)
+        m.uc.ctl_remove_cache(snippet_at, snippet_at + len(code))
+        result = m.run(max_cycles=budget, max_resets=2)
+        return m.firewall_resets - before, result
+
+    for what, code, target in (
+        ("reads the AES key", LOAD, sym["spb_aes_key"]),
+        ("reads the public key", LOAD, sym["spb_public_key"]),
+        ("reads the bootloader's RAM", LOAD, ram + 0x10),
+        ("writes the bootloader's RAM", STORE, ram + 0x10),
+        ("jumps into the bootloader's code", BRANCH, sym["spb_aes128_init"] | 1),
+    ):
+        resets, result = attempt(code, target)
+        assert resets == 1 and result.reason == "app", f"the application {what}: {resets} firewall resets\n{tail(m)}"
+        expect_app(m, result, fw.plain(V1), f"after the application {what}")  # back in the application
+    for what, target in (("the API table", sym["spb_api_table"]), ("a status text", sym["status_texts"])):
+        resets, result = attempt(LOAD, target, budget=200_000)
+        assert resets == 0 and result.reason == "timeout", f"reading {what}: {result.reason}\n{tail(m)}"
+    no_violations(m, "firewall")
 
 
 @pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "NUCLEO-G474RE"])

@@ -97,7 +97,7 @@ extern uint32_t __stack_limit; /* linker script: the bottom of the boot-time sta
  * its word 0, branch to its word 1 with interrupts enabled again (the application starts like after a
  * reset: PRIMASK clear, nothing enabled or pending). Call cm_quiesce() first. The wipe runs in assembly
  * on registers only, as it clears the stack this function runs on. */
-__attribute__((noreturn)) static inline void cm_jump(uint32_t vector_table)
+__attribute__((noreturn, always_inline)) static inline void cm_jump(uint32_t vector_table)
 {
     const volatile uint32_t *vt = (const volatile uint32_t *)(uintptr_t)vector_table;
     uint32_t sp = vt[0];

@@ -23,6 +23,10 @@
 #include "spb_board.h"
 #include "stm32_common.h"
 
+#if defined(SPB_FIREWALL) && SPB_FIREWALL
+__attribute__((noreturn)) void stm32_firewall_jump(uint32_t vector_table);
+#endif
+
 static volatile uint32_t s_millis;
 
 void SysTick_Handler(void)
@@ -101,7 +105,11 @@ void port_jump_to_app(uint32_t vector_table)
     UART_RST_REG |= UART_BIT;
     UART_RST_REG &= ~UART_BIT;
     UART_EN_REG &= ~UART_BIT;
+#if defined(SPB_FIREWALL) && SPB_FIREWALL
+    stm32_firewall_jump(vector_table); /* the Firewall closed behind the bootloader (port firewall.c) */
+#else
     cm_jump(vector_table);
+#endif
 }
 
 #endif

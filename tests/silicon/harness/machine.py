@@ -34,6 +34,7 @@ from unicorn import (
     UC_HOOK_INTR,
     UC_HOOK_MEM_READ,
     UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE,
     UC_HOOK_MEM_WRITE_PROT,
     UC_PROT_EXEC,
     UC_PROT_READ,
@@ -111,6 +112,9 @@ class Machine:
         self._ecc_dirty = True
         self._tb_dirty: dict = {}
         self._block_sizes: dict = {}
+        self._fw = None  # the Firewall model once software enabled it (firewall.py)
+        self._fw_flush = False
+        self.firewall_resets = 0
         # Cortex-M7 L1 data cache: a stale-line check, not a cache (see _dcache_arm)
         self.dcache_lines: set = set()  # 32-byte lines of flash a load brought into the cache
         self.dcache_stale: set = set()  # of those, lines the flash changed under since
@@ -406,6 +410,7 @@ class Machine:
         if not pc & 1:
             core.lockup = f"reset vector {pc:#010x} has bit 0 clear"
         self.app_entry = None
+        self._drop_hook("firewall")
         self._arm_app_hook()
         self._ecc_dirty = True
         self._tb_dirty = {}
@@ -418,6 +423,52 @@ class Machine:
         if b.slot0.external is not None:
             ranges.append((b.slot0.external.address, b.slot0.external.address + b.slot0.external.size))
         self._hooks["app"] = [self.uc.hook_add(UC_HOOK_CODE, self._app_code, begin=lo, end=hi - 1) for lo, hi in ranges]
+
+    # -- the L4 Firewall (firewall.py) -------------------------------------------------------------------
+    def firewall_enabled(self, fw) -> None:
+        """SYSCFG_CFGR1.FWDIS cleared: watch every block start and every access to the protected segments
+        until the next reset. Translated blocks are flushed at the end of the current slice so every block
+        start reaches the hook."""
+        self._drop_hook("firewall")
+        self._fw = fw
+        hooks = [self.uc.hook_add(UC_HOOK_BLOCK, self._fw_block)]
+        for lo, hi in fw.protected_ranges():
+            hooks.append(self.uc.hook_add(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, self._fw_access, begin=lo, end=hi - 1))
+        self._hooks["firewall"] = hooks
+        self._fw_flush = True
+        self.request_stop()
+
+    def _fw_violation(self, why: str) -> None:
+        self.event(f"FIREWALL: {why}: system reset")
+        self.firewall_resets += 1
+        self.core.reset_request = True
+        self.request_stop()
+
+    def _fw_block(self, uc, address, size, _):
+        try:
+            fw = self._fw
+            lo, hi = fw.code_segment()
+            inside = lo <= address < hi
+            if fw.open and not inside:
+                if fw.cr & 1:  # FPA
+                    fw.open = False
+                else:
+                    self._fw_violation(f"left the code segment for {address:#010x} with FW_CR.FPA clear")
+            elif not fw.open and inside:
+                if address == lo + 4:
+                    fw.open = True
+                else:
+                    self._fw_violation(f"fetch at {address:#010x} inside the code segment, not through the call gate")
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fw_access(self, uc, access, address, size, value, _):
+        try:
+            if not self._fw.open and not self.core.reset_request:
+                kind = "write" if access == U.UC_MEM_WRITE else "read"
+                self._fw_violation(f"{kind} of {address:#010x} in a protected segment while the firewall is closed")
+        except Exception as exc:
+            self._fail(exc)
 
     def _drop_hook(self, name: str) -> None:
         for h in self._hooks.pop(name, []):
@@ -554,6 +605,9 @@ class Machine:
                     self._arm_ecc_hook()
                 if self.core.cpu == "cortex-m7":
                     self._dcache_arm()
+                if self._fw_flush:
+                    self._fw_flush = False
+                    self.uc.ctl_flush_tb()
                 if self._tb_dirty:
                     for lo, hi in self._tb_dirty.values():
                         self.uc.ctl_remove_cache(lo, hi)

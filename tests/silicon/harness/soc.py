@@ -261,6 +261,10 @@ def build(board) -> Soc:
         )
         pwr = PwrL4(part.plus)
         rcc = RccL4(plus=part.plus, hse_hz=hse, pwr=pwr, flash=flash)
+        from .firewall import Firewall, SyscfgL4
+
+        firewall = Firewall(plus=part.plus)
+        extra += [firewall, SyscfgL4(firewall)]
     elif family == "stm32f4":
         flash = FlashF4(cells, bank2_base=f.bank2_base)
         pwr = PwrF4(0x40007000, 0x400)
