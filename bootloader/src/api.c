@@ -51,7 +51,7 @@ SE_ErrorStatus SE_APP_GetBootVer(SE_StatusTypeDef *status, char *buffer, uint32_
 /* The texts one after another, each ended by its NUL, in code order: a lookup walks past `code` of them
  * (a few hundred instructions at most) instead of indexing a 104-byte table of pointers. */
 /* Firewall builds (production, L4): the application reads these texts, so they live outside the protected
- * code segment (port/stm32l4/firewall.c). */
+ * code segment (port/common/stm32_firewall.c). */
 #if defined(SPB_FIREWALL) && SPB_FIREWALL
 #define SPB_APP_READABLE __attribute__((section(".fw_outside.rodata")))
 #else

@@ -36,7 +36,7 @@ def bootloader_script(board: Board, firewall: bool = False) -> str:
     application may touch - the vector table, the API table and its entry stubs (`.fw_outside`) - first, then
     the Firewall's code segment from a 256-byte boundary: one word never executed, the call gate (`.fw_gate`)
     at its second word, all other code and constants (the keys among them) and the initial values of
-    `.data`; the bootloader's RAM is the volatile data segment (port/stm32l4/firewall.c)."""
+    `.data`; the bootloader's RAM is the volatile data segment (port/common/stm32_firewall.c)."""
     # A 1 KiB vector area (vector_size 0x400: DISCO-F769I, DISCO-H745I) has room for an AES table and two P-256
     # constants too; without them the first fit below stops at the first large function and leaves a few hundred
     # bytes unused.

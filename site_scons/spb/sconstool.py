@@ -579,7 +579,7 @@ PRODUCTION_FAMILIES = (
 
 
 #: families whose production builds put the bootloader behind the Firewall (its call gate for the API)
-FIREWALL_FAMILIES = ("stm32l4",)
+FIREWALL_FAMILIES = ("stm32l0", "stm32l4")
 
 
 def _configure_production(env: Environment) -> None:
@@ -634,7 +634,7 @@ def _configure_production(env: Environment) -> None:
         )
     env["SPB_PRODUCTION_DEFINES"] = [("SPB_PRODUCTION", "1"), ("SPB_PRODUCTION_RDP", rdp)]
     if board.family in FIREWALL_FAMILIES:
-        # The keys and the code that uses them behind the Firewall's call gate (port/stm32l4/firewall.c)
+        # The keys and the code that uses them behind the Firewall's call gate (port/common/stm32_firewall.c)
         env["SPB_FIREWALL"] = True
         env["SPB_PRODUCTION_DEFINES"].append(("SPB_FIREWALL", "1"))
 

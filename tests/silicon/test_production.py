@@ -221,9 +221,9 @@ def _symbols(elf_path) -> dict:
 LOAD, STORE, BRANCH = b"\x08\x68\xfe\xe7", b"\x08\x60\xfe\xe7", b"\x08\x47\xfe\xe7"  # ldr/str r0,[r1]; bx r1
 
 
-@pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "DISCO-L4R9I"])
+@pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "DISCO-L4R9I", "NUCLEO-L073RZ"])
 def test_firewall_keeps_the_keys_and_the_engine_state_from_the_application(board_name):
-    """L4 / L4+ production builds: code running outside the Firewall (the application) that reads the AES
+    """L4 / L4+ / L0 production builds: code running outside the Firewall (the application) that reads the AES
     key, reads or writes the bootloader's RAM or jumps into its code resets the chip; reading the API table
     and the status texts does not; the API itself works through the call gate (the example application's
     update in test_update_installs... and its version query at every start)."""

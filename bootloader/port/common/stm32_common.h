@@ -100,4 +100,10 @@ static inline void stm32_usartn_init(uint32_t base, uint32_t brr)
     USARTN_CR1(base) = USARTN_CR1_UE | USARTN_CR1_RE | USARTN_CR1_TE;
 }
 
+#if defined(SPB_FIREWALL) && SPB_FIREWALL
+/* Production builds of the L4/L4+/L0: close the Firewall behind the bootloader and hand over
+ * (stm32_firewall.c); instead of cm_jump(). */
+__attribute__((noreturn)) void stm32_firewall_jump(uint32_t vector_table);
+#endif
+
 #endif

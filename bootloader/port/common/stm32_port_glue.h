@@ -23,10 +23,6 @@
 #include "spb_board.h"
 #include "stm32_common.h"
 
-#if defined(SPB_FIREWALL) && SPB_FIREWALL
-__attribute__((noreturn)) void stm32_firewall_jump(uint32_t vector_table);
-#endif
-
 static volatile uint32_t s_millis;
 
 void SysTick_Handler(void)

@@ -359,5 +359,9 @@ void port_jump_to_app(uint32_t vector_table)
     UART_RST_REG |= UART_BIT;
     UART_RST_REG &= ~UART_BIT;
     UART_EN_REG &= ~UART_BIT;
+#if defined(SPB_FIREWALL) && SPB_FIREWALL
+    stm32_firewall_jump(vector_table); /* the Firewall closed behind the bootloader (stm32_firewall.c) */
+#else
     cm_jump(vector_table);
+#endif
 }

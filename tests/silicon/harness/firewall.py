@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The Firewall of the STM32L4 / L4+ and the SYSCFG_CFGR1.FWDIS bit that enables it.
+"""The Firewall of the STM32L4 / L4+ and L0, and the SYSCFG bit that enables it (L4 CFGR1.FWDIS, L0
+CFGR2.FWDISEN: the same address and bit).
 
 Sources: RM0394 / RM0351 / RM0432 section 4 "Firewall (FW)" and "SYSCFG" (CFGR1.FWDIS), register offsets
 and field masks as in cmsis_device_l4 (stm32l476xx.h: FW_CSSA_ADD 0x00FFFF00, FW_CSL_LENG 0x003FFF00,
 FW_NVDSSA_ADD / FW_NVDSL_LENG the same, FW_VDSSA_ADD / FW_VDSL_LENG 0x0001FFC0 (L4+: 0x0003FFC0), FW_CR FPA b0,
-VDS b1, VDE b2); ../shared/reference/stm32-extflash-protection.md B4.
+VDS b1, VDE b2); L0: RM0367 section 5 "Firewall", stm32l073xx.h (VDSSA / VDSL [15:6]; LSSA/LSL 0x18/0x1C, the
+library segment, not modelled); ../shared/reference/stm32-extflash-protection.md B4.
 
 - FW block at 0x4001_1C00: CSSA 0x00 / CSL 0x04 (code segment, 256-byte granularity, in flash from
   0x0800_0000), NVDSSA 0x08 / NVDSL 0x0C (non-volatile data segment, the same), VDSSA 0x10 / VDSL 0x14
@@ -37,9 +39,9 @@ CR_FPA, CR_VDS, CR_VDE = 1, 2, 4
 class Firewall(Peripheral):
     name = "FW"
 
-    def __init__(self, plus: bool = False):
+    def __init__(self, vds_mask: int = 0x0001FFC0):
         super().__init__(FW_BASE)
-        self.vds_mask = 0x0003FFC0 if plus else 0x0001FFC0
+        self.vds_mask = vds_mask  # L4 [16:6], L4+ [17:6], L0 [15:6]
         self.reset()
 
     def reset(self) -> None:
@@ -89,19 +91,21 @@ class Firewall(Peripheral):
         return out
 
 
-class SyscfgL4(Peripheral):
-    """SYSCFG with the one bit the model acts on: CFGR1.FWDIS."""
+class Syscfg(Peripheral):
+    """SYSCFG with the one bit the model acts on: bit 0 of the register at 0x04 (L4 CFGR1.FWDIS, L0
+    CFGR2.FWDISEN); 0x00 (MEMRMP / CFGR1) is plain storage."""
 
     name = "SYSCFG"
 
-    def __init__(self, firewall: Firewall):
+    def __init__(self, firewall: Firewall, cfgr_reset: int):
         super().__init__(SYSCFG_BASE)
         self.firewall = firewall
+        self.cfgr_reset = cfgr_reset  # FWDIS set; L4: the FPU interrupt enables 0x7C000000 too
         self.reset()
 
     def reset(self) -> None:
         self.memrmp = 0
-        self.cfgr1 = 0x7C000001  # FWDIS set; the I/O analog switch and FPU interrupt bits at their reset values
+        self.cfgr1 = self.cfgr_reset
 
     def read32(self, offset: int) -> int:
         if offset == 0x00:

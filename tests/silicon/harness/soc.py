@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .firewall import Firewall, Syscfg
 from .flash_f4 import FlashF4
 from .flash_g0g4wl import FlashG0, FlashG4, FlashWL
 from .flash_h7 import FlashH7
@@ -261,10 +262,8 @@ def build(board) -> Soc:
         )
         pwr = PwrL4(part.plus)
         rcc = RccL4(plus=part.plus, hse_hz=hse, pwr=pwr, flash=flash)
-        from .firewall import Firewall, SyscfgL4
-
-        firewall = Firewall(plus=part.plus)
-        extra += [firewall, SyscfgL4(firewall)]
+        firewall = Firewall(vds_mask=0x0003FFC0 if part.plus else 0x0001FFC0)
+        extra += [firewall, Syscfg(firewall, 0x7C000001)]
     elif family == "stm32f4":
         flash = FlashF4(cells, bank2_base=f.bank2_base)
         pwr = PwrF4(0x40007000, 0x400)
@@ -286,6 +285,8 @@ def build(board) -> Soc:
         extra.append(OptionBytesL0(flash))  # the option-byte words at 0x1FF8_0000 (RM0367 3.4)
         pwr = PwrL0()
         rcc = RccL0(hse_hz=hse, pwr=pwr, flash=flash)
+        firewall = Firewall(vds_mask=0x0000FFC0)
+        extra += [firewall, Syscfg(firewall, 0x00000001)]
     elif family == "stm32l5":
         extra.append(IcacheL5())
         flash = FlashL5(cells, optr=part.optr, icache=extra[-1])

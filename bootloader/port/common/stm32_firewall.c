@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Production mode's Firewall (STM32L4 / L4+, RM0394 / RM0351 / RM0432 section 4 "Firewall"): the keys and
- * every piece of code that uses them out of the application's reach, while the application keeps the
- * update API. Compiled into production builds of the L4 family (SPB_FIREWALL, set by the SCons tool).
+ * Production mode's Firewall (STM32L4 / L4+, RM0394 / RM0351 / RM0432 section 4 "Firewall"; STM32L0,
+ * RM0367 section 5 "Firewall"): the keys and every piece of code that uses them out of the application's
+ * reach, while the application keeps the update API. Compiled into production builds of those families
+ * (SPB_FIREWALL, set by the SCons tool). One Firewall IP: the L0 names the enable bit SYSCFG_CFGR2.FWDISEN
+ * (the same address and bit as the L4's CFGR1.FWDIS), has its FWEN clock bit in RCC_APB2ENR at +0x34
+ * instead of +0x60 and a 16-bit volatile segment address; its Cortex-M0+ gets Thumb-1 entry code.
  *
  * Layout (spb.linker, firewall=True): the vector table, the API table and the entry stubs below lie
  * outside; from a 256-byte boundary the code segment holds one word never executed, the call gate
@@ -48,10 +51,15 @@
 #define FW_CR     SPB_REG32(FW_BASE + 0x20u)
 #define FW_ADD_MASK  0x00FFFF00u /* CSSA / NVDSSA ADD [23:8] */
 #define FW_LENG_MASK 0x003FFF00u /* CSL / NVDSL LENG [21:8] */
-#define FW_VDS_MASK  0x0003FFC0u /* VDSSA ADD / VDSL LENG [17:6] on the L4+, [16:6] on the L4 */
-#define SYSCFG_CFGR1 SPB_REG32(0x40010004u)
+#define SYSCFG_CFGR1 SPB_REG32(0x40010004u) /* L0: SYSCFG_CFGR2, FWDISEN: the same bit */
 #define SYSCFG_CFGR1_FWDIS (1u << 0)
+#if defined(SPB_FAMILY_STM32L0)
+#define FW_VDS_MASK  0x0000FFC0u /* VDSSA ADD / VDSL LENG [15:6] */
+#define RCC_APB2ENR  SPB_REG32(0x40021034u)
+#else
+#define FW_VDS_MASK  0x0003FFC0u /* VDSSA ADD / VDSL LENG [17:6] on the L4+, [16:6] on the L4 */
 #define RCC_APB2ENR  SPB_REG32(0x40021060u)
+#endif
 #define RCC_APB2ENR_SYSCFGEN (1u << 0)
 #define RCC_APB2ENR_FWEN     (1u << 7)
 
@@ -69,6 +77,27 @@ _Static_assert(sizeof spb_fw_table / sizeof spb_fw_table[0] == FW_FUNCTIONS, "on
 /* The call gate, the code segment's second word (spb.linker puts .fw_gate there). */
 __attribute__((naked, section(".fw_gate"), used)) void spb_fw_gate(void)
 {
+#if defined(__ARM_ARCH_6M__)
+    __asm volatile(".syntax unified\n\t" /* GCC hands inline asm to the assembler in divided syntax */
+                   "push {r4, lr}\n\t"
+                   "mov r4, r12\n\t"
+                   "cmp r4, #9\n\t" /* FW_FUNCTIONS */
+                   "bhs 1f\n\t"
+                   "lsls r4, r4, #2\n\t"
+                   "ldr r3, =spb_fw_table\n\t" /* r3: no API function takes a fourth argument */
+                   "ldr r4, [r3, r4]\n\t"
+                   "blx r4\n\t"
+                   "b 2f\n\t"
+                   "1: movs r0, #0\n\t" /* SE_ERROR */
+                   "2: ldr r2, =0x40011C20\n\t" /* FW_CR */
+                   "ldr r3, [r2]\n\t"
+                   "movs r1, #1\n\t" /* FPA: leaving the segment closes the firewall */
+                   "orrs r3, r1\n\t"
+                   "str r3, [r2]\n\t"
+                   "pop {r4, pc}\n\t"
+                   ".ltorg\n\t"
+                   ".syntax divided");
+#else
     __asm volatile("push {r4, lr}\n\t"
                    "cmp r12, #9\n\t" /* FW_FUNCTIONS */
                    "bhs 1f\n\t"
@@ -83,19 +112,36 @@ __attribute__((naked, section(".fw_gate"), used)) void spb_fw_gate(void)
                    "str r3, [r2]\n\t"
                    "pop {r4, pc}\n\t"
                    ".ltorg");
+#endif
 }
 
 /* The entry stubs, outside the segment: interrupts masked for the call, the function's number in r12. */
+#if defined(__ARM_ARCH_6M__) /* Thumb-1: no immediate into r12; push an even number of registers */
+#define FW_STUB_CODE(n)                                                                                       \
+    ".syntax unified\n\t"                                                                                    \
+    "push {r4, r5, r6, lr}\n\t"                                                                              \
+    "mrs r4, primask\n\t"                                                                                    \
+    "cpsid i\n\t"                                                                                            \
+    "movs r5, #" #n "\n\t"                                                                                   \
+    "mov r12, r5\n\t"                                                                                        \
+    "bl spb_fw_gate\n\t"                                                                                     \
+    "msr primask, r4\n\t"                                                                                    \
+    "pop {r4, r5, r6, pc}\n\t"                                                                               \
+    ".syntax divided"
+#else
+#define FW_STUB_CODE(n)                                                                                       \
+    "push {r4, lr}\n\t"                                                                                      \
+    "mrs r4, primask\n\t"                                                                                    \
+    "cpsid i\n\t"                                                                                            \
+    "mov r12, #" #n "\n\t"                                                                                   \
+    "bl spb_fw_gate\n\t"                                                                                     \
+    "msr primask, r4\n\t"                                                                                    \
+    "pop {r4, pc}"
+#endif
 #define FW_STUB(n)                                                                                            \
     __attribute__((naked, section(".fw_outside.stub" #n), used)) static void fw_stub_##n(void)                \
     {                                                                                                         \
-        __asm volatile("push {r4, lr}\n\t"                                                                    \
-                       "mrs r4, primask\n\t"                                                                  \
-                       "cpsid i\n\t"                                                                          \
-                       "mov r12, #" #n "\n\t"                                                                 \
-                       "bl spb_fw_gate\n\t"                                                                   \
-                       "msr primask, r4\n\t"                                                                  \
-                       "pop {r4, pc}");                                                                       \
+        __asm volatile(FW_STUB_CODE(n));                                                                      \
     }
 FW_STUB(0)
 FW_STUB(1)
