@@ -100,10 +100,10 @@ LOGGER = "spb.serve.coap"
 
 
 class MalformedDatagrams(logging.Filter):
-    """Datagrams that are not CoAP, counted and reported as one line per `interval` seconds.
+    """Datagrams that are not CoAP, or not a request, counted and reported as one line per `interval` seconds.
 
-    aiocoap logs a warning for each datagram it cannot parse, and for some (an option that is not UTF-8)
-    its receive callback raises, which asyncio logs with a full traceback. A flood of garbage must not
+    aiocoap logs a warning for each datagram it cannot parse or ignores, and for some (an option that is not
+    UTF-8) its receive callback raises, which asyncio logs with a full traceback. A flood of garbage must not
     become a flood of log: a server whose stderr goes to a pipe or a disk would block or fill it. Both
     paths are counted here; anything else passes through unchanged.
     """
@@ -127,13 +127,19 @@ class MalformedDatagrams(logging.Filter):
 
     def flush(self, now: float | None = None) -> None:
         if self._pending:
-            self.emit(f"spb serve: ignored {self._pending} malformed CoAP datagram(s) (last from {self._last_from})")
+            self.emit(
+                f"spb serve: ignored {self._pending} malformed or unexpected CoAP datagram(s) "
+                f"(last from {self._last_from})"
+            )
         self._pending = 0
         self._reported = time.monotonic() if now is None else now
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == "Ignoring unparsable message from %s" and record.args:
-            self.count(str(record.args[0] if isinstance(record.args, tuple) else record.args))
+        """aiocoap's per-datagram warnings - "Ignoring unparsable message from ...", "Received a message with
+        code ... (those don't fit) from ..., ignoring it." and the like - are counted, not logged."""
+        if record.levelno <= logging.WARNING and "ignor" in str(record.msg).lower():
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            self.count(str(args[-1]) if args else "?")
             return False
         return True
 
