@@ -51,28 +51,10 @@
 #ifndef UART_BRR
 #define UART_BRR ((SPB_SYSCLK_HZ + SPB_UART_BAUD / 2u) / SPB_UART_BAUD)
 #endif
-#define UART_CR1   REG32(UART + 0x00u)
-#define UART_CR3   REG32(UART + 0x08u)
-#define UART_BRR_R REG32(UART + 0x0Cu)
-#define UART_ISR   REG32(UART + 0x1Cu)
-#define UART_RDR   REG32(UART + 0x24u)
-#define UART_TDR   REG32(UART + 0x28u)
 
-static volatile uint32_t s_millis;
-
-void SysTick_Handler(void)
-{
-    s_millis++;
-}
-
-static void pin_af(uint32_t port, uint32_t pin, uint32_t af)
-{
-    GPIO(port, 0x20u + 4u * (pin / 8u)) = (GPIO(port, 0x20u + 4u * (pin / 8u)) & ~(0xFu << (4u * (pin % 8u)))) |
-                                         (af << (4u * (pin % 8u)));
-    GPIO(port, 0x0Cu) = (GPIO(port, 0x0Cu) & ~(3u << (2u * pin))) | (1u << (2u * pin));
-    GPIO(port, 0x08u) |= 2u << (2u * pin);
-    GPIO(port, 0x00u) = (GPIO(port, 0x00u) & ~(3u << (2u * pin))) | (2u << (2u * pin));
-}
+#define BSP_GPIO_ENR RCC_IOPENR
+#define BSP_UART_BRR_VALUE (UART_BRR)
+#include "bsp_stm32.h"
 
 /* PLLMUL / PLLDIV codes of RCC_CFGR for SRC_HZ -> SPB_SYSCLK_HZ with VCO <= 96 MHz. */
 static uint32_t pll_bits(void)
@@ -146,59 +128,6 @@ static void clock_init(void)
 void bsp_init(void)
 {
     clock_init();
-    RCC_IOPENR |= (1u << SPB_UART_TX_PORT) | (1u << SPB_UART_RX_PORT);
-    UART_ENR |= UART_EN;
-    (void)UART_ENR;
-    pin_af(SPB_UART_TX_PORT, SPB_UART_TX_PIN, SPB_UART_TX_AF);
-    pin_af(SPB_UART_RX_PORT, SPB_UART_RX_PIN, SPB_UART_RX_AF);
-    UART_CR1 = 0u;
-    UART_CR3 = 1u << 12; /* OVRDIS */
-    UART_BRR_R = UART_BRR;
-    UART_CR1 = (1u << 0) | (1u << 2) | (1u << 3);
-
-    REG32(0xE000E010u) = 0u;
-    REG32(0xE000E014u) = SPB_SYSCLK_HZ / 1000u - 1u;
-    REG32(0xE000E018u) = 0u;
-    REG32(0xE000E010u) = 7u;
+    bsp_console_init();
     __asm volatile("cpsie i" ::: "memory");
-}
-
-void bsp_putc(char c)
-{
-    while (!(UART_ISR & (1u << 7))) {
-    }
-    UART_TDR = (uint8_t)c;
-}
-
-void bsp_puts(const char *s)
-{
-    while (*s != '\0') {
-        bsp_putc(*s++);
-    }
-}
-
-int bsp_getc(uint32_t timeout_ms)
-{
-    uint32_t start = s_millis;
-    do {
-        if (UART_ISR & (1u << 5)) {
-            return (int)(UART_RDR & 0xFFu);
-        }
-    } while ((uint32_t)(s_millis - start) < timeout_ms);
-    return -1;
-}
-
-uint32_t bsp_millis(void)
-{
-    return s_millis;
-}
-
-void bsp_reset(void)
-{
-    while (!(UART_ISR & (1u << 6))) {
-    }
-    __asm volatile("dsb 0xF" ::: "memory");
-    REG32(0xE000ED0Cu) = 0x05FA0004u;
-    for (;;) {
-    }
 }

@@ -25,7 +25,7 @@ from .errors import SpbError, StrPath
 #: The project-relative directory searched for board files before the shipped ones.
 PROJECT_BOARDS = "boards"
 _APP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
-_INCLUDE_C = re.compile(r'^#include "(bsp_[a-z0-9]+\.c)"$', re.M)
+_INCLUDE_C = re.compile(r'^#include "(bsp_[a-z0-9_]+\.[ch])"(?:\s*/\*.*\*/)?$', re.M)
 
 
 def board_dirs(project: StrPath, boards_dir: StrPath | None = None) -> list[Path]:
@@ -113,8 +113,9 @@ def _common_dir() -> Path:
 
 
 def _bsp_source(family: str) -> str:
-    """The example BSP of a family as one file: a BSP that includes another family's (L5: the L4's) gets
-    that file inlined, so the project's src/ holds one bsp.c."""
+    """The example BSP of a family as one file: what it includes of the shared pieces (another family's BSP
+    - the L5 builds on the L4's -, bsp_stm32.h, bsp_console.h) is inlined, so the project's src/ holds one
+    bsp.c next to bsp.h."""
     common = _common_dir()
     path = common / f"bsp_{family}.c"
     if not path.is_file():
@@ -124,7 +125,11 @@ def _bsp_source(family: str) -> str:
     def inline(match: re.Match[str]) -> str:
         return (common / match.group(1)).read_text()
 
-    return _INCLUDE_C.sub(inline, text)
+    for _depth in range(4):  # bsp_stm32l5.c -> bsp_stm32l4.c -> bsp_stm32.h -> bsp_console.h
+        text, count = _INCLUDE_C.subn(inline, text)
+        if not count:
+            break
+    return text
 
 
 def init_project(directory: StrPath, board: str | None = None, name: str = "app") -> InitResult:
