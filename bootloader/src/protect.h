@@ -3,8 +3,10 @@
  * Production mode (`scons PRODUCTION=1`, docs/security.md "Production mode"): the chip's own protections,
  * which the bootloader sets through the option bytes of its flash controller and checks at every boot.
  *
- *   - write protection (WRP) of the bootloader's code, [SPB_FLASH_BASE, SPB_JOURNAL_ADDR): the code and
- *     the keys it holds can no longer be erased or programmed, by the application or anyone else;
+ *   - write protection (WRP) of the bootloader's code - its region without the journal, [SPB_BOOT_BASE,
+ *     SPB_JOURNAL_ADDR) where the journal ends the region, the region itself where the journal lies
+ *     elsewhere (DISCO-H745I): the code and the keys it holds can no longer be erased or programmed, by the
+ *     application or anyone else;
  *   - write protection of the install journal (the anti-rollback record) whenever the application runs.
  *     The bootloader lifts it only to append an entry, at a boot that installs a verified newer image:
  *     option bytes take effect at a reset, and after every reset the bootloader runs before the
@@ -12,7 +14,8 @@
  *     clears the protection in the option bytes gets it back at the next reset, before it runs again;
  *   - read-out protection (RDP) level 1, or level 2 with PRODUCTION_RDP=2: irreversible, and it freezes
  *     the option bytes, so the journal's protection can no longer be lifted: at level 2 it stays
- *     writable (the code's protection and level 2 are set in the same programming, once).
+ *     writable (the code's protection and level 2 are set in the same programming, once);
+ *   - on the L4/L4+/L0 the Firewall, closed at the hand-over (port/common/stm32_firewall.c).
  *
  * The port reads and programs the option bytes (port_protection_*, one implementation per flash
  * controller generation); this file decides what they should be. Programming them ends in an option-byte
@@ -27,7 +30,7 @@
 
 typedef struct {
     uint8_t rdp;  /* read-out protection level: 0, 1 or 2 */
-    bool code;    /* [SPB_FLASH_BASE, SPB_JOURNAL_ADDR) write-protected */
+    bool code;    /* the bootloader's code (above) write-protected */
     bool journal; /* the journal's erase unit write-protected */
     bool other;   /* write protection anywhere else (read: a state production mode does not leave) */
 } protection_t;
