@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cortexm.h"
 #include "flash_geom.h"
@@ -150,6 +151,16 @@ static int stm32_sector_write(uint32_t addr, const void *data, uint32_t len)
     }
     STM32_SECTOR_CR |= STM32_SECTOR_CR_LOCK;
     return rc;
+}
+
+/* Read internal flash (memory-mapped; no ECC on the F4/F7). */
+static int stm32_sector_read(uint32_t addr, void *dst, uint32_t len)
+{
+    if (!spb_in_flash(addr, len)) {
+        return STM32_SECTOR_ERR_RANGE;
+    }
+    memcpy(dst, (const void *)(uintptr_t)addr, len);
+    return 0;
 }
 
 #endif

@@ -221,36 +221,8 @@ void port_init(void)
 #endif
 }
 
-int port_flash_erase(uint32_t addr)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_erase(addr);
-    }
-#endif
-    return stm32_sector_erase(addr);
-}
+#define STM32_FLASH_ERASE stm32_sector_erase
+#define STM32_FLASH_WRITE stm32_sector_write
+#define STM32_FLASH_READ  stm32_sector_read
+#include "../common/stm32_flash_port.h"
 
-int port_flash_write(uint32_t addr, const void *data, uint32_t len)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_write(addr, data, len);
-    }
-#endif
-    return stm32_sector_write(addr, data, len);
-}
-
-int port_flash_read(uint32_t addr, void *dst, uint32_t len)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_read(addr, dst, len);
-    }
-#endif
-    if (!spb_in_flash(addr, len)) {
-        return STM32_SECTOR_ERR_RANGE;
-    }
-    memcpy(dst, (const void *)(uintptr_t)addr, len);
-    return 0;
-}

@@ -184,30 +184,9 @@ void port_init(void)
 #include "../common/stm32_flash_dw.h"
 #include "../common/stm32_protect_dw.h" /* production builds only */
 
-volatile uint8_t stm32_ecc_guard;
-volatile uint8_t stm32_ecc_fault;
+#define STM32_FLASH_ERASE   stm32_dw_erase
+#define STM32_FLASH_WRITE   stm32_dw_write
+#define STM32_FLASH_READ    stm32_dw_read
+#define STM32_FLASH_ECC_NMI stm32_dw_nmi
+#include "../common/stm32_flash_port.h"
 
-void Default_Handler(void);
-
-/* NMI: a flash ECC double error during a guarded read becomes an error result; anything else resets. */
-void NMI_Handler(void)
-{
-    if (!stm32_dw_nmi()) {
-        Default_Handler();
-    }
-}
-
-int port_flash_erase(uint32_t addr)
-{
-    return stm32_dw_erase(addr);
-}
-
-int port_flash_write(uint32_t addr, const void *data, uint32_t len)
-{
-    return stm32_dw_write(addr, data, len);
-}
-
-int port_flash_read(uint32_t addr, void *dst, uint32_t len)
-{
-    return stm32_dw_read(addr, dst, len);
-}

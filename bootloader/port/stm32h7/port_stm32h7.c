@@ -399,35 +399,16 @@ static int internal_write(uint32_t addr, const void *data, uint32_t len)
 
 #include "../common/stm32_protect_h7.h" /* production builds only */
 
-int port_flash_erase(uint32_t addr)
+static int internal_read(uint32_t addr, void *dst, uint32_t len)
 {
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_erase(addr);
-    }
-#endif
-    return internal_erase(addr);
-}
-
-int port_flash_write(uint32_t addr, const void *data, uint32_t len)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_write(addr, data, len);
-    }
-#endif
-    return internal_write(addr, data, len);
-}
-
-int port_flash_read(uint32_t addr, void *dst, uint32_t len)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_read(addr, dst, len);
-    }
-#endif
     if (!spb_in_flash(addr, len)) {
         return ERR_RANGE;
     }
     return guarded_copy(dst, addr, len);
 }
+
+#define STM32_FLASH_ERASE internal_erase
+#define STM32_FLASH_WRITE internal_write
+#define STM32_FLASH_READ  internal_read
+#include "../common/stm32_flash_port.h"
+

@@ -67,45 +67,9 @@ void port_init(void)
 #endif
 }
 
-volatile uint8_t stm32_ecc_guard;
-volatile uint8_t stm32_ecc_fault;
+#define STM32_FLASH_ERASE   stm32_dw_erase
+#define STM32_FLASH_WRITE   stm32_dw_write
+#define STM32_FLASH_READ    stm32_dw_read
+#define STM32_FLASH_ECC_NMI stm32_dw_nmi
+#include "../common/stm32_flash_port.h"
 
-void Default_Handler(void);
-
-/* NMI: a flash ECC double error during a guarded read becomes an error result; anything else resets. */
-void NMI_Handler(void)
-{
-    if (!stm32_dw_nmi()) {
-        Default_Handler();
-    }
-}
-
-int port_flash_erase(uint32_t addr)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_erase(addr);
-    }
-#endif
-    return stm32_dw_erase(addr);
-}
-
-int port_flash_write(uint32_t addr, const void *data, uint32_t len)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_write(addr, data, len);
-    }
-#endif
-    return stm32_dw_write(addr, data, len);
-}
-
-int port_flash_read(uint32_t addr, void *dst, uint32_t len)
-{
-#if defined(SPB_EXT_FLASH_DRIVER)
-    if (xspi_contains(addr)) {
-        return xspi_read(addr, dst, len);
-    }
-#endif
-    return stm32_dw_read(addr, dst, len);
-}

@@ -130,18 +130,6 @@ void port_init(void)
     check_options();
 }
 
-volatile uint8_t stm32_ecc_guard;
-volatile uint8_t stm32_ecc_fault;
-
-void Default_Handler(void);
-
-/* NMI: a flash ECC double error during a guarded read becomes an error result; anything else resets. */
-void NMI_Handler(void)
-{
-    if (!stm32_dw_nmi()) {
-        Default_Handler();
-    }
-}
 
 /* ICACHE off for a flash operation; returns whether it was on. */
 static uint32_t icache_off(void)
@@ -167,7 +155,7 @@ static void icache_restore(uint32_t on)
     ICACHE_CR |= ICACHE_CR_EN;
 }
 
-int port_flash_erase(uint32_t addr)
+static int l5_erase(uint32_t addr)
 {
     uint32_t icache = icache_off();
     int rc = stm32_dw_erase(addr);
@@ -175,7 +163,7 @@ int port_flash_erase(uint32_t addr)
     return rc;
 }
 
-int port_flash_write(uint32_t addr, const void *data, uint32_t len)
+static int l5_write(uint32_t addr, const void *data, uint32_t len)
 {
     uint32_t icache = icache_off();
     int rc = stm32_dw_write(addr, data, len);
@@ -183,7 +171,8 @@ int port_flash_write(uint32_t addr, const void *data, uint32_t len)
     return rc;
 }
 
-int port_flash_read(uint32_t addr, void *dst, uint32_t len)
-{
-    return stm32_dw_read(addr, dst, len);
-}
+#define STM32_FLASH_ERASE   l5_erase /* the ICACHE off around the operation */
+#define STM32_FLASH_WRITE   l5_write
+#define STM32_FLASH_READ    stm32_dw_read
+#define STM32_FLASH_ECC_NMI stm32_dw_nmi
+#include "../common/stm32_flash_port.h"
