@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -304,3 +305,23 @@ def test_cli_patch_of_a_16_mib_multisegment_image(dev_keys, tmp_path, capsys):
     assert len(data) < 40_000 and Header.unpack(data[HEADER_SIZE:]).segoff == segoff
     assert cli.main(["apply", str(tmp_path / "old.sfb"), str(out), "--keys", keys, "-o", str(tmp_path / "n.bin")]) == 0
     assert (tmp_path / "n.bin").read_bytes() == new
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_dense_changes_encode_within_the_time_budget(encoding):
+    """The worst case for the encoders: a change every 8 bytes (32 k matches in 256 KiB). The budget is
+    0.5 s per MiB of image (0.125 s here; bench/patch_sizes.py --dense measures it); the bound is 3x that,
+    in CPU time, for a loaded test machine. Before the dense paths of diffmatch/compact/jojo this took
+    ~0.4 s per encoding."""
+    rng = random.Random(8)
+    old = rng.randbytes(256 << 10)
+    new = bytearray(old)
+    for at in range(0, len(new), 8):
+        new[at] ^= 0x55
+    new = bytes(new)
+    start = time.process_time()
+    raw = patch.make_patch(old, new, encoding)
+    elapsed = time.process_time() - start
+    codec = compact if encoding == "compact" else jojo
+    assert codec.apply(old, raw) == new
+    assert elapsed < 3 * 0.5 * len(new) / (1 << 20), f"{elapsed:.3f} s for 256 KiB"

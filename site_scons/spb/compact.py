@@ -32,7 +32,10 @@ of device RAM.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
+from operator import sub
 
 from .diffmatch import COMPACT, Match, find_matches
 from .errors import PatchFormatError
@@ -67,9 +70,17 @@ class _Models:
         self.last = [0, 0]
         self.last2 = [0, 0]
         self.last_rep = [0, 0]
+        self.tables: _DiffTables | None = None  # the encoder's (_put_diffs)
 
     def gap_model(self) -> list[int]:
         return self.gap_adjacent if self.prev_gap_zero else self.gap
+
+
+#: A probability after coding a 0 (_UP) or a 1 (_DOWN), as bit() computes it.
+_UP = [p + (((1 << PROB_BITS) - p) >> MOVE) for p in range(1 << PROB_BITS)]
+_DOWN = [p - (p >> MOVE) for p in range(1 << PROB_BITS)]
+#: One binary decision for RangeEncoder.flat: (probabilities, index, bit).
+Decision = tuple[list[int], int, int]
 
 
 class RangeEncoder:
@@ -107,6 +118,70 @@ class RangeEncoder:
         if self.range < TOP:
             self.range = (self.range << 8) & 0xFFFFFFFF
             self._shift_low()
+
+    def code(self, segments: Iterable[tuple[list[int] | None, tuple[tuple[int, int], ...]]]) -> None:
+        """Several decisions in one call (what bit() and direct() do, with the coder's state in locals):
+        segments of (probs, ((i, bit), ...)), probs None for direct bits (i unused)."""
+        low, rng = self.low, self.range
+        for probs, path in segments:
+            if probs is None:
+                for _, bit in path:
+                    rng >>= 1
+                    if bit:
+                        low += rng
+                    if rng < TOP:
+                        rng <<= 8
+                        self.low = low
+                        self._shift_low()
+                        low = self.low
+                continue
+            for i, bit in path:
+                p = probs[i]
+                bound = (rng >> PROB_BITS) * p
+                if bit:
+                    low += bound
+                    rng -= bound
+                    probs[i] = p - (p >> MOVE)
+                else:
+                    rng = bound
+                    probs[i] = p + (((1 << PROB_BITS) - p) >> MOVE)
+                if rng < TOP:
+                    rng <<= 8  # rng < 2**24: stays below 2**32
+                    self.low = low
+                    self._shift_low()
+                    low = self.low
+        self.low, self.range = low, rng
+
+    def flat(self, decisions: Iterable[Decision]) -> None:
+        """bit() for each (probs, i, bit), with the coder's state in locals."""
+        low, rng, cache, pending, started, out = self.low, self.range, self.cache, self.pending, self.started, self.out
+        shift, top, up, down = PROB_BITS, TOP, _UP, _DOWN
+        for probs, i, bit in decisions:
+            p = probs[i]
+            bound = (rng >> shift) * p
+            if bit:
+                low += bound
+                rng -= bound
+                probs[i] = down[p]
+            else:
+                rng = bound
+                probs[i] = up[p]
+            if rng < top:
+                rng <<= 8  # rng < 2**24: stays below 2**32
+                # _shift_low
+                if low < 0xFF000000 or low > 0xFFFFFFFF:
+                    carry = low >> 32
+                    if started:
+                        out.append((cache + carry) & 0xFF)
+                    started = True
+                    if pending:
+                        out += bytes([(0xFF + carry) & 0xFF]) * pending
+                        pending = 0
+                    cache = (low >> 24) & 0xFF
+                else:
+                    pending += 1
+                low = (low << 8) & 0xFFFFFFFF
+        self.low, self.range, self.cache, self.pending, self.started = low, rng, cache, pending, started
 
     def direct(self, value: int, count: int) -> None:
         for k in range(count - 1, -1, -1):
@@ -178,22 +253,34 @@ class RangeDecoder:
 # the top bit with probabilities per nbits, then the rest as direct bits.
 
 
-def _put_uint(rc: RangeEncoder, probs: list[int], v: int) -> None:
+Path = tuple[tuple[int, int], ...]
+#: The (node, bit) decisions of a byte in the 8-level tree of _put_byte.
+_BYTE_PATHS: list[Path] = [
+    tuple(((value | 256) >> (k + 1), (value >> k) & 1) for k in range(7, -1, -1)) for value in range(256)
+]
+
+
+@lru_cache(maxsize=4096)
+def _uint_paths(v: int) -> tuple[Path, Path]:
+    """The modelled (probs index, bit) decisions of _put_uint(v), and its direct bits (index 0)."""
     if v < 0 or v >= 1 << 31:
         raise ValueError(f"value {v} out of range")
     nbits = v.bit_length()
-    node = 1
-    for k in range(4, -1, -1):
-        b = (nbits >> k) & 1
-        rc.bit(probs, node, b)
-        node = node * 2 + b
+    head = [((nbits | 32) >> (k + 1), (nbits >> k) & 1) for k in range(4, -1, -1)]
+    direct: Path = ()
     if nbits >= 2:
         base = 32 + (nbits - 1) * 3
         b1 = (v >> (nbits - 2)) & 1
-        rc.bit(probs, base, b1)
+        head.append((base, b1))
         if nbits >= 3:
-            rc.bit(probs, base + 1 + b1, (v >> (nbits - 3)) & 1)
-            rc.direct(v & ((1 << (nbits - 3)) - 1), nbits - 3)
+            head.append((base + 1 + b1, (v >> (nbits - 3)) & 1))
+            direct = tuple((0, (v >> k) & 1) for k in range(nbits - 4, -1, -1))
+    return tuple(head), direct
+
+
+def _put_uint(rc: RangeEncoder, probs: list[int], v: int) -> None:
+    head, direct = _uint_paths(v)
+    rc.code(((probs, head), (None, direct)))
 
 
 def _get_uint(rc: RangeDecoder, probs: list[int]) -> int:
@@ -213,11 +300,7 @@ def _get_uint(rc: RangeDecoder, probs: list[int]) -> int:
 
 
 def _put_byte(rc: RangeEncoder, probs: list[int], value: int) -> None:
-    node = 1
-    for k in range(7, -1, -1):
-        b = (value >> k) & 1
-        rc.bit(probs, node, b)
-        node = node * 2 + b
+    rc.code(((probs, _BYTE_PATHS[value]),))
 
 
 def _get_byte(rc: RangeDecoder, probs: list[int]) -> int:
@@ -227,15 +310,84 @@ def _get_byte(rc: RangeDecoder, probs: list[int]) -> int:
     return node - 256
 
 
-def _put_diff(rc: RangeEncoder, m: _Models, lane: int, value: int) -> None:
-    rep = 1 if value == m.last[lane] else 0
-    rc.bit(m.repeat, lane * 2 + m.last_rep[lane], rep)
-    if not rep:
-        rc.bit(m.repeat2, lane, 1 if value == m.last2[lane] else 0)
-        if value != m.last2[lane]:
-            _put_byte(rc, m.diff[lane], value)
-        m.last2[lane] = m.last[lane]
-    m.last[lane], m.last_rep[lane] = value, rep
+class _DiffTables:
+    """The decisions of _put_diffs, made once per patch. Indexed by lane * 2 + the lane's last repeat
+    flag: "same as the lane's last value"; "same as the one before"; a new value (the two flags and the
+    value's byte tree). heads: the gap's modelled decisions, by whether the previous gap was zero."""
+
+    def __init__(self, m: _Models) -> None:
+        repeat, repeat2 = m.repeat, m.repeat2
+        self.heads: tuple[dict[int, list[Decision]], dict[int, list[Decision]]] = ({}, {})
+        self.same = [((repeat, i, 1),) for i in range(4)]
+        self.before = [((repeat, i, 0), (repeat2, i >> 1, 1)) for i in range(4)]
+        self.fresh = [
+            [
+                ((repeat, i, 0), (repeat2, i >> 1, 0), *((m.diff[i >> 1], node, bit) for node, bit in path))
+                for path in _BYTE_PATHS
+            ]
+            for i in range(4)
+        ]
+
+
+def _put_diffs(rc: RangeEncoder, m: _Models, base: int, diffs: Iterable[tuple[int, int, int]]) -> None:
+    """The differences of a copy ((gap, k: offset in the copy, value), increasing), coded as _put_uint for
+    the gap and _put_diff for the value would: dense changes make this the encoder's hot loop, so the
+    decisions are gathered as (probs, i, bit) and coded in batches by rc.flat."""
+    last, last2, last_rep = m.last, m.last2, m.last_rep
+    gap_models = (m.gap, m.gap_adjacent)
+    if m.tables is None:
+        m.tables = _DiffTables(m)
+    heads, same, before, fresh = m.tables.heads, m.tables.same, m.tables.before, m.tables.fresh
+    prev_gap_zero = m.prev_gap_zero
+    out: list[Decision] = []
+    for gap, k, value in diffs:
+        head = heads[prev_gap_zero].get(gap)
+        if head is None:
+            path, direct = _uint_paths(gap)
+            if direct:  # gaps of 8 or more: code what is gathered, then the gap on its own
+                rc.flat(out)
+                out.clear()
+                _put_uint(rc, gap_models[prev_gap_zero], gap)
+                head = []
+            else:
+                probs = gap_models[prev_gap_zero]
+                head = heads[prev_gap_zero][gap] = [(probs, i, bit) for i, bit in path]
+        out += head
+        prev_gap_zero = gap == 0
+        lane = (base + k) & 1
+        if value == last[lane]:
+            out += same[lane * 2 + last_rep[lane]]
+            last_rep[lane] = 1
+        else:
+            out += (
+                before[lane * 2 + last_rep[lane]] if value == last2[lane] else fresh[lane * 2 + last_rep[lane]][value]
+            )
+            last2[lane] = last[lane]
+            last[lane], last_rep[lane] = value, 0
+        if len(out) > 4096:
+            rc.flat(out)
+            out.clear()
+    rc.flat(out)
+    m.prev_gap_zero = prev_gap_zero
+
+
+def _differences(a: bytes, b: bytes) -> tuple[list[int], list[int]]:
+    """Where a and b (equally long) differ, and (a[k] - b[k]) mod 256 there. The differences of all bytes
+    at once come from a subtraction of the two as integers that cannot borrow across bytes (each byte of
+    a with its top bit set, minus the low seven bits of b's, the top bits fixed up by XOR), so equal
+    stretches cost no Python-level work."""
+    if a == b:
+        return [], []
+    n = len(a)
+    high = int.from_bytes(b"\x80" * n, "little")
+    x, y = int.from_bytes(a, "little"), int.from_bytes(b, "little")
+    diff = (((x | high) - (y & (high >> 7) * 0x7F)) ^ ((x ^ y ^ high) & high)).to_bytes(n, "little")
+    positions = list(map(_START, _NONZERO.finditer(diff)))
+    return positions, list(map(diff.__getitem__, positions))
+
+
+_NONZERO = re.compile(b"[^\\x00]")
+_START = re.Match.start
 
 
 def _get_diff(rc: RangeDecoder, m: _Models, lane: int) -> int:
@@ -290,17 +442,21 @@ def blocks_from_matches(old: bytes, new: bytes, matches: Iterable[Match]) -> lis
     # Merge matches with the same displacement: the bytes between become sparse differences, unless
     # nearly all of them differ (then literals, cut where _extend finds it best, are cheaper).
     merged: list[Match] = []
+    ps = po = pl = -1  # the merged match being built (none while ps < 0)
     for start, old_start, length in matches:
-        if merged:
-            ps, po, pl = merged[-1]
+        if ps >= 0:
+            gap = start - ps - pl
             if (
                 old_start - start == po - ps
-                and start >= ps + pl
-                and _sparse(old, new, ps + pl, po + pl, start - ps - pl)
+                and gap >= 0
+                and (gap <= MERGE_ALWAYS or _sparse(old, new, ps + pl, po + pl, gap))
             ):
-                merged[-1] = (ps, po, start + length - ps)
+                pl = start + length - ps
                 continue
-        merged.append((start, old_start, length))
+            merged.append((ps, po, pl))
+        ps, po, pl = start, old_start, length
+    if ps >= 0:
+        merged.append((ps, po, pl))
     blocks: list[tuple[int, int, int, int]] = []
     prev: Match | None = None  # (new_start, old_start, length) of the copy being built
     for start, old_start, length in merged:
@@ -347,20 +503,19 @@ def encode(old: bytes, new: bytes, matches: Iterable[Match] | None = None) -> by
         if copy_len:
             a = new[new_start : new_start + copy_len]
             b = old[old_start : old_start + copy_len]
-            diffs: list[tuple[int, int]] = []
-            if a != b:
-                diffs = [(k, (x - y) & 0xFF) for k, (x, y) in enumerate(zip(a, b)) if x != y]
-            _put_uint(rc, m.ndiff, len(diffs))
-            last = 0
-            for k, value in diffs:
-                _put_uint(rc, m.gap_model(), k - last)
-                m.prev_gap_zero = k == last
-                _put_diff(rc, m, (new_start + k) & 1, value)
-                last = k + 1
+            positions, values = _differences(a, b)
+            _put_uint(rc, m.ndiff, len(positions))
+            gaps = map(sub, positions, [0, *map((1).__add__, positions)])  # zeros before each difference
+            _put_diffs(rc, m, new_start, zip(gaps, positions, values))
             src += copy_len
         _put_uint(rc, m.extra_len, extra_len)
-        for k in range(new_start + copy_len, new_start + copy_len + extra_len):
-            _put_byte(rc, m.literal[k & (LITERAL_CONTEXTS - 1)], new[k])
+        lit = m.literal
+        rc.code(
+            [
+                (lit[k & (LITERAL_CONTEXTS - 1)], _BYTE_PATHS[new[k]])
+                for k in range(new_start + copy_len, new_start + copy_len + extra_len)
+            ]
+        )
     return rc.finish()
 
 

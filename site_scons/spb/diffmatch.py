@@ -15,8 +15,12 @@ image size (a 1 MiB image with typical changes takes a fraction of a second).
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain, compress
+from operator import itemgetter, sub
 
 RESYNC = 6  # bytes that must agree to resume at the current displacement
 KEEP_SCAN = 64  # shorter jumps are weighed against staying at the current displacement
@@ -51,20 +55,97 @@ COMPACT = Tuning(seed=4, step=3, min_jump=6, stay_margin=4)
 COMPAT = Tuning(seed=6, step=3, min_jump=8, stay_margin=4)
 
 
+def _first_difference(a: bytes, b: bytes) -> int:
+    """Index of the first differing byte of two equally long, different byte strings: the lowest set
+    bit of their XOR read as little-endian integers (a handful of C-level operations for any length)."""
+    x = int.from_bytes(a, "little") ^ int.from_bytes(b, "little")
+    return ((x & -x).bit_length() - 1) >> 3
+
+
 def _forward(a: bytes, i: int, b: bytes, j: int) -> int:
     """Length of the common run a[i:] / b[j:]."""
     limit = min(len(a) - i, len(b) - j)
-    n, step = 0, 32
+    # Most runs end within a few dozen bytes (dense changes): one comparison of 64 bytes finds the end.
+    s = min(64, limit)
+    x, y = a[i : i + s], b[j : j + s]
+    if x != y:
+        return _first_difference(x, y)
+    n, step = s, 128
     while n < limit:
         s = min(step, limit - n)
-        if a[i + n : i + n + s] == b[j + n : j + n + s]:
+        x, y = a[i + n : i + n + s], b[j + n : j + n + s]
+        if x == y:
             n += s
             step = min(step * 2, 1 << 16)
-        elif s == 1:
-            break
+        elif s <= 256:
+            return n + _first_difference(x, y)
         else:
-            step = max(1, s // 2)
+            step = s // 2
     return n
+
+
+DENSE = 64  # after a match shorter than this, look for the next ones with _dense
+_RESYNC_RUN = re.compile(b"\\x00{%d,}" % RESYNC)
+_SPAN, _FIRST, _SECOND = re.Match.span, itemgetter(0), itemgetter(1)
+
+
+def _dense(
+    old: bytes, new: bytes, j: int, delta: int, index: dict[bytes, int], seed: int, matches: list[Match], covered: int
+) -> tuple[int, int]:
+    """What find_matches' loop does from new[j] on while it stays at displacement delta, done a window at a
+    time: where new and old differ densely (a change every few bytes) the loop would otherwise spend a
+    resync comparison, an index look-up and a _forward call on every short match. The XOR of a window at
+    the displacement shows where RESYNC equal bytes start (runs of zeros); every position before such a
+    run fails the resync test, so only its index key is looked up. Returns (j, covered) where the loop
+    resumes: at the first position whose key is in the index (the loop then handles it, exactly as it
+    would have), or at the end of the checked windows. The matches are the loop's own, byte for byte."""
+    n_new, n_old = len(new), len(old)
+    width = 256
+    while True:
+        end = min(j + width, n_new, n_old - delta)
+        size = end - j
+        if size < 2 * RESYNC or j + delta < 0:
+            return j, covered
+        xor = (int.from_bytes(new[j:end], "little") ^ int.from_bytes(old[j + delta : end + delta], "little")).to_bytes(
+            size, "little"
+        )
+        decided = size - RESYNC + 1  # positions whose RESYNC bytes all lie in the window
+        # The equal runs long enough to resync (absolute [start, stop)), those starting in decided positions.
+        spans = list(map(_SPAN, _RESYNC_RUN.finditer(xor)))
+        while spans and spans[-1][0] >= decided:
+            spans.pop()
+        starts = list(map(j.__add__, map(_FIRST, spans)))
+        stops = list(map(j.__add__, map(_SECOND, spans)))
+        # Every position between the runs fails the resync test: the loop would look its key up.
+        gap_starts, gap_ends = [j, *stops], starts[:]
+        if spans and spans[-1][1] == size:  # the run may go on after the window: measured below
+            stops[-1] = starts[-1] + _forward(new, starts[-1], old, starts[-1] + delta)
+            resume, more = stops[-1], stops[-1] - starts[-1] < DENSE
+        elif spans and spans[-1][1] > decided:
+            resume, more = stops[-1], True
+        else:
+            gap_ends.append(j + decided)
+            resume, more = j + decided, True
+        # Positions, keys and look-ups as C-level iterators: no Python-level step per position.
+        lengths = list(map(sub, gap_ends, gap_starts))
+        if lengths.count(1) == len(lengths):  # one byte each (the densest case)
+            positions = gap_starts[: len(gap_ends)]
+        else:
+            positions = list(chain.from_iterable(map(range, gap_starts, gap_ends)))
+        keys = map(new.__getitem__, map(slice, positions, map(seed.__add__, positions)))
+        hit = next(compress(positions, map(index.__contains__, keys)), None)
+        if hit is not None:
+            count = bisect_left(starts, hit)
+            del starts[count:], stops[count:]
+        if starts:
+            matches.extend(zip(starts, map(delta.__add__, starts), map(sub, stops, starts)))
+            covered = stops[-1]
+        if hit is not None:
+            return hit, covered
+        if not more or resume >= n_new:
+            return resume, covered
+        j = resume
+        width = min(width * 2, 16384)
 
 
 def _backward(a: bytes, i: int, b: bytes, j: int, limit: int) -> int:
@@ -110,6 +191,8 @@ def find_matches(
             matches.append((j, p, length))
             j += length
             covered = j
+            if length < DENSE and j < n_new:
+                j, covered = _dense(old, new, j, delta, index, SEED, matches, covered)
             continue
         q = index.get(new[j : j + SEED]) if j + SEED <= n_new else None
         if q is not None:

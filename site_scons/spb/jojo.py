@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from functools import partial
+from operator import itemgetter, lt
 
 from .diffmatch import COMPAT, Match, find_matches
 from .errors import PatchFormatError
@@ -45,6 +47,10 @@ def _length(n: int) -> bytes:
     if n <= 0xFFFF:
         return bytes([253]) + n.to_bytes(2, "big")
     return bytes([254]) + n.to_bytes(4, "big")
+
+
+#: ESC EQL and the length, for the short lengths.
+_EQL = [b""] + [bytes([ESC, EQL]) + _length(n) for n in range(1, 509)]
 
 
 def _op_cost(n: int) -> int:
@@ -93,6 +99,12 @@ class _Escapes:
                 self.positions.append(i)
             i = new.find(ESC, i + 1)
 
+    def before(self, stops: list[int]) -> list[int]:
+        """count(0, stop) for each stop."""
+        if not self.positions:
+            return [0] * len(stops)
+        return list(map(partial(bisect_left, self.positions), stops))
+
     def count(self, start: int, stop: int) -> int:
         if not self.positions or start >= stop:
             return 0
@@ -120,10 +132,30 @@ def _choose(new: bytes, matches: list[Match]) -> list[Match]:
     ends = [s + n for s, _, n in matches]
     src_ends = [o + n for _, o, n in matches]
     # Escaped literals before each match's start and end: those of a gap are a difference of two.
-    esc_start = [esc.count(0, s) for s, _, _ in matches]
-    esc_end = [esc.count(0, e) for e in ends]
+    esc_start = esc.before([s for s, _, _ in matches])
+    esc_end = esc.before(ends)
+    # Bounds for skipping the window (below): the largest end and the least best[k] - ends[k] of the
+    # matches before i - 1.
+    reach, low_key = -1, 0
     for i, (start, old_start, length) in enumerate(matches):
         end = ends[i]
+        if i >= 2:
+            k = i - 2
+            if ends[k] > reach:
+                reach = ends[k]
+            if best[k] - ends[k] < low_key or k == 0:
+                low_key = best[k] - ends[k]
+            if ends[i - 1] <= start and reach < start:
+                # Dense matches: match k ending before start costs at least best[k] + the gap's
+                # literals + ESC and an opcode, best[k] - ends[k] + start + 2 >= low_key + start + 2, and
+                # the start of the images at least start. When i - 1 costs less than both, it is the
+                # (first) cheapest: the window is not searched.
+                g = start - ends[i - 1]
+                c = best[i - 1] + _gap_cost(g, old_start - src_ends[i - 1], g + esc_start[i] - esc_end[i - 1])
+                if c < start and c < low_key + start + 2:
+                    best[i] = c + (3 if length <= 252 else _op_cost(length))
+                    back[i] = i - 1
+                    continue
         # From the start of the images (dst = src = 0).
         cost = _gap_cost(start, old_start, start + esc_start[i])
         choice = -1
@@ -181,20 +213,27 @@ def write(old: bytes, new: bytes, kept: Iterable[Match]) -> bytes:
     """The opcode stream for exact matches written as EQL (increasing, non-overlapping in new), every
     other new byte a literal. encode() decides which matches; the benchmark also writes others'."""
     w = _Writer()
+    literals, out = w.literals, w.out
     src = dst = 0
     for start, old_start, length in kept:
         gap = new[dst:start]
         distance = old_start - src  # how far the source must move while the gap is written
-        if 0 <= distance <= len(gap):
-            w.literals(MOD, gap[:distance])
-            w.literals(INS, gap[distance:])
+        if distance == len(gap):  # the common case (a change in place): one MOD run
+            literals(MOD, gap)
+        elif 0 <= distance < len(gap):
+            literals(MOD, gap[:distance])
+            literals(INS, gap[distance:])
         elif distance > len(gap):
-            w.literals(MOD, gap)
+            literals(MOD, gap)
             w.op(DEL, distance - len(gap))
         else:
-            w.literals(INS, gap)
+            literals(INS, gap)
             w.op(BKT, -distance)
-        w.op(EQL, length)
+        if 0 < length < len(_EQL):
+            out += _EQL[length]
+            w.mode = None
+        else:
+            w.op(EQL, length)
         src, dst = old_start + length, start + length
     tail = new[dst:]
     # One literal run: MOD while the old image lasts (the source position no longer matters).
@@ -204,6 +243,11 @@ def write(old: bytes, new: bytes, kept: Iterable[Match]) -> bytes:
 
 def choose(new: bytes, matches: Iterable[Match]) -> list[Match]:
     """The subset of (possibly overlapping) matches encode() would write as EQL."""
+    matches = list(matches)
+    starts = list(map(itemgetter(0), matches))
+    if all(map(lt, starts, starts[1:])) and all(map(itemgetter(2), matches)):
+        # Already in order, no duplicates (all starts differ) and no empty match: as find_matches gives them.
+        return _choose(new, matches)
     return _choose(new, sorted({m for m in matches if m[2] > 0}, key=lambda m: (m[0], -m[2])))
 
 
