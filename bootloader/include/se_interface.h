@@ -14,6 +14,7 @@
 #ifndef SE_INTERFACE_H
 #define SE_INTERFACE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -31,10 +32,20 @@ typedef uint32_t SE_StatusTypeDef;
 #define SE_OK 0u
 #define SE_KO 1u
 
+/* SE_APP_ActiveFwInfo.ActiveFwState (trial boot, docs/trial-boot.md) */
+#define SE_APP_FW_CONFIRMED 0u /* confirmed, or the bootloader runs without trial boot */
+#define SE_APP_FW_TRIAL     1u /* in trial: SE_APP_Confirm() keeps it, else the previous image returns */
+#define SE_APP_FW_ROLLBACK  2u /* in trial, SE_APP_Rollback() was called: the previous image returns at reset */
+
 typedef struct {
     uint32_t ActiveFwVersion;  /* major<<24 | minor<<8 | patch */
     uint32_t ActiveFwSize;     /* plaintext image bytes (header size field) */
     uint8_t ActiveFwTag[32];   /* SHA-256 of the plaintext image */
+    /* Since the table grew GetActiveFwInfo2 (bootloaders of ABI 1 without it report CONFIRMED, 0, 0): */
+    uint8_t ActiveFwState;     /* SE_APP_FW_* */
+    uint8_t TrialBoots;        /* starts of this image in trial so far, this one included */
+    uint8_t TrialBootsMax;     /* starts without SE_APP_Confirm() after which the previous image returns */
+    uint8_t reserved;
 } SE_APP_ActiveFwInfo;
 
 typedef uint8_t SE_PATCH_ImageType;
@@ -112,7 +123,14 @@ typedef struct {
     SE_ErrorStatus (*PatchAbort)(SE_PATCH_Status *status);
     SE_ErrorStatus (*PatchPoll)(SE_PATCH_Status *status);
     const char *(*StatusCodeString)(SE_PATCH_StatusCode code);
+    /* Appended (ABI 1 tables end above; `size` tells): trial boot, docs/trial-boot.md */
+    SE_ErrorStatus (*GetActiveFwInfo2)(SE_StatusTypeDef *status, SE_APP_ActiveFwInfo *info);
+    SE_ErrorStatus (*Confirm)(SE_StatusTypeDef *status);
+    SE_ErrorStatus (*Rollback)(SE_StatusTypeDef *status);
 } SE_API_Table;
+
+/* The table has entry `field` (a bootloader built before it was added has a shorter table). */
+#define SE_API_HAS(table, field) ((table).size >= offsetof(SE_API_Table, field) + sizeof((table).field))
 
 #ifdef SPB_BOOTLOADER_BUILD
 /* Inside the bootloader these are the implementations the table points to. */
@@ -125,6 +143,9 @@ SE_ErrorStatus SE_PATCH_InstallAtNextReset(SE_PATCH_Status *status);
 SE_ErrorStatus SE_PATCH_Abort(SE_PATCH_Status *status);
 SE_ErrorStatus SE_PATCH_Poll(SE_PATCH_Status *status);
 const char *SE_PATCH_GetStatusCodeString(SE_PATCH_StatusCode code);
+SE_ErrorStatus SE_APP_GetActiveFwInfo2(SE_StatusTypeDef *status, SE_APP_ActiveFwInfo *info);
+SE_ErrorStatus SE_APP_Confirm(SE_StatusTypeDef *status);
+SE_ErrorStatus SE_APP_Rollback(SE_StatusTypeDef *status);
 #else
 /* Placed by the linker include generated for the board (build/<BOARD>/spb_api.ld). */
 extern const SE_API_Table SE_API;
@@ -133,7 +154,40 @@ static inline int SE_API_Present(void)
 {
     return SE_API.magic == SPB_API_MAGIC && SE_API.abi == SPB_API_ABI;
 }
-static inline SE_ErrorStatus SE_APP_GetActiveFwInfo(SE_StatusTypeDef *s, SE_APP_ActiveFwInfo *i) { return SE_API.GetActiveFwInfo(s, i); }
+/* Version, size, tag and trial state of the running image. */
+static inline SE_ErrorStatus SE_APP_GetActiveFwInfo(SE_StatusTypeDef *s, SE_APP_ActiveFwInfo *i)
+{
+    if (SE_API_HAS(SE_API, GetActiveFwInfo2)) {
+        return SE_API.GetActiveFwInfo2(s, i);
+    }
+    if (i != NULL) {
+        i->ActiveFwState = SE_APP_FW_CONFIRMED;
+        i->TrialBoots = i->TrialBootsMax = i->reserved = 0u;
+    }
+    return SE_API.GetActiveFwInfo(s, i);
+}
+/* The running image is healthy: keep it. SE_SUCCESS also when there is no trial (nothing to confirm). */
+static inline SE_ErrorStatus SE_APP_Confirm(SE_StatusTypeDef *s)
+{
+    if (SE_API_HAS(SE_API, Confirm)) {
+        return SE_API.Confirm(s);
+    }
+    if (s != NULL) {
+        *s = SE_OK;
+    }
+    return SE_SUCCESS;
+}
+/* In trial only: return to the previous image at the next reset. SE_ERROR when confirmed or no trial. */
+static inline SE_ErrorStatus SE_APP_Rollback(SE_StatusTypeDef *s)
+{
+    if (SE_API_HAS(SE_API, Rollback)) {
+        return SE_API.Rollback(s);
+    }
+    if (s != NULL) {
+        *s = SE_KO;
+    }
+    return SE_ERROR;
+}
 static inline SE_ErrorStatus SE_APP_GetBootVer(SE_StatusTypeDef *s, char *b, uint32_t n) { return SE_API.GetBootVer(s, b, n); }
 static inline void SE_PATCH_InitStatus(SE_PATCH_Status *s) { SE_API.PatchInitStatus(s); }
 static inline SE_ErrorStatus SE_PATCH_Init(SE_PATCH_Status *s, const SE_PATCH_StartInfo *i) { return SE_API.PatchInit(s, i); }

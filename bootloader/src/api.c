@@ -7,6 +7,7 @@
 
 #include "image.h"
 #include "se_interface.h"
+#include "trial.h"
 
 #ifndef SPB_BOOT_VERSION_STR
 #define SPB_BOOT_VERSION_STR "v0.0.0"
@@ -28,6 +29,51 @@ SE_ErrorStatus SE_APP_GetActiveFwInfo(SE_StatusTypeDef *status, SE_APP_ActiveFwI
         *status = SE_OK;
     }
     return SE_SUCCESS;
+}
+
+static SE_ErrorStatus result(SE_StatusTypeDef *status, bool ok)
+{
+    if (status != NULL) {
+        *status = ok ? SE_OK : SE_KO;
+    }
+    return ok ? SE_SUCCESS : SE_ERROR;
+}
+
+/* The ABI-1 entry above writes the first 40 bytes only (what applications built before these fields pass). */
+SE_ErrorStatus SE_APP_GetActiveFwInfo2(SE_StatusTypeDef *status, SE_APP_ActiveFwInfo *info)
+{
+    if (SE_APP_GetActiveFwInfo(status, info) != SE_SUCCESS) {
+        return SE_ERROR;
+    }
+    uint32_t boots = 0;
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    info->ActiveFwState = (uint8_t)trial_state(&boots);
+    info->TrialBootsMax = (uint8_t)SPB_TRIAL_BOOTS;
+#else
+    info->ActiveFwState = SE_APP_FW_CONFIRMED;
+    info->TrialBootsMax = 0u;
+#endif
+    info->TrialBoots = (uint8_t)boots;
+    info->reserved = 0u;
+    return SE_SUCCESS;
+}
+
+SE_ErrorStatus SE_APP_Confirm(SE_StatusTypeDef *status)
+{
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    return result(status, trial_confirm() == 0);
+#else
+    return result(status, true); /* no trial boot: every image is confirmed */
+#endif
+}
+
+SE_ErrorStatus SE_APP_Rollback(SE_StatusTypeDef *status)
+{
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    return result(status, trial_rollback() == 0);
+#else
+    return result(status, false);
+#endif
 }
 
 SE_ErrorStatus SE_APP_GetBootVer(SE_StatusTypeDef *status, char *buffer, uint32_t len)
@@ -114,5 +160,8 @@ __attribute__((section(".spb_api"), used)) const SE_API_Table spb_api_table = {
     .PatchAbort = SE_PATCH_Abort,
     .PatchPoll = SE_PATCH_Poll,
     .StatusCodeString = SE_PATCH_GetStatusCodeString,
+    .GetActiveFwInfo2 = SE_APP_GetActiveFwInfo2,
+    .Confirm = SE_APP_Confirm,
+    .Rollback = SE_APP_Rollback,
 };
 #endif

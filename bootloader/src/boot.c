@@ -12,6 +12,7 @@
 #include "port.h"
 #include "protect.h"
 #include "spb_board.h"
+#include "trial.h"
 #include "ymodem.h"
 
 #ifndef SPB_BOOT_VERSION_STR
@@ -92,6 +93,22 @@ static bool vector_table_ok(const slot0_state_t *s0)
     return false;
 }
 
+#if defined(SPB_TRIAL) && SPB_TRIAL
+/* trial_settle until it leaves SLOT0 as it is (at most three rounds: resume, reject, revert), verifying
+ * SLOT0 after each change. Returns whether SLOT0 is valid. */
+static bool settle(slot0_state_t *s0, bool valid, bool *trial)
+{
+    for (uint32_t round = 0; round < 3u && trial_settle(s0, trial); round++) {
+        log_line("Verify slot 0.");
+        valid = install_check_slot0(s0, true);
+        if (valid) {
+            log_line("Slot 0 has valid firmware version %V (%u bytes)", s0->h.version, s0->h.size);
+        }
+    }
+    return valid;
+}
+#endif
+
 uint32_t boot_run(void)
 {
     slot1_state_t s1;
@@ -112,6 +129,20 @@ uint32_t boot_run(void)
     if (valid) {
         log_line("Slot 0 has valid active firmware version %V (%u bytes)", s0.h.version, s0.h.size);
     }
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    /* Trial boot (docs/trial-boot.md): an interrupted exchange, a confirmation, a rejection; after an
+     * install by exchange, the start of its trial. */
+    bool trial = false;
+    valid = settle(&s0, valid, &trial);
+    if (!trial && install_process_update(&s1, &s0)) {
+        log_line("Verify slot 0.");
+        valid = install_check_slot0(&s0, true);
+        if (valid) {
+            log_line("Slot 0 has valid firmware version %V (%u bytes)", s0.h.version, s0.h.size);
+        }
+        valid = settle(&s0, valid, &trial);
+    }
+#else
     if (SPB_SLOT1_SIZE != 0u && install_process_update(&s1, &s0)) {
         log_line("Verify slot 0.");
         valid = install_check_slot0(&s0, true);
@@ -119,6 +150,7 @@ uint32_t boot_run(void)
             log_line("Slot 0 has valid firmware version %V (%u bytes)", s0.h.version, s0.h.size);
         }
     }
+#endif
     if (!valid) {
         log_line("No valid firmware in slot 0 and no update to install: staying in the bootloader.");
         return 0;
@@ -132,6 +164,11 @@ uint32_t boot_run(void)
     if (!protect_before_jump()) {
         log_line("Protections not in place: staying in the bootloader.");
         return 0;
+    }
+#endif
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    if (trial) {
+        trial_note_boot(&s0);
     }
 #endif
     log_line("Preparing to launch application in slot 0.");

@@ -169,6 +169,14 @@ image_result_t image_verify(slot_id_t slot, const image_header_t *h, void (*prog
     return walk(slot, h, NULL, progress);
 }
 
+void image_installed_header(const image_header_t *h, uint8_t out[SLOT_INSTALLED_HEADER_SIZE])
+{
+    memcpy(out, h->raw, IMAGE_HEADER_SIZE);
+    for (uint32_t i = 0; i < 3u; i++) {
+        memcpy(&out[IMAGE_HEADER_SIZE + i * SLOT_MARK_SIZE], &h->raw[IMAGE_SIGNED_SIZE], SLOT_MARK_SIZE);
+    }
+}
+
 image_result_t image_copy_to_slot0(const image_header_t *h, void (*progress)(uint32_t done, uint32_t total))
 {
     slot_writer_t out;

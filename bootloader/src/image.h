@@ -57,6 +57,9 @@ image_result_t image_read_header(slot_id_t slot, image_header_t *h);
  * set, gets the bytes done so far. */
 image_result_t image_verify(slot_id_t slot, const image_header_t *h, void (*progress)(uint32_t done, uint32_t total));
 
+/* SLOT0's installed header for h: the header and three copies of signature[0:32] (docs/update-state.md). */
+void image_installed_header(const image_header_t *h, uint8_t out[SLOT_INSTALLED_HEADER_SIZE]);
+
 /* Decrypt SLOT1 into SLOT0 (already erased), verifying the tag on the way and again from SLOT0. */
 image_result_t image_copy_to_slot0(const image_header_t *h, void (*progress)(uint32_t done, uint32_t total));
 

@@ -6,6 +6,7 @@
 #include "journal.h"
 #include "log.h"
 #include "port.h"
+#include "trial.h"
 
 static uint32_t last_step;
 
@@ -127,10 +128,7 @@ static bool install(const image_header_t *h)
         return false;
     }
     log_line("Slot 0 validated.");
-    memcpy(installed, h->raw, IMAGE_HEADER_SIZE);
-    for (uint32_t i = 0; i < 3u; i++) {
-        memcpy(&installed[IMAGE_HEADER_SIZE + i * SLOT_MARK_SIZE], &h->raw[IMAGE_SIGNED_SIZE], SLOT_MARK_SIZE);
-    }
+    image_installed_header(h, installed);
     if (port_flash_write(SPB_SLOT0_ADDR, installed, sizeof installed) != 0) {
         log_line("Writing the slot 0 header failed.");
         return false;
@@ -198,6 +196,12 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
         log_line("Slot 1 image rejected (%u): slot 0 is kept.", (uint32_t)r);
         return false;
     }
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    if (!s1->approved && s0->header == IMAGE_OK && s0->image == IMAGE_OK && s0->ready) {
+        /* SLOT0 holds a valid image: kept, by exchanging the slots (docs/trial-boot.md). */
+        return trial_swap_in(&journal, h, &s0->h);
+    }
+#endif
     if (!s1->approved) {
         /* Commit: first the journal entry (the reference a resumed install is checked against), then
          * APPROVED. A cut in between leaves APPROVED erased: the next boot decides again. */
@@ -216,5 +220,9 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
     }
     mark_done(h);
     s1->done = true;
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    /* Nothing valid was there to keep, so nothing to go back to: confirmed now. */
+    (void)journal_add(&journal, JOURNAL_CONFIRM, h);
+#endif
     return true;
 }

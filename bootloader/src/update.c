@@ -14,6 +14,7 @@
 #include "port.h"
 #include "se_interface.h"
 #include "slot.h"
+#include "trial.h"
 
 static struct {
     SE_PATCH_Stage stage;
@@ -82,6 +83,15 @@ SE_ErrorStatus SE_PATCH_Init(SE_PATCH_Status *status, const SE_PATCH_StartInfo *
         report(status);
         return SE_ERROR;
     }
+#if defined(SPB_TRIAL) && SPB_TRIAL
+    uint32_t boots;
+    if (trial_state(&boots) != 0u) {
+        /* SLOT1 holds what a failed trial returns to: the running image confirms itself first. */
+        u.status = SE_PATCH_StatusCode_INVALID_STATE;
+        report(status);
+        return SE_ERROR;
+    }
+#endif
     if (info->totalLength != 0u && info->totalLength > SPB_SLOT1_SIZE) {
         u.status = SE_PATCH_StatusCode_IMAGE_TOO_LARGE;
         report(status);

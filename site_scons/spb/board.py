@@ -430,6 +430,41 @@ class Debug:
 
 
 @dataclass(frozen=True)
+class Trial:
+    """`[trial]`: trial boot with automatic revert (docs/trial-boot.md). The install exchanges the slots one
+    swap unit at a time through two scratch units at `area`, recording each step in the status area after
+    them, so SLOT1 keeps the image an update replaced; a new image must confirm itself within `boots`
+    starts or the bootloader exchanges the slots back."""
+
+    area: int  # scratch (2 units), then the status area
+    unit: int  # swap unit: whole erase units of SLOT0, SLOT1 and the area
+    boots: int  # starts in trial without SE_APP_Confirm() before the previous image returns
+    status_size: int  # whole erase units
+
+    #: the status area's fixed part (descriptor) and record size: bootloader/src/swap.c
+    DESCRIPTOR = 272
+    RECORD = 8
+
+    @property
+    def scratch(self) -> int:
+        return self.area
+
+    @property
+    def status(self) -> int:
+        return self.area + 2 * self.unit
+
+    @property
+    def end(self) -> int:
+        return self.status + self.status_size
+
+    @staticmethod
+    def status_bytes(slot_size: int, unit: int, boots: int) -> int:
+        """Bytes the status area needs: the descriptor, three records per unit of the largest image, one per
+        trial start, and a few more (SWAPPED, CONFIRM, ROLLBACK, torn records)."""
+        return Trial.DESCRIPTOR + Trial.RECORD * (3 * (slot_size // unit) + boots + 8)
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
     family: str
@@ -448,6 +483,7 @@ class Board:
     path: Path = field(compare=False)
     mcu: str | None = None  # part number (STM32L452RE): picks the silicon model and the debug target
     debug: Debug | None = None  # [debug]: programming and running (spb flash, scons flash / run)
+    trial: Trial | None = None  # [trial]: install by exchange, trial boot and revert (docs/trial-boot.md)
 
     # ---- geometry helpers
     def sector_at(self, addr: int) -> Sector | None:
@@ -537,6 +573,14 @@ class Board:
                 "baud": u.baud,
             },
             "button": None if self.button is None else {"pin": self.button.pin, "active": self.button.active},
+            "trial": None
+            if self.trial is None
+            else {
+                "area": self.trial.area,
+                "unit": self.trial.unit,
+                "boots": self.trial.boots,
+                "status_size": self.trial.status_size,
+            },
             "external_flash": None
             if self.external_flash is None
             else {
@@ -713,7 +757,7 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         "",
         ("name", "family", "cpu", "vector_size"),
         ("mcu", "fpu", "flash", "ram", "bootloader", "slot0", "slot1", "clock", "uart", "button", "external_flash")
-        + ("debug",),
+        + ("debug", "trial"),
     )
 
     # ---- identity
@@ -863,6 +907,8 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
             f"({slot0.total_size:#x} bytes): a full image would not fit",
         )
 
+    trial = _trial(c, c.table(data, "trial"), flash, vector_size, slot0, slot1, regions) if "trial" in data else None
+
     clock = _clock(c, t_clock, family)
     uart = _uart(c, t_uart, family)
     button = _button(c, t_button) if t_button is not None else None
@@ -886,7 +932,52 @@ def _build(c: _Checker, path: Path, data: Table) -> Board:
         path=path,
         mcu=mcu,
         debug=_debug(c, c.table(data, "debug")) if "debug" in data else None,
+        trial=trial,
     )
+
+
+def _trial(
+    c: _Checker,
+    t: Table,
+    flash: Flash,
+    vector_size: int,
+    slot0: Slot,
+    slot1: Slot | None,
+    regions: list[tuple[str, str, int, int]],
+) -> Trial:
+    c.keys(t, "trial.", ("area",), ("boots", "unit"))
+    if slot1 is None or slot1.external is not None or not flash.contains(slot1.address):
+        c.fail("trial", "trial boot exchanges the slots: SLOT1 must be in internal flash")
+    if slot0.external is not None:
+        c.fail("trial", "trial boot does not support a MultiSegment SLOT0 (slot0.external)")
+    if flash.write_size > Trial.RECORD:
+        c.fail("trial", f"trial boot records are {Trial.RECORD} bytes: flash.write_size {flash.write_size} is larger")
+    area = c.integer(t, "area", "trial.")
+    boots = c.integer(t, "boots", "trial.", minimum=1, maximum=255) if "boots" in t else 3
+    pages = {s.size for s in flash.sectors_in(slot0.address, slot0.size) + flash.sectors_in(slot1.address, slot1.size)}
+    if len(pages) != 1:
+        c.fail("trial", "trial boot needs erase units of one size in SLOT0 and SLOT1")
+    page = pages.pop()
+    unit = c.integer(t, "unit", "trial.", minimum=1) if "unit" in t else max(page, 0x800)
+    if unit % page or unit % 256 or unit < vector_size:
+        c.fail(
+            "trial.unit",
+            f"{unit:#x} must be a multiple of the erase unit ({page:#x}) and of 256, and at least vector_size",
+        )
+    for name, slot in (("slot0", slot0), ("slot1", slot1)):
+        if slot.size % unit:
+            c.fail("trial.unit", f"{name}.size {slot.size:#x} is not a whole number of swap units ({unit:#x})")
+    status = Trial.status_bytes(slot0.size, unit, boots)
+    status = -(-status // page) * page
+    trial = Trial(area, unit, boots, status)
+    if not flash.contains(area) or not flash.contains(trial.end - 1):
+        c.fail("trial.area", f"{_range(area, trial.end)} (2 swap units of scratch and the status area) must be in internal flash")
+    if {s.size for s in flash.sectors_in(area, trial.end - area)} != {page} or not flash.is_sector_start(area):
+        c.fail("trial.area", f"{_h(area)} must start an erase unit, in erase units of {page:#x} bytes like the slots")
+    for what, _key, start, end in regions:
+        if area < end and start < trial.end:
+            c.fail("trial.area", f"swap area {_range(area, trial.end)} overlaps {what} {_range(start, end)}")
+    return trial
 
 
 def _flash(c: _Checker, t: Table) -> Flash:

@@ -35,7 +35,8 @@ def _port_pin(pin: str) -> tuple[int, int]:
     return ord(pin[1]) - ord("A"), int(pin[2:])
 
 
-def render(board: Board) -> str:
+def render(board: Board, trial: bool = True) -> str:
+    """The header; `trial` False leaves trial boot out on a board that has it (TRIAL=0)."""
     lines: list[str] = []
 
     def define(name: str, value: str | None = None, comment: str | None = None) -> None:
@@ -102,6 +103,16 @@ def render(board: Board) -> str:
         if board.slot1.external:
             define("SPB_SLOT1_EXT_ADDR", _hex(board.slot1.external.address))
             define("SPB_SLOT1_EXT_SIZE", _hex(board.slot1.external.size))
+
+    if board.trial is not None and trial:
+        t = board.trial
+        section("Trial boot (docs/trial-boot.md)")
+        define("SPB_TRIAL", "1", "install by exchanging the slots; trial boot and revert")
+        define("SPB_TRIAL_BOOTS", _dec(t.boots), "starts without SE_APP_Confirm() before the revert")
+        define("SPB_SWAP_UNIT", _hex(t.unit), "swap unit: whole erase units")
+        define("SPB_SWAP_SCRATCH_ADDR", _hex(t.scratch), "two swap units of scratch")
+        define("SPB_SWAP_STATUS_ADDR", _hex(t.status))
+        define("SPB_SWAP_STATUS_SIZE", _hex(t.status_size))
 
     section("RAM")
     define("SPB_RAM_BASE", _hex(board.ram.base))

@@ -123,7 +123,7 @@ def _write(target: Node, text: str) -> None:
 def _act_board_header(target: list[Node], source: list[Node], env: Environment) -> None:
     from .board_header import render
 
-    _write(target[0], render(_board(source[0])))
+    _write(target[0], render(_board(source[0]), trial=source[1].read() == "trial"))
 
 
 def _act_boot_ld(target: list[Node], source: list[Node], env: Environment) -> None:
@@ -407,6 +407,16 @@ def _options(env: Environment) -> Variables:
             allowed_values=("1", "2"),
         )
     )
+    opts.Add(
+        SCons.Script.EnumVariable(
+            "TRIAL",
+            "trial boot with automatic revert (docs/trial-boot.md): updates are installed by exchanging the slots, "
+            "the new image must call SE_APP_Confirm() or the previous one returns. auto: on where the board file "
+            "has a [trial] table; 1: required (an error where it has none); 0: off (SLOT1 is overwritten)",
+            "auto",
+            allowed_values=("auto", "0", "1"),
+        )
+    )
     opts.Add("BUILD_DIR", "output directory", "#build/${BOARD}")
     opts.Add("CROSS_PREFIX", "cross toolchain prefix", "arm-none-eabi-")
     opts.Add("OPT", "optimisation flags for C", "-Os")
@@ -562,6 +572,7 @@ def _configure(env: Environment) -> None:
 
     _configure_keys(env)
     _configure_production(env)
+    _configure_trial(env)
 
 
 #: families whose flash controller has a production-mode implementation (bootloader/port/common/stm32_protect_*.h)
@@ -580,6 +591,19 @@ PRODUCTION_FAMILIES = (
 
 #: families whose production builds put the bootloader behind the Firewall (its call gate for the API)
 FIREWALL_FAMILIES = ("stm32l0", "stm32l4")
+
+
+def _configure_trial(env: Environment) -> None:
+    """TRIAL=: SPB_TRIAL (the bootloader's board header gets the trial defines)."""
+    board = env["SPB_BOARD"]
+    if env["TRIAL"] == "1" and board.trial is None:
+        _fail(
+            SpbError(
+                board.path,
+                "TRIAL=1: this board has no [trial] table (swap area, docs/trial-boot.md): add one or use TRIAL=0",
+            )
+        )
+    env["SPB_TRIAL"] = board.trial is not None and env["TRIAL"] != "0"
 
 
 def _configure_production(env: Environment) -> None:
@@ -809,7 +833,9 @@ def _generated(env: Environment) -> GeneratedFiles:
         return cache
     gen, board_file = env["SPB_GEN"], env["SPB_BOARD_FILE"]
     result: GeneratedFiles = {
-        "board_h": env.SpbBoardHeader(gen.File("spb_board.h"), board_file)[0],
+        "board_h": env.SpbBoardHeader(
+            gen.File("spb_board.h"), [board_file, env.Value("trial" if env["SPB_TRIAL"] else "plain")]
+        )[0],
         "boot_ld": env.SpbBootLinkerScript(
             gen.File("bootloader.ld"), [board_file, env.Value("firewall" if env["SPB_FIREWALL"] else "plain")]
         )[0],

@@ -10,10 +10,10 @@ _cache = {}
 def host_bootloader(dev_keys):
     """HostBootloader for a board name, built once per session with the session's keys."""
 
-    def get(board):
-        if board not in _cache:
-            _cache[board] = HostBootloader(board, dev_keys)
-        hb = _cache[board]
+    def get(board, trial=False):
+        if (board, trial) not in _cache:
+            _cache[board, trial] = HostBootloader(board, dev_keys, trial)
+        hb = _cache[board, trial]
         hb.erase_all()
         return hb
 

@@ -63,13 +63,32 @@ class UpdateResult:
     status: Status
 
 
+class FwInfo(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint32),
+        ("size", ctypes.c_uint32),
+        ("tag", ctypes.c_uint8 * 32),
+        ("state", ctypes.c_uint8),
+        ("trial_boots", ctypes.c_uint8),
+        ("trial_boots_max", ctypes.c_uint8),
+        ("reserved", ctypes.c_uint8),
+    ]
+
+
+FW_CONFIRMED, FW_TRIAL, FW_ROLLBACK = 0, 1, 2
+
+
 class HostBootloader:
-    def __init__(self, board_name: str, keys: KeySet):
+    def __init__(self, board_name: str, keys: KeySet, trial: bool = False):
+        """trial: build with the board's [trial] table (install by exchange, trial boot; docs/trial-boot.md);
+        without it, the overwrite install every board has with TRIAL=0."""
         self.board: Board = load_board(REPO / "boards" / f"{board_name}.toml")
         self.keys = keys
-        gen = CACHE / f"gen-{board_name}-{hashlib.sha256(keys.public_key + keys.aes_key).hexdigest()[:12]}"
+        self.trial = trial
+        mode = "-trial" if trial else ""
+        gen = CACHE / f"gen-{board_name}{mode}-{hashlib.sha256(keys.public_key + keys.aes_key).hexdigest()[:12]}"
         gen.mkdir(parents=True, exist_ok=True)
-        (gen / "spb_board.h").write_text(render(self.board))
+        (gen / "spb_board.h").write_text(render(self.board, trial=trial))
         (gen / "spb_keys.c").write_text(c_source(keys))
         sources = [
             *sorted((BOOT / "src").glob("*.c")),
@@ -87,7 +106,7 @@ class HostBootloader:
             BOOT / "port/host",
         ]
         lib = build(
-            f"hostboot-{board_name}",
+            f"hostboot-{board_name}{mode}",
             sources,
             includes,
             defines=["SPB_HOST", "SPB_BOOTLOADER_BUILD", 'SPB_BOOT_VERSION_STR="vhost"'],
@@ -127,6 +146,11 @@ class HostBootloader:
             ("SE_PATCH_InstallAtNextReset", ctypes.c_uint32, [ctypes.POINTER(Status)]),
             ("SE_PATCH_Abort", ctypes.c_uint32, [ctypes.POINTER(Status)]),
             ("SE_PATCH_Poll", ctypes.c_uint32, [ctypes.POINTER(Status)]),
+            (
+                "host_app_call",
+                ctypes.c_int,
+                [ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(FwInfo), ctypes.POINTER(ctypes.c_uint32)],
+            ),
         ]:
             fn = getattr(L, name)
             fn.restype = res
@@ -237,6 +261,26 @@ class HostBootloader:
         return self.board.flash.base <= address < self.board.flash.base + self.board.flash.size
 
     # -- calls ------------------------------------------------------------------------------------
+    def app_call(self, which: int, cut=0):
+        """SE_APP_Confirm (0), SE_APP_Rollback (1) or SE_APP_GetActiveFwInfo2 (2), as the application calls
+        them; returns (cut_happened, SE_ErrorStatus, SE_StatusTypeDef, FwInfo)."""
+        self.lib.host_set_cut(cut)
+        status, result, info = ctypes.c_uint32(), ctypes.c_uint32(), FwInfo()
+        cut_happened = bool(
+            self.lib.host_app_call(which, ctypes.byref(status), ctypes.byref(info), ctypes.byref(result))
+        )
+        self.lib.host_set_cut(0)
+        return cut_happened, result.value, status.value, info
+
+    def confirm(self, cut=0):
+        return self.app_call(0, cut)
+
+    def rollback(self, cut=0):
+        return self.app_call(1, cut)
+
+    def fw_info(self) -> FwInfo:
+        return self.app_call(2)[3]
+
     def boot(self, cut=0):
         """Run the boot sequence; returns (cut_happened, vector_table_or_0, console text)."""
         self.lib.host_set_cut(cut)

@@ -70,8 +70,9 @@ __attribute__((used)) const uintptr_t spb_fw_table[] = {
     (uintptr_t)SE_APP_GetActiveFwInfo, (uintptr_t)SE_APP_GetBootVer,         (uintptr_t)SE_PATCH_InitStatus,
     (uintptr_t)SE_PATCH_Init,          (uintptr_t)SE_PATCH_Data,             (uintptr_t)SE_PATCH_InstallAtNextReset,
     (uintptr_t)SE_PATCH_Abort,         (uintptr_t)SE_PATCH_Poll,             (uintptr_t)SE_PATCH_GetStatusCodeString,
+    (uintptr_t)SE_APP_GetActiveFwInfo2, (uintptr_t)SE_APP_Confirm,           (uintptr_t)SE_APP_Rollback,
 };
-#define FW_FUNCTIONS 9
+#define FW_FUNCTIONS 12
 _Static_assert(sizeof spb_fw_table / sizeof spb_fw_table[0] == FW_FUNCTIONS, "one stub per table entry");
 
 /* The call gate, the code segment's second word (spb.linker puts .fw_gate there). */
@@ -81,7 +82,7 @@ __attribute__((naked, section(".fw_gate"), used)) void spb_fw_gate(void)
     __asm volatile(".syntax unified\n\t" /* GCC hands inline asm to the assembler in divided syntax */
                    "push {r4, lr}\n\t"
                    "mov r4, r12\n\t"
-                   "cmp r4, #9\n\t" /* FW_FUNCTIONS */
+                   "cmp r4, #12\n\t" /* FW_FUNCTIONS */
                    "bhs 1f\n\t"
                    "lsls r4, r4, #2\n\t"
                    "ldr r3, =spb_fw_table\n\t" /* r3: no API function takes a fourth argument */
@@ -99,7 +100,7 @@ __attribute__((naked, section(".fw_gate"), used)) void spb_fw_gate(void)
                    ".syntax divided");
 #else
     __asm volatile("push {r4, lr}\n\t"
-                   "cmp r12, #9\n\t" /* FW_FUNCTIONS */
+                   "cmp r12, #12\n\t" /* FW_FUNCTIONS */
                    "bhs 1f\n\t"
                    "ldr r4, =spb_fw_table\n\t"
                    "ldr r4, [r4, r12, lsl #2]\n\t"
@@ -152,6 +153,9 @@ FW_STUB(5)
 FW_STUB(6)
 FW_STUB(7)
 FW_STUB(8)
+FW_STUB(9)
+FW_STUB(10)
+FW_STUB(11)
 
 /* The application's table (se_interface.h) points at the stubs. */
 __attribute__((section(".spb_api"), used)) const SE_API_Table spb_api_table = {
@@ -167,6 +171,9 @@ __attribute__((section(".spb_api"), used)) const SE_API_Table spb_api_table = {
     .PatchAbort = (SE_ErrorStatus(*)(SE_PATCH_Status *))fw_stub_6,
     .PatchPoll = (SE_ErrorStatus(*)(SE_PATCH_Status *))fw_stub_7,
     .StatusCodeString = (const char *(*)(SE_PATCH_StatusCode))fw_stub_8,
+    .GetActiveFwInfo2 = (SE_ErrorStatus(*)(SE_StatusTypeDef *, SE_APP_ActiveFwInfo *))fw_stub_9,
+    .Confirm = (SE_ErrorStatus(*)(SE_StatusTypeDef *))fw_stub_10,
+    .Rollback = (SE_ErrorStatus(*)(SE_StatusTypeDef *))fw_stub_11,
 };
 
 /* Outside the segment: enable the firewall (closed from here on), then the usual hand-over. Nothing here

@@ -45,5 +45,8 @@ void host_console_clear(void);
 int host_boot(uint32_t *vector_table);
 int host_update(const uint8_t *data, uint32_t len, uint32_t chunk, uint16_t reboot_delay, uint32_t declared,
                 int install, SE_PATCH_Status *status, uint32_t *failed_call);
+/* The application's trial-boot calls, under cut protection: which 0 SE_APP_Confirm, 1 SE_APP_Rollback,
+ * 2 SE_APP_GetActiveFwInfo2; *result is the call's SE_ErrorStatus. */
+int host_app_call(uint32_t which, SE_StatusTypeDef *status, SE_APP_ActiveFwInfo *info, uint32_t *result);
 
 #endif

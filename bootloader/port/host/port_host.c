@@ -378,3 +378,27 @@ int host_update(const uint8_t *data, uint32_t len, uint32_t chunk, uint16_t rebo
     cut_env = NULL;
     return 0;
 }
+
+int host_app_call(uint32_t which, SE_StatusTypeDef *status, SE_APP_ActiveFwInfo *info, uint32_t *result)
+{
+    jmp_buf env;
+    *result = 0;
+    if (setjmp(env) != 0) {
+        cut_env = NULL;
+        return 1;
+    }
+    cut_env = &env;
+    switch (which) {
+    case 0:
+        *result = SE_APP_Confirm(status);
+        break;
+    case 1:
+        *result = SE_APP_Rollback(status);
+        break;
+    default:
+        *result = SE_APP_GetActiveFwInfo2(status, info);
+        break;
+    }
+    cut_env = NULL;
+    return 0;
+}
