@@ -93,17 +93,24 @@ static bool vector_table_ok(const slot0_state_t *s0)
     return false;
 }
 
+/* SLOT0 again, after something changed it. */
+static bool recheck(slot0_state_t *s0)
+{
+    log_line("Verify slot 0.");
+    bool valid = install_check_slot0(s0, true);
+    if (valid) {
+        log_line("Slot 0 has valid firmware version %V (%u bytes)", s0->h.version, s0->h.size);
+    }
+    return valid;
+}
+
 #if defined(SPB_TRIAL) && SPB_TRIAL
 /* trial_settle until it leaves SLOT0 as it is (at most three rounds: resume, reject, revert), verifying
  * SLOT0 after each change. Returns whether SLOT0 is valid. */
 static bool settle(slot0_state_t *s0, bool valid, bool *trial)
 {
     for (uint32_t round = 0; round < 3u && trial_settle(s0, trial); round++) {
-        log_line("Verify slot 0.");
-        valid = install_check_slot0(s0, true);
-        if (valid) {
-            log_line("Slot 0 has valid firmware version %V (%u bytes)", s0->h.version, s0->h.size);
-        }
+        valid = recheck(s0);
     }
     return valid;
 }
@@ -135,20 +142,11 @@ uint32_t boot_run(void)
     bool trial = false;
     valid = settle(&s0, valid, &trial);
     if (!trial && install_process_update(&s1, &s0)) {
-        log_line("Verify slot 0.");
-        valid = install_check_slot0(&s0, true);
-        if (valid) {
-            log_line("Slot 0 has valid firmware version %V (%u bytes)", s0.h.version, s0.h.size);
-        }
-        valid = settle(&s0, valid, &trial);
+        valid = settle(&s0, recheck(&s0), &trial);
     }
 #else
     if (SPB_SLOT1_SIZE != 0u && install_process_update(&s1, &s0)) {
-        log_line("Verify slot 0.");
-        valid = install_check_slot0(&s0, true);
-        if (valid) {
-            log_line("Slot 0 has valid firmware version %V (%u bytes)", s0.h.version, s0.h.size);
-        }
+        valid = recheck(&s0);
     }
 #endif
     if (!valid) {

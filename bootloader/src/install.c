@@ -8,26 +8,14 @@
 #include "port.h"
 #include "trial.h"
 
-static uint32_t last_step;
-
-/* Progress bar in steps of 1/8: erase fills 0..50 %, copy 51..100 % as in the original's log. */
-static void bar(uint32_t percent)
-{
-    uint32_t step = percent / 12u;
-    if (step != last_step || percent == 100u) {
-        last_step = step;
-        log_progress(percent);
-    }
-}
-
 static void erase_progress(uint32_t done, uint32_t total)
 {
-    bar(total ? log_share(done, total, 50u) : 50u);
+    log_progress(total ? log_share(done, total, 50u) : 50u);
 }
 
 static void copy_progress(uint32_t done, uint32_t total)
 {
-    bar(51u + (total ? log_share(done, total, 49u) : 49u));
+    log_progress(51u + (total ? log_share(done, total, 49u) : 49u));
 }
 
 void install_read_slot1(slot1_state_t *s)
@@ -110,7 +98,6 @@ static bool install(const image_header_t *h)
     uint32_t internal = h->segoff != 0u ? h->segoff : h->size;
 
     log_line("Erase slot 0.");
-    last_step = 0xFFu;
     if (slot_erase_range(SPB_SLOT0_ADDR, SPB_VECTOR_SIZE + internal, erase_progress) != 0) {
         log_line("Slot 0 erase failed.");
         return false;

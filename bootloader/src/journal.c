@@ -27,11 +27,7 @@ static void put32(uint8_t *p, uint32_t v)
 
 static uint32_t check_of(const uint8_t *e)
 {
-    uint32_t h = 0x811C9DC5u; /* FNV-1a 32 */
-    for (uint32_t i = 0; i < JOURNAL_ENTRY_SIZE - 4u; i++) {
-        h = (h ^ e[i]) * 0x01000193u;
-    }
-    return h;
+    return slot_fnv1a(SLOT_FNV_START, e, JOURNAL_ENTRY_SIZE - 4u);
 }
 
 /* The log is the run of slots from the start up to the first erased one; the next entry goes there. A slot

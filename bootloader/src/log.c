@@ -117,6 +117,11 @@ void log_line(const char *fmt, ...)
 
 void log_progress(uint32_t percent)
 {
+    static uint32_t shown = 0xFFu; /* in steps of 1/8: a bar per step, and 100 % always */
+    if (percent / 12u == shown && percent < 100u) {
+        return;
+    }
+    shown = percent / 12u;
     char bar[34];
     uint32_t dots = percent >= 100u ? 32u : percent * 32u / 100u;
     bar[0] = '[';

@@ -15,6 +15,7 @@ void log_printf(const char *fmt, ...);
 void log_line(const char *fmt, ...);
 
 /* "[................                ] 50%" on its own line. */
+/* Prints the bar when percent reaches another eighth (and at 100 %): callers report every step. */
 void log_progress(uint32_t percent);
 
 /* part * scale / whole without 64-bit arithmetic (no libgcc 64-bit division in the image): exact while

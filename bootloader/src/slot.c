@@ -141,6 +141,14 @@ bool slot_is_erased(uint32_t addr, uint32_t len)
     return true;
 }
 
+uint32_t slot_fnv1a(uint32_t h, const uint8_t *p, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        h = (h ^ p[i]) * 0x01000193u;
+    }
+    return h;
+}
+
 bool slot_marker_is_set(uint32_t offset)
 {
     return !slot_is_erased(SPB_SLOT1_ADDR + offset, SLOT_MARK_SIZE);

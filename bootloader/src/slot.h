@@ -61,6 +61,11 @@ bool slot_marker_is_set(uint32_t offset);
 bool slot_marker_equals(uint32_t offset, const uint8_t value[SLOT_MARK_SIZE]);
 int slot_marker_write(uint32_t offset, const uint8_t value[SLOT_MARK_SIZE]);
 
+/* FNV-1a 32 of n bytes, continuing from h (0x811C9DC5 to start): the check word of the journal's
+ * entries and of the swap status area's descriptor and records. */
+#define SLOT_FNV_START 0x811C9DC5u
+uint32_t slot_fnv1a(uint32_t h, const uint8_t *p, uint32_t n);
+
 /* Sequential writer. Bytes are collected up to the program unit; flash from erased_until on is erased
  * lazily, one unit just before the first write into it (pass limit when the caller erased it all). */
 typedef struct {

@@ -24,14 +24,6 @@ _Static_assert(SPB_SWAP_UNIT >= SPB_VECTOR_SIZE && SPB_SWAP_UNIT % CHUNK == 0u,
                "a swap unit holds the header area and whole chunks");
 _Static_assert(SPB_SWAP_STATUS_SIZE > DESC_SIZE + 16u * REC_SIZE, "the status area holds the records");
 
-static uint32_t fnv(uint32_t h, const uint8_t *p, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        h = (h ^ p[i]) * 0x01000193u;
-    }
-    return h;
-}
-
 static uint32_t get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -47,9 +39,7 @@ static void put32(uint8_t *p, uint32_t v)
 
 static uint32_t record_check(uint32_t salt, const uint8_t *rec)
 {
-    uint8_t s[4];
-    put32(s, salt);
-    return fnv(fnv(0x811C9DC5u, s, 4), rec, 4);
+    return slot_fnv1a(salt, rec, 4u); /* FNV-1a continued from the descriptor's check */
 }
 
 static uint32_t record_address(uint32_t index)
@@ -60,14 +50,14 @@ static uint32_t record_address(uint32_t index)
 void swap_read(swap_state_t *st)
 {
     uint8_t b[16];
-    uint32_t h = 0x811C9DC5u;
+    uint32_t h = SLOT_FNV_START;
     memset(st, 0, sizeof *st);
     st->free = RECORDS;
     for (uint32_t at = 0; at < DESC_SIZE; at += sizeof b) {
         if (port_flash_read(SPB_SWAP_STATUS_ADDR + at, b, sizeof b) != 0) {
             return; /* torn (ECC error): no descriptor */
         }
-        h = fnv(h, b, at + sizeof b == DESC_SIZE ? sizeof b - 4u : sizeof b);
+        h = slot_fnv1a(h, b, at + sizeof b == DESC_SIZE ? sizeof b - 4u : sizeof b);
     }
     /* b: the descriptor's last 16 bytes, "SPBX" | kind | 0 | units | 0 | check */
     st->kind = b[4];
@@ -177,7 +167,7 @@ int swap_begin(swap_state_t *st, uint8_t kind, const image_header_t *in, const i
     uint32_t units = (end + UNIT - 1u) / UNIT;
     d[262] = (uint8_t)units;
     d[263] = (uint8_t)(units >> 8);
-    uint32_t check = fnv(0x811C9DC5u, d, DESC_SIZE - 4u);
+    uint32_t check = slot_fnv1a(SLOT_FNV_START, d, DESC_SIZE - 4u);
     put32(&d[DESC_SIZE - 4u], check);
     rc = port_flash_write(SPB_SWAP_STATUS_ADDR, d, sizeof d);
     if (rc != 0) {
@@ -247,47 +237,35 @@ static int chain(work_t *w, uint32_t lo, const image_header_t *h, uint32_t befor
     return port_flash_read(before, w->cv, sizeof w->cv);
 }
 
+/* Step s of unit i (swap.h): erase the unit it writes, then program it from its source through mode s
+ * (RAW, ENCRYPT, DECRYPT), with the headers where unit 0 holds them. */
 static int step(work_t *w, uint32_t i, uint32_t s, const image_header_t *in, const image_header_t *out)
 {
     uint32_t off = i * UNIT;
     uint32_t lo = off > SPB_VECTOR_SIZE ? off : SPB_VECTOR_SIZE;
     uint32_t x = SPB_SWAP_SCRATCH_ADDR + (i & 1u) * UNIT;
-    uint32_t in_end = SPB_VECTOR_SIZE + in->size;
-    int rc;
-    if (s == 0u) {
-        rc = slot_erase_range(x, UNIT, NULL);
-        return rc != 0 ? rc : transfer(w, x + (lo - off), SPB_SLOT1_ADDR + lo, span(off, lo, in_end), RAW);
+    const image_header_t *h = s == 1u ? out : in; /* the image whose bytes this step writes */
+    uint32_t dst = s == 0u ? x : (s == 1u ? SPB_SLOT1_ADDR : SPB_SLOT0_ADDR) + off;
+    uint32_t src = s == 0u ? SPB_SLOT1_ADDR + lo : (s == 1u ? SPB_SLOT0_ADDR + lo : x + (lo - off));
+    int rc = slot_erase_range(dst, UNIT, NULL);
+    if (rc == 0 && i == 0u && s != 0u) {
+        /* SLOT1: the outgoing .sfb header, markers left erased; SLOT0: the incoming installed header */
+        uint8_t header[SLOT_INSTALLED_HEADER_SIZE];
+        image_installed_header(h, header);
+        rc = port_flash_write(dst, header, s == 1u ? IMAGE_HEADER_SIZE : SLOT_INSTALLED_HEADER_SIZE);
     }
-    if (s == 1u) {
-        rc = slot_erase_range(SPB_SLOT1_ADDR + off, UNIT, NULL);
-        if (rc == 0 && i == 0u) {
-            rc = port_flash_write(SPB_SLOT1_ADDR, out->raw, IMAGE_HEADER_SIZE); /* markers stay erased */
-        }
-        if (rc == 0) {
-            rc = chain(w, lo, out, SPB_SLOT1_ADDR + lo - 16u);
-        }
-        return rc != 0 ? rc
-                       : transfer(w, SPB_SLOT1_ADDR + lo, SPB_SLOT0_ADDR + lo,
-                                  span(off, lo, SPB_VECTOR_SIZE + out->size), ENCRYPT);
+    if (rc == 0 && s != 0u) {
+        /* SLOT1's unit i-1 already holds its outgoing ciphertext; unit i-1's incoming ciphertext is still
+         * in the other scratch unit */
+        rc = chain(w, lo, h, s == 1u ? SPB_SLOT1_ADDR + lo - 16u : SPB_SWAP_SCRATCH_ADDR + (x == SPB_SWAP_SCRATCH_ADDR ? UNIT : 0u) + UNIT - 16u);
     }
-    rc = slot_erase_range(SPB_SLOT0_ADDR + off, UNIT, NULL);
-    if (rc == 0 && i == 0u) {
-        uint8_t installed[SLOT_INSTALLED_HEADER_SIZE];
-        image_installed_header(in, installed);
-        rc = port_flash_write(SPB_SLOT0_ADDR, installed, sizeof installed);
-    }
-    if (rc == 0) {
-        /* unit i-1's ciphertext is still in the other scratch unit */
-        rc = chain(w, lo, in, SPB_SWAP_SCRATCH_ADDR + ((i + 1u) & 1u) * UNIT + UNIT - 16u);
-    }
-    return rc != 0 ? rc : transfer(w, SPB_SLOT0_ADDR + lo, x + (lo - off), span(off, lo, in_end), DECRYPT);
+    return rc != 0 ? rc : transfer(w, dst + (lo - off), src, span(off, lo, SPB_VECTOR_SIZE + h->size), (int)s);
 }
 
 int swap_run(swap_state_t *st, const image_header_t *in, const image_header_t *out)
 {
     work_t w;
     int rc = 0;
-    uint32_t shown = 0xFFu;
     spb_aes128_init(&w.aes, spb_aes_key);
     while (rc == 0 && st->steps < 3u * st->units) {
         uint32_t i = st->steps / 3u, s = st->steps % 3u;
@@ -297,11 +275,7 @@ int swap_run(swap_state_t *st, const image_header_t *in, const image_header_t *o
         }
         if (rc == 0) {
             st->steps++;
-            uint32_t percent = log_share(st->steps, 3u * st->units, 100u);
-            if (percent / 12u != shown || percent == 100u) { /* the install's bar: steps of 1/8 */
-                shown = percent / 12u;
-                log_progress(percent);
-            }
+            log_progress(log_share(st->steps, 3u * st->units, 100u));
         }
     }
     spb_wipe(&w, sizeof w);

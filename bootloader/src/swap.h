@@ -24,7 +24,7 @@
  * Status area (SPB_SWAP_STATUS_ADDR, SPB_SWAP_STATUS_SIZE): a descriptor, then 8-byte records.
  *   descriptor (272 bytes, one write): incoming header (128) | outgoing header (128) | "SPBX" | kind |
  *     0 | units (u16) | 0 (u32) | FNV-1a 32 of the 268 bytes before it
- *   record: type | step | unit (u16) | FNV-1a 32 of the descriptor's check and the 4 bytes before it
+ *   record: type | step | unit (u16) | FNV-1a 32 of the 4 bytes before it, continued from the descriptor's check
  * A torn descriptor or record fails its check (or reads with an ECC error) and counts as not written.
  * The area is erased completely before a descriptor is written, so every record belongs to it.
  */

@@ -24,9 +24,9 @@ static bool authorised(const swap_state_t *st, const journal_t *j, image_header_
 
 static bool exchange(swap_state_t *st, const image_header_t *in, const image_header_t *out)
 {
-    log_line("Exchange slot 0 (%V) and slot 1 (%V).", out->version, in->version);
+    log_line("Swap slots: %V <-> %V.", out->version, in->version);
     if (swap_run(st, in, out) != 0) {
-        log_line("Exchange failed.");
+        log_line("Swap failed.");
         return false;
     }
     return true;
@@ -43,11 +43,11 @@ bool trial_swap_in(journal_t *j, const image_header_t *in, const image_header_t 
         return false;
     }
     if (swap_begin(&st, SWAP_KIND_INSTALL, in, out) != 0) {
-        log_line("Could not start the exchange: update postponed.");
+        log_line("Swap failed.");
         return false;
     }
     if (exchange(&st, in, out)) {
-        log_line("Firmware %V installed for a trial; %V kept in slot 1.", in->version, out->version);
+        log_line("%V in trial, %V kept in slot 1.", in->version, out->version);
     }
     return true;
 }
@@ -71,10 +71,10 @@ static bool revert(const journal_t *j, const slot0_state_t *s0)
     image_header_t prev;
     if (j->prev_version == 0u || image_read_header(SLOT1, &prev) != IMAGE_OK ||
         !journal_names(j->prev_version, j->prev_id, &prev) || image_verify(SLOT1, &prev, NULL) != IMAGE_OK) {
-        log_line("Slot 1 does not hold the firmware confirmed before %V: nothing to return to.", s0->h.version);
+        log_line("No confirmed firmware to return to.");
         return false;
     }
-    log_line("Returning to firmware %V.", prev.version);
+    log_line("Returning to %V.", prev.version);
     if (swap_begin(&st, SWAP_KIND_REVERT, &prev, &s0->h) != 0 || !exchange(&st, &prev, &s0->h)) {
         return true;
     }
@@ -97,11 +97,11 @@ bool trial_settle(slot0_state_t *s0, bool *trial)
     if (st.valid && !st.swapped) {
         /* Interrupted exchange: resumed only as the journal committed to it (the area is not protected). */
         if (!authorised(&st, &j, &in, &out)) {
-            log_line("Swap status not backed by the install journal: cleared.");
+            log_line("Swap status not in the journal: cleared.");
             (void)swap_clear();
             return false;
         }
-        log_line("Resuming the interrupted exchange.");
+        log_line("Resuming the swap.");
         if (exchange(&st, &in, &out) && st.kind == SWAP_KIND_REVERT) {
             (void)swap_clear();
         }
@@ -118,7 +118,7 @@ bool trial_settle(slot0_state_t *s0, bool *trial)
             return false;
         }
         if (st.confirmed) {
-            log_line("Firmware %V confirmed itself.", in.version);
+            log_line("%V confirmed.", in.version);
             if (journal_add(&j, JOURNAL_CONFIRM, &in) == 0) {
                 (void)swap_clear();
             }
@@ -131,16 +131,16 @@ bool trial_settle(slot0_state_t *s0, bool *trial)
             return false;
         }
         if (damaged) {
-            log_line("Firmware %V in trial does not verify: rejected.", in.version);
+            log_line("%V rejected: invalid.", in.version);
         } else if (st.rollback) {
-            log_line("Firmware %V asked to return to the previous firmware.", in.version);
+            log_line("%V rejected: rollback asked.", in.version);
         } else if (!rejected) {
-            log_line("Firmware %V started %u times without confirming itself: rejected.", in.version, st.boots);
+            log_line("%V rejected: %u starts unconfirmed.", in.version, st.boots);
         }
         /* The journal says it first (INSTALL again only where a full unit lost it), then the area goes. */
         if (journal_add(&j, JOURNAL_INSTALL, &in) != 0 || journal_add(&j, JOURNAL_REJECT, &in) != 0 ||
             swap_clear() != 0) {
-            log_line("Could not record the rejection.");
+            log_line("Journal write failed.");
             *trial = true;
             return false;
         }
@@ -164,7 +164,7 @@ void trial_note_boot(const slot0_state_t *s0)
     swap_state_t st;
     swap_read(&st);
     if (st.valid && st.kind == SWAP_KIND_INSTALL && st.swapped && !st.confirmed) {
-        log_line("Firmware %V runs in trial: start %u of %u (SE_APP_Confirm() ends the trial).", s0->h.version,
+        log_line("%V in trial: start %u of %u.", s0->h.version,
                  st.boots + 1u, (uint32_t)SPB_TRIAL_BOOTS);
         (void)swap_note(&st, SWAP_REC_BOOT);
     }

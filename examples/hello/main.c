@@ -8,8 +8,14 @@
  *   'i'                      print the firmware information again
  *   'u' <len:u32 LE> <bytes>  stream a .sfb (or .sfbp) into SLOT1, then mark it and reset
  *   'r'                      reset
+ *   'b'                      ask for the previous image (SE_APP_Rollback, trial boot only) and reset
  *   "load" CR (or LF)        YMODEM receiver (examples/common/ymodem_rx.c): the trigger the bootloader's
  *                            loader takes too, so `spb send --load` updates a running application as well
+ *
+ * Trial boot (docs/trial-boot.md): after an update the image runs in trial; this one confirms itself
+ * (SE_APP_Confirm) once it has started and printed its information, its "self-test". Built with
+ * HELLO_NEVER_CONFIRM=1 (scons option) it is the deliberately broken release: it never confirms and
+ * resets right away, as a crashing image would, so the bootloader returns to the previous image.
  */
 #include <stdint.h>
 
@@ -60,8 +66,36 @@ static void print_info(void)
         put_version(info.ActiveFwVersion);
         bsp_puts(", ");
         put_u32(info.ActiveFwSize);
-        bsp_puts(" bytes\r\n");
+        bsp_puts(" bytes, ");
+        if (info.ActiveFwState == SE_APP_FW_CONFIRMED) {
+            bsp_puts("confirmed\r\n");
+        } else {
+            bsp_puts(info.ActiveFwState == SE_APP_FW_ROLLBACK ? "rollback requested" : "in trial");
+            bsp_puts(", start ");
+            put_u32(info.TrialBoots);
+            bsp_puts(" of ");
+            put_u32(info.TrialBootsMax);
+            bsp_puts("\r\n");
+        }
     }
+}
+
+/* The trial's verdict: this image works (it got here), or it is the broken release. */
+static void confirm_or_crash(void)
+{
+    SE_StatusTypeDef st;
+    if (!SE_API_Present()) {
+        return;
+    }
+#if defined(HELLO_NEVER_CONFIRM) && HELLO_NEVER_CONFIRM
+    bsp_puts("APP: broken release: not confirming, resetting\r\n");
+    bsp_reset();
+#else
+    SE_APP_ActiveFwInfo info;
+    if (SE_APP_GetActiveFwInfo(&st, &info) == SE_SUCCESS && info.ActiveFwState == SE_APP_FW_TRIAL) {
+        bsp_puts(SE_APP_Confirm(&st) == SE_SUCCESS ? "APP: confirmed\r\n" : "APP: confirm failed\r\n");
+    }
+#endif
 }
 
 static int read_byte(uint8_t *out)
@@ -179,6 +213,7 @@ int main(void)
     uint32_t matched = 0;
     bsp_init();
     print_info();
+    confirm_or_crash();
     for (;;) {
         int c = bsp_getc(1000u);
         if (matched == 4u && (c == '\r' || c == '\n')) {
@@ -190,6 +225,10 @@ int main(void)
         } else if (c == 'u') {
             receive_update();
         } else if (c == 'r') {
+            bsp_reset();
+        } else if (c == 'b') {
+            SE_StatusTypeDef st;
+            bsp_puts(SE_APP_Rollback(&st) == SE_SUCCESS ? "APP: rollback at reset\r\n" : "APP: no rollback\r\n");
             bsp_reset();
         }
     }

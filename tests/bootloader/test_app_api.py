@@ -64,6 +64,9 @@ class ApiTable(ctypes.Structure):
                 "PatchAbort",
                 "PatchPoll",
                 "StatusCodeString",
+                "GetActiveFwInfo2",
+                "Confirm",
+                "Rollback",
             )
         ],
     ]
@@ -109,6 +112,9 @@ def test_api_table_is_what_the_application_links_against(hb):
         ("PatchAbort", "SE_PATCH_Abort"),
         ("PatchPoll", "SE_PATCH_Poll"),
         ("StatusCodeString", "SE_PATCH_GetStatusCodeString"),
+        ("GetActiveFwInfo2", "SE_APP_GetActiveFwInfo2"),
+        ("Confirm", "SE_APP_Confirm"),
+        ("Rollback", "SE_APP_Rollback"),
     ]:
         assert getattr(table, field) == ctypes.cast(getattr(hb.lib, symbol), ctypes.c_void_p).value, field
 
@@ -241,3 +247,21 @@ def test_authentic_header_of_an_impossible_size_is_refused(hb, dev_keys, size, s
     assert hb.ops == 0
     _cut, vector, log = hb.boot()
     assert vector == hb.board.app_vector_address and hb.slot0_valid_as(v1, V1), log
+
+
+def test_abi1_entry_writes_only_the_abi1_struct(hb, dev_keys):
+    """Applications built before the trial-state fields pass a 40-byte struct to the ABI-1 entry: it must
+    not write past it. GetActiveFwInfo2 fills the state (confirmed: this build has no trial boot)."""
+    hb.manufacture(app_image(hb.board, random.Random(SEED).randbytes(1024)), V1)
+    buf = (ctypes.c_uint8 * 48)(*([0xA5] * 48))
+    fn = prototype(hb.lib, "SE_APP_GetActiveFwInfo", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p)
+    status = ctypes.c_uint32()
+    assert fn(ctypes.byref(status), ctypes.cast(buf, ctypes.c_void_p)) == SE_SUCCESS
+    assert bytes(buf[40:]) == b"\xa5" * 8
+    fn2 = prototype(hb.lib, "SE_APP_GetActiveFwInfo2", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p)
+    assert fn2(ctypes.byref(status), ctypes.cast(buf, ctypes.c_void_p)) == SE_SUCCESS
+    assert bytes(buf[40:44]) == bytes(4) and bytes(buf[44:]) == b"\xa5" * 4
+    confirm = prototype(hb.lib, "SE_APP_Confirm", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32))
+    rollback = prototype(hb.lib, "SE_APP_Rollback", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32))
+    assert confirm(ctypes.byref(status)) == SE_SUCCESS and status.value == SE_OK  # nothing to confirm
+    assert rollback(ctypes.byref(status)) == SE_ERROR and status.value == SE_KO  # nothing to go back to

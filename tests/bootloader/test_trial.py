@@ -97,7 +97,7 @@ def dev(request, host_bootloader, dev_keys):
 def installed_in_trial(dev):
     assert dev.download(dev.sfb2).failed_call == 0
     log = dev.runs(dev.v2, V2, "install")
-    assert "Exchange slot 0" in log and "runs in trial: start 1 of 3" in log, log
+    assert "Swap slots" in log and "in trial: start 1 of 3" in log, log
     return log
 
 
@@ -115,7 +115,7 @@ def test_confirmed_image_stays_and_boots_write_nothing(dev):
     assert not cut and result == 1 and status == 0
     assert dev.state() == (FW_CONFIRMED, 0)
     log = dev.runs(dev.v2, V2, "boot after confirm")
-    assert "confirmed itself" in log
+    assert "confirmed." in log
     assert dev.journal()[-1] == ("confirm", V2, dev.h2.signature[:16])
     dev.hb.reset_ops()
     for _ in range(5):
@@ -138,7 +138,7 @@ def test_unconfirmed_image_is_reverted_after_n_starts(dev):
         assert f"start {start} of 3" in log
         assert dev.state() == (FW_TRIAL, start)
     log = dev.runs(dev.v1, V1, "revert")
-    assert "started 3 times without confirming itself: rejected" in log and "Returning to firmware" in log, log
+    assert "rejected: 3 starts unconfirmed" in log and "Returning to" in log, log
     assert dev.slot1_holds(dev.h2, dev.v2), "SLOT1 must hold the rejected v2, re-encrypted"
     assert dev.state() == (FW_CONFIRMED, 0)
     assert dev.journal()[-1] == ("reject", V2, dev.h2.signature[:16])
@@ -168,7 +168,7 @@ def test_rollback_request_and_refusals(dev):
     assert not cut and result == 1 and status == 0
     assert dev.state() == (FW_ROLLBACK, 1)
     log = dev.runs(dev.v1, V1, "rollback")
-    assert "asked to return" in log
+    assert "rollback asked" in log
     assert dev.slot1_holds(dev.h2, dev.v2)
     # v1 is confirmed: rollback refused, and the reverted v2 in SLOT1 is never installed
     assert dev.hb.rollback()[1] == 0
@@ -189,7 +189,7 @@ def test_forged_status_area_is_not_obeyed(dev):
         desc += journal._fnv1a(bytes(desc)).to_bytes(4, "little")
         hb.write(t.status, bytes(desc))
         log = dev.runs(dev.v2, V2, f"forged kind {kind}")
-        assert "not backed by the install journal" in log, log
+        assert "not in the journal" in log, log
         assert hb.read(t.status, 512) == status
     # a forged "exchange complete" trial of the confirmed v2 with the rollback record
     assert dev.state() == (FW_CONFIRMED, 0)
