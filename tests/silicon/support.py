@@ -125,7 +125,8 @@ class Firmware:
 
 
 def firmware(board_name: str) -> Firmware:
-    """The two releases of a board, built once per session (scons is incremental across sessions)."""
+    """The two releases of a board, built once per session (scons is incremental across sessions), with
+    the overwrite install (TRIAL=0) every board has; trial boot is tested on trial_firmware()."""
     if board_name in _cache:
         return _cache[board_name]
     ks = keys()
@@ -144,11 +145,44 @@ def firmware(board_name: str) -> Firmware:
                 # The store under build/silicon outlives sessions: a change to the example or the plugin
                 # rebuilds 1.0.0 with other bytes, which a real store refuses; this one is scratch.
                 "RELEASE_REPLACE=1",
+                "TRIAL=0",
                 "-Q",
             )
             builds[version] = build
     fw = Firmware(load_board(REPO / "boards" / f"{board_name}.toml"), ks, builds)
     _cache[board_name] = fw
+    return fw
+
+
+#: the trial-boot releases: a good 1.0.0, the deliberately broken 1.1.0 (never confirms, resets), a good 1.2.0
+TRIAL_RELEASES = (("1.0.0", False), ("1.1.0", True), ("1.2.0", False))
+
+
+def trial_firmware(board_name: str) -> Firmware:
+    """The trial-boot releases of a board with a [trial] table, built as a user builds them (TRIAL=auto)."""
+    key = (board_name, "trial")
+    if key in _cache:
+        return _cache[key]
+    ks = keys()
+    root = OUT / f"{board_name}-trial"
+    builds = {}
+    with _build_lock():
+        for version, broken in TRIAL_RELEASES:
+            build = root / version
+            scons(
+                REPO,
+                f"BOARD={board_name}",
+                f"BUILD_DIR={build}",
+                f"KEYS={ks.directory}",
+                f"VERSION={version}",
+                f"RELEASES_DIR={root / 'releases'}",
+                "RELEASE_REPLACE=1",
+                f"HELLO_NEVER_CONFIRM={int(broken)}",
+                "-Q",
+            )
+            builds[version] = build
+    fw = Firmware(load_board(REPO / "boards" / f"{board_name}.toml"), ks, builds)
+    _cache[key] = fw
     return fw
 
 
