@@ -5,7 +5,10 @@
 v1.0.0 is started from its combined (manufacturing) image; a v1.1.0 .sfb is fed to the running app over
 its console UART ('u' + u32 length + bytes), which hands it to the bootloader through SE_PATCH_*. After
 the reset the bootloader verifies SLOT1, installs it and launches v1.1.0; the next boot does not install
-again. Also: a power cut in the middle of the install, a tampered file and a downgrade."""
+again. Also: a power cut in the middle of the install, a tampered file and a downgrade.
+
+These run the overwrite install (TRIAL=0), the mode of every board without a [trial] table; the emulator
+board's default, trial boot with revert, is test_trial_e2e.py."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ def builds(tmp_path_factory):
             f"KEYS={keys.directory}",
             f"VERSION={version}",
             f"RELEASES_DIR={root / 'releases'}",
+            "TRIAL=0",
         )
         out[version] = build
     out["board"] = load_board(REPO / "boards" / f"{BOARD}.toml")
