@@ -38,6 +38,9 @@ API_ENTRIES = [
     "SE_PATCH_Poll",
     "SE_APP_GetActiveFwInfo",
     "SE_APP_GetBootVer",
+    "SE_APP_GetActiveFwInfo2",
+    "SE_APP_Confirm",
+    "SE_APP_Rollback",
 ]
 ENTRIES = ["main", *API_ENTRIES]
 TABLE = REPO / "site_scons" / "spb" / "apistack.py"

@@ -118,7 +118,11 @@ def test_combine_refuses_a_bootloader_of_other_keys_or_board(default_build, tmp_
     assert "built for board NUCLEO-L452RE, not NUCLEO-L476RG" in err and "NUCLEO-L476RG.toml" in err, err
     # Same name, other content: the board file changed since the bootloader was built.
     edited = tmp_path / "NUCLEO-L452RE.toml"
-    edited.write_text(DEFAULT_BOARD.read_text().replace("address = 0x08030000", "address = 0x08040000"))
+    edited.write_text(
+        DEFAULT_BOARD.read_text()
+        .replace("address = 0x08030000", "address = 0x08040000")
+        .replace("area = 0x08050000", "area = 0x08060000")  # the trial area follows SLOT1
+    )
     assert main([*common, "--board", str(edited), "--keys", str(keys.directory)]) == 2
     assert f"another version of {edited}" in capsys.readouterr().err
     # Not a bootloader at all (the application ELF).
@@ -330,7 +334,9 @@ def test_board_edit_relinks(project):
     text = board_file.read_text()
     # Move SLOT1 and shrink nothing the app uses: the app linker script keeps its content.
     board_file.write_text(
-        text.replace("[slot1]\naddress = 0x08030000\nsize = 0x20000", "[slot1]\naddress = 0x08040000\nsize = 0x20000")
+        text.replace(
+            "[slot1]\naddress = 0x08030000\nsize = 0x20000", "[slot1]\naddress = 0x08040000\nsize = 0x20000"
+        ).replace("area = 0x08050000", "area = 0x08060000")  # the trial area follows SLOT1
     )
     before = snapshot(root / "build")
     scons(root, *args)

@@ -971,7 +971,10 @@ def _trial(
     status = -(-status // page) * page
     trial = Trial(area, unit, boots, status)
     if not flash.contains(area) or not flash.contains(trial.end - 1):
-        c.fail("trial.area", f"{_range(area, trial.end)} (2 swap units of scratch and the status area) must be in internal flash")
+        c.fail(
+            "trial.area",
+            f"{_range(area, trial.end)} (2 swap units of scratch and the status area) must be in internal flash",
+        )
     if {s.size for s in flash.sectors_in(area, trial.end - area)} != {page} or not flash.is_sector_start(area):
         c.fail("trial.area", f"{_h(area)} must start an erase unit, in erase units of {page:#x} bytes like the slots")
     for what, _key, start, end in regions:

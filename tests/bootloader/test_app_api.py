@@ -258,7 +258,9 @@ def test_abi1_entry_writes_only_the_abi1_struct(hb, dev_keys):
     status = ctypes.c_uint32()
     assert fn(ctypes.byref(status), ctypes.cast(buf, ctypes.c_void_p)) == SE_SUCCESS
     assert bytes(buf[40:]) == b"\xa5" * 8
-    fn2 = prototype(hb.lib, "SE_APP_GetActiveFwInfo2", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p)
+    fn2 = prototype(
+        hb.lib, "SE_APP_GetActiveFwInfo2", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32), ctypes.c_void_p
+    )
     assert fn2(ctypes.byref(status), ctypes.cast(buf, ctypes.c_void_p)) == SE_SUCCESS
     assert bytes(buf[40:44]) == bytes(4) and bytes(buf[44:]) == b"\xa5" * 4
     confirm = prototype(hb.lib, "SE_APP_Confirm", ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32))

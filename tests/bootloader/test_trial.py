@@ -24,8 +24,8 @@ from support.hostboot import (
     FW_CONFIRMED,
     FW_ROLLBACK,
     FW_TRIAL,
-    INVALID_STATE,
     IMAGE_VERSION_FAILURE,
+    INVALID_STATE,
     app_image,
 )
 

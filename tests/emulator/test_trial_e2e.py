@@ -128,6 +128,7 @@ def test_broken_release_is_reverted_and_the_next_one_confirms(builds, tmp_path):
         emu.read_until("APP: no rollback", timeout=10)
     new_plain = (builds["1.2.0"] / "hello.bin").read_bytes()
     assert read_flash(flash, board.app_vector_address, len(new_plain)) == new_plain
-    assert read_flash(flash, board.slot1.address + board.vector_size, 16) == (builds["1.0.0"] / "hello.sfb").read_bytes()[
-        board.vector_size : board.vector_size + 16
-    ]
+    assert (
+        read_flash(flash, board.slot1.address + board.vector_size, 16)
+        == (builds["1.0.0"] / "hello.sfb").read_bytes()[board.vector_size : board.vector_size + 16]
+    )

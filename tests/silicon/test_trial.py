@@ -17,10 +17,8 @@ from __future__ import annotations
 import struct
 
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from elftools.elf.elffile import ELFFile
 
-from spb import image
 from support.cutcounts import record as record_cuts
 
 from .harness.machine import Machine
@@ -38,7 +36,9 @@ def slot1_holds_sfb(m: Machine, fw, version: str) -> bool:
     sfb = fw.sfb(version)
     raw = m.read(b.slot1.address, len(sfb))
     erased = bytes([b.flash.erased_value]) * (b.vector_size - 128)
-    return raw[:128] == sfb[:128] and raw[128 : b.vector_size] == erased and raw[b.vector_size :] == sfb[b.vector_size :]
+    return (
+        raw[:128] == sfb[:128] and raw[128 : b.vector_size] == erased and raw[b.vector_size :] == sfb[b.vector_size :]
+    )
 
 
 def fresh(fw, seed: int = 0) -> Machine:

@@ -149,7 +149,12 @@ class HostBootloader:
             (
                 "host_app_call",
                 ctypes.c_int,
-                [ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(FwInfo), ctypes.POINTER(ctypes.c_uint32)],
+                [
+                    ctypes.c_uint32,
+                    ctypes.POINTER(ctypes.c_uint32),
+                    ctypes.POINTER(FwInfo),
+                    ctypes.POINTER(ctypes.c_uint32),
+                ],
             ),
         ]:
             fn = getattr(L, name)
