@@ -192,7 +192,7 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
     if (!s1->approved) {
         /* Commit: first the journal entry (the reference a resumed install is checked against), then
          * APPROVED. A cut in between leaves APPROVED erased: the next boot decides again. */
-        if (journal_append(&journal, h) != 0) {
+        if (journal_add(&journal, JOURNAL_INSTALL, h) != 0) {
             log_line("Could not record the install in the journal: update postponed.");
             return false;
         }
@@ -207,9 +207,5 @@ bool install_process_update(slot1_state_t *s1, slot0_state_t *s0)
     }
     mark_done(h);
     s1->done = true;
-#if defined(SPB_TRIAL) && SPB_TRIAL
-    /* Nothing valid was there to keep, so nothing to go back to: confirmed now. */
-    (void)journal_add(&journal, JOURNAL_CONFIRM, h);
-#endif
     return true;
 }

@@ -104,12 +104,6 @@ bool journal_names(uint32_t version, const uint8_t id[JOURNAL_ID_SIZE], const im
     return version == h->version && version != 0u && memcmp(id, &h->raw[IMAGE_SIGNED_SIZE], JOURNAL_ID_SIZE) == 0;
 }
 
-bool journal_is_last(const journal_t *j, const image_header_t *h)
-{
-    /* last_version stays 0 without a last entry, and no entry has version 0: it is never newer than
-     * anything (install.c), so none is ever committed. */
-    return journal_names(j->last_version, j->last_id, h);
-}
 
 /* Program one entry at the free slot (the caller made sure there is one). */
 static int put_entry(journal_t *j, uint32_t kind, uint32_t version, const uint8_t *id)
@@ -179,9 +173,4 @@ int journal_add(journal_t *j, uint32_t kind, const image_header_t *h)
         }
     }
     return put_entry(j, kind, h->version, id);
-}
-
-int journal_append(journal_t *j, const image_header_t *h)
-{
-    return journal_add(j, JOURNAL_INSTALL, h);
 }

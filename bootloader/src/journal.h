@@ -46,17 +46,19 @@ typedef struct {
 
 void journal_read(journal_t *j);
 
-/* True when the last committed install is exactly this image (same version and signature). */
-bool journal_is_last(const journal_t *j, const image_header_t *h);
-
-/* Commit to installing h: append its entry (erasing the unit first when it is full). 0 or a negative
- * driver error. */
-int journal_append(journal_t *j, const image_header_t *h);
 
 /* True when the entry (version, id) names exactly this image. */
 bool journal_names(uint32_t version, const uint8_t id[JOURNAL_ID_SIZE], const image_header_t *h);
 
-/* Append an entry of any kind for h (no-op when the log already says it). When the unit is full it is
+/* True when the last committed install is exactly this image (same version and signature). last_version
+ * stays 0 without a last entry, and no entry has version 0: it is never newer than anything (install.c),
+ * so none is ever committed. */
+static inline bool journal_is_last(const journal_t *j, const image_header_t *h)
+{
+    return journal_names(j->last_version, j->last_id, h);
+}
+
+/* Append an entry of a kind for h - JOURNAL_INSTALL commits to installing it (no-op when the log already says it). When the unit is full it is
  * erased and the state trial boot needs is written again first: CONFIRM of the confirmed image, and the
  * last INSTALL when kind is not an INSTALL. 0 or a negative driver error. */
 int journal_add(journal_t *j, uint32_t kind, const image_header_t *h);

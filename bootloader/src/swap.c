@@ -47,24 +47,25 @@ static uint32_t record_address(uint32_t index)
     return SPB_SWAP_STATUS_ADDR + DESC_SIZE + index * REC_SIZE;
 }
 
-void swap_read(swap_state_t *st)
+void swap_read(swap_state_t *st, image_header_t *in, image_header_t *out)
 {
-    uint8_t b[16];
-    uint32_t h = SLOT_FNV_START;
+    uint8_t d[DESC_SIZE];
     memset(st, 0, sizeof *st);
     st->free = RECORDS;
-    for (uint32_t at = 0; at < DESC_SIZE; at += sizeof b) {
-        if (port_flash_read(SPB_SWAP_STATUS_ADDR + at, b, sizeof b) != 0) {
-            return; /* torn (ECC error): no descriptor */
-        }
-        h = slot_fnv1a(h, b, at + sizeof b == DESC_SIZE ? sizeof b - 4u : sizeof b);
+    if (port_flash_read(SPB_SWAP_STATUS_ADDR, d, sizeof d) != 0) {
+        return; /* torn (ECC error): no descriptor */
     }
-    /* b: the descriptor's last 16 bytes, "SPBX" | kind | 0 | units | 0 | check */
-    st->kind = b[4];
-    st->units = (uint16_t)(b[6] | (b[7] << 8));
-    if (get32(&b[0]) != DESC_MAGIC || (st->kind != SWAP_KIND_INSTALL && st->kind != SWAP_KIND_REVERT) ||
-        st->units == 0u || st->units > SPB_SLOT0_SIZE / UNIT || get32(&b[12]) != h) {
+    uint32_t h = slot_fnv1a(SLOT_FNV_START, d, DESC_SIZE - 4u);
+    /* "SPBX" | kind | 0 | units | 0 | check */
+    st->kind = d[260];
+    st->units = (uint16_t)(d[262] | (d[263] << 8));
+    if (get32(&d[256]) != DESC_MAGIC || (st->kind != SWAP_KIND_INSTALL && st->kind != SWAP_KIND_REVERT) ||
+        st->units == 0u || st->units > SPB_SLOT0_SIZE / UNIT || get32(&d[DESC_SIZE - 4u]) != h) {
         return;
+    }
+    if (in != NULL) {
+        (void)image_header_parse(in, d);
+        (void)image_header_parse(out, &d[IMAGE_HEADER_SIZE]);
     }
     st->valid = true;
     st->salt = h;
@@ -77,15 +78,16 @@ void swap_read(swap_state_t *st)
         if (port_flash_read(record_address(i), rec, sizeof rec) != 0 || get32(&rec[4]) != record_check(h, rec)) {
             continue; /* torn: not written */
         }
-        uint32_t unit = (uint32_t)rec[2] | ((uint32_t)rec[3] << 8);
+        uint32_t number = (uint32_t)rec[1] | ((uint32_t)rec[2] << 8) | ((uint32_t)rec[3] << 16);
         switch (rec[0]) {
         case SWAP_REC_STEP:
-            if (unit * 3u + rec[1] == st->steps && rec[1] < 3u) {
+            if (number == st->steps && number < SWAP_STEPS(st->units)) {
                 st->steps++;
             }
             break;
-        case SWAP_REC_SWAPPED:
-            st->swapped = st->steps == 3u * st->units;
+        case SWAP_REC_SWAPPED: /* complete (its last step's record may be the torn one before it) */
+            st->swapped = true;
+            st->steps = SWAP_STEPS(st->units);
             break;
         case SWAP_REC_BOOT:
             st->boots += st->swapped ? 1u : 0u;
@@ -100,20 +102,6 @@ void swap_read(swap_state_t *st)
             break;
         }
     }
-}
-
-int swap_headers(image_header_t *in, image_header_t *out)
-{
-    uint8_t raw[IMAGE_HEADER_SIZE];
-    if (port_flash_read(SPB_SWAP_STATUS_ADDR, raw, sizeof raw) != 0) {
-        return -1;
-    }
-    (void)image_header_parse(in, raw);
-    if (port_flash_read(SPB_SWAP_STATUS_ADDR + IMAGE_HEADER_SIZE, raw, sizeof raw) != 0) {
-        return -1;
-    }
-    (void)image_header_parse(out, raw);
-    return 0;
 }
 
 int swap_clear(void)
@@ -135,16 +123,16 @@ int swap_clear(void)
     return 0;
 }
 
-static int append(swap_state_t *st, uint8_t type, uint8_t step, uint32_t unit)
+static int append(swap_state_t *st, uint8_t type, uint32_t number)
 {
     uint8_t rec[REC_SIZE];
     if (st->free >= RECORDS) {
         return -1;
     }
     rec[0] = type;
-    rec[1] = step;
-    rec[2] = (uint8_t)unit;
-    rec[3] = (uint8_t)(unit >> 8);
+    rec[1] = (uint8_t)number;
+    rec[2] = (uint8_t)(number >> 8);
+    rec[3] = (uint8_t)(number >> 16);
     put32(&rec[4], record_check(st->salt, rec));
     int rc = port_flash_write(record_address(st->free), rec, sizeof rec);
     st->free++; /* written or torn, this record's place is used */
@@ -183,7 +171,7 @@ int swap_begin(swap_state_t *st, uint8_t kind, const image_header_t *in, const i
 
 int swap_note(swap_state_t *st, uint8_t type)
 {
-    return append(st, type, 0, 0);
+    return append(st, type, 0);
 }
 
 enum { RAW, ENCRYPT, DECRYPT };
@@ -237,29 +225,51 @@ static int chain(work_t *w, uint32_t lo, const image_header_t *h, uint32_t befor
     return port_flash_read(before, w->cv, sizeof w->cv);
 }
 
-/* Step s of unit i (swap.h): erase the unit it writes, then program it from its source through mode s
- * (RAW, ENCRYPT, DECRYPT), with the headers where unit 0 holds them. */
-static int step(work_t *w, uint32_t i, uint32_t s, const image_header_t *in, const image_header_t *out)
+/* Step n of the exchange (swap.h): erase the unit it writes, program it from its source through its mode
+ * (RAW, ENCRYPT, DECRYPT). Steps 0 .. 3*units-1: step s of unit i, the header areas left erased. The four
+ * last put the headers in through the first scratch unit, SLOT0's last of all, so that SLOT0 has an
+ * installed header only once the exchange is complete: copy unit 0 of SLOT1 (then SLOT0) out, erase it,
+ * program its data back and then the header (SLOT1: the outgoing .sfb header, markers erased; SLOT0: the
+ * incoming installed header). */
+static int step(work_t *w, uint32_t n, uint32_t units, const image_header_t *in, const image_header_t *out)
 {
-    uint32_t off = i * UNIT;
-    uint32_t lo = off > SPB_VECTOR_SIZE ? off : SPB_VECTOR_SIZE;
-    uint32_t x = SPB_SWAP_SCRATCH_ADDR + (i & 1u) * UNIT;
-    const image_header_t *h = s == 1u ? out : in; /* the image whose bytes this step writes */
-    uint32_t dst = s == 0u ? x : (s == 1u ? SPB_SLOT1_ADDR : SPB_SLOT0_ADDR) + off;
-    uint32_t src = s == 0u ? SPB_SLOT1_ADDR + lo : (s == 1u ? SPB_SLOT0_ADDR + lo : x + (lo - off));
-    int rc = slot_erase_range(dst, UNIT, NULL);
-    if (rc == 0 && i == 0u && s != 0u) {
-        /* SLOT1: the outgoing .sfb header, markers left erased; SLOT0: the incoming installed header */
-        uint8_t header[SLOT_INSTALLED_HEADER_SIZE];
-        image_installed_header(h, header);
-        rc = port_flash_write(dst, header, s == 1u ? IMAGE_HEADER_SIZE : SLOT_INSTALLED_HEADER_SIZE);
+    uint32_t i = n / 3u, s = n % 3u, header = 0;
+    uint32_t off, lo, dst, src, x;
+    const image_header_t *h;
+    int mode = (int)s;
+    if (i < units) {
+        off = i * UNIT;
+        lo = off > SPB_VECTOR_SIZE ? off : SPB_VECTOR_SIZE;
+        x = SPB_SWAP_SCRATCH_ADDR + (i & 1u) * UNIT;
+        h = s == 1u ? out : in; /* the image whose bytes this step writes */
+        dst = s == 0u ? x : (s == 1u ? SPB_SLOT1_ADDR : SPB_SLOT0_ADDR) + off;
+        src = s == 0u ? SPB_SLOT1_ADDR + lo : (s == 1u ? SPB_SLOT0_ADDR + lo : x + (lo - off));
+    } else {
+        uint32_t f = n - 3u * units;
+        uint32_t slot = f < 2u ? SPB_SLOT1_ADDR : SPB_SLOT0_ADDR;
+        h = f < 2u ? out : in;
+        off = 0;
+        lo = SPB_VECTOR_SIZE;
+        mode = RAW;
+        dst = (f & 1u) == 0u ? SPB_SWAP_SCRATCH_ADDR : slot;
+        src = ((f & 1u) == 0u ? slot : SPB_SWAP_SCRATCH_ADDR) + lo;
+        header = (f & 1u) == 0u ? 0u : (f < 2u ? IMAGE_HEADER_SIZE : SLOT_INSTALLED_HEADER_SIZE);
     }
-    if (rc == 0 && s != 0u) {
+    int rc = slot_erase_range(dst, UNIT, NULL);
+    if (rc == 0 && mode != RAW) {
         /* SLOT1's unit i-1 already holds its outgoing ciphertext; unit i-1's incoming ciphertext is still
          * in the other scratch unit */
-        rc = chain(w, lo, h, s == 1u ? SPB_SLOT1_ADDR + lo - 16u : SPB_SWAP_SCRATCH_ADDR + (x == SPB_SWAP_SCRATCH_ADDR ? UNIT : 0u) + UNIT - 16u);
+        rc = chain(w, lo, h, s == 1u ? SPB_SLOT1_ADDR + lo - 16u : SPB_SWAP_SCRATCH_ADDR + ((i + 1u) & 1u) * UNIT + UNIT - 16u);
     }
-    return rc != 0 ? rc : transfer(w, dst + (lo - off), src, span(off, lo, SPB_VECTOR_SIZE + h->size), (int)s);
+    if (rc == 0) {
+        rc = transfer(w, dst + (lo - off), src, span(off, lo, SPB_VECTOR_SIZE + h->size), mode);
+    }
+    if (rc == 0 && header != 0u) {
+        uint8_t raw[SLOT_INSTALLED_HEADER_SIZE];
+        image_installed_header(h, raw);
+        rc = port_flash_write(dst, raw, header);
+    }
+    return rc;
 }
 
 int swap_run(swap_state_t *st, const image_header_t *in, const image_header_t *out)
@@ -267,20 +277,21 @@ int swap_run(swap_state_t *st, const image_header_t *in, const image_header_t *o
     work_t w;
     int rc = 0;
     spb_aes128_init(&w.aes, spb_aes_key);
-    while (rc == 0 && st->steps < 3u * st->units) {
-        uint32_t i = st->steps / 3u, s = st->steps % 3u;
-        rc = step(&w, i, s, in, out);
+    uint32_t total = SWAP_STEPS(st->units);
+    while (rc == 0 && st->steps < total) {
+        uint32_t n = st->steps;
+        rc = step(&w, n, st->units, in, out);
         if (rc == 0) {
-            rc = append(st, SWAP_REC_STEP, (uint8_t)s, i);
+            rc = append(st, SWAP_REC_STEP, n);
         }
         if (rc == 0) {
             st->steps++;
-            log_progress(log_share(st->steps, 3u * st->units, 100u));
+            log_progress(log_share(st->steps, total, 100u));
         }
     }
     spb_wipe(&w, sizeof w);
     if (rc == 0 && !st->swapped) {
-        rc = append(st, SWAP_REC_SWAPPED, 0, 0);
+        rc = append(st, SWAP_REC_SWAPPED, 0);
         st->swapped = rc == 0;
     }
     return rc;

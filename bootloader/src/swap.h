@@ -16,15 +16,17 @@
  *           CBC chain: the outgoing IV, or the ciphertext just written at the end of SLOT1's unit i-1
  *   step 2: erase SLOT0's unit; decrypt X[i % 2] into it                       (incoming plaintext)
  *           CBC chain: the incoming IV, or the end of X[(i-1) % 2], which still holds unit i-1's ciphertext
- * Unit 0 steps 1 and 2 also program the headers: the outgoing .sfb header in SLOT1 (markers erased),
- * the incoming installed header (header + three signature copies) in SLOT0. A step reads only what no
- * earlier unfinished step writes, and starts by erasing what it writes: redone after a cut, it gives the
- * same bytes.
+ * The header areas stay erased; four last steps put the headers in through the first scratch unit (copy
+ * SLOT1's unit 0 out, erase it, program its data back and then the outgoing .sfb header; the same for
+ * SLOT0 with the incoming installed header), SLOT0's last of all: SLOT0 has an installed header again only
+ * once the exchange is complete, so an exchange whose descriptor claims otherwise is not run again
+ * (trial.c). A step reads only what no earlier unfinished step writes, and starts by erasing what it
+ * writes: redone after a cut, it gives the same bytes.
  *
  * Status area (SPB_SWAP_STATUS_ADDR, SPB_SWAP_STATUS_SIZE): a descriptor, then 8-byte records.
  *   descriptor (272 bytes, one write): incoming header (128) | outgoing header (128) | "SPBX" | kind |
  *     0 | units (u16) | 0 (u32) | FNV-1a 32 of the 268 bytes before it
- *   record: type | step | unit (u16) | FNV-1a 32 of the 4 bytes before it, continued from the descriptor's check
+ *   record: type | step number (u24) | FNV-1a 32 of the 4 bytes before it, continued from the descriptor's check
  * A torn descriptor or record fails its check (or reads with an ECC error) and counts as not written.
  * The area is erased completely before a descriptor is written, so every record belongs to it.
  */
@@ -46,12 +48,15 @@
 #define SWAP_REC_CONFIRM  0xC3u /* the application confirmed itself (SE_APP_Confirm) */
 #define SWAP_REC_ROLLBACK 0xBAu /* the application asked for the previous image (SE_APP_Rollback) */
 
+/* Steps of an exchange of `units` units: three per unit, four for the headers. */
+#define SWAP_STEPS(units) (3u * (units) + 4u)
+
 typedef struct {
     bool valid;       /* an intact descriptor */
     uint8_t kind;
     uint16_t units;
     uint32_t salt;    /* the descriptor's check */
-    uint32_t steps;   /* exchange steps complete (3 per unit) */
+    uint32_t steps;   /* exchange steps complete (SWAP_STEPS in all) */
     bool swapped;
     uint32_t boots;   /* trial boots begun */
     bool confirmed, rollback;
@@ -59,10 +64,9 @@ typedef struct {
 } swap_state_t;
 
 #if defined(SPB_TRIAL) && SPB_TRIAL
-void swap_read(swap_state_t *st);
-
-/* The descriptor's headers (not authenticated here). 0, or negative when unreadable. */
-int swap_headers(image_header_t *in, image_header_t *out);
+/* The status area; with in (and out) not NULL also the descriptor's headers (not authenticated here). The
+ * caller's stack holds the descriptor meanwhile (272 bytes). */
+void swap_read(swap_state_t *st, image_header_t *in, image_header_t *out);
 
 /* Erase what is not erased in the status area. 0 or a negative driver error. */
 int swap_clear(void);

@@ -17,7 +17,7 @@ static bool authorised(const swap_state_t *st, const journal_t *j, image_header_
         return false;
     }
     if (st->kind == SWAP_KIND_INSTALL) {
-        return journal_is_last(j, in);
+        return journal_is_last(j, in) && !j->last_confirmed && !j->last_rejected;
     }
     return journal_is_last(j, out) && j->last_rejected && journal_names(j->prev_version, j->prev_id, in);
 }
@@ -46,9 +46,7 @@ bool trial_swap_in(journal_t *j, const image_header_t *in, const image_header_t 
         log_line("Swap failed.");
         return false;
     }
-    if (exchange(&st, in, out)) {
-        log_line("%V in trial, %V kept in slot 1.", in->version, out->version);
-    }
+    (void)exchange(&st, in, out);
     return true;
 }
 
@@ -71,7 +69,7 @@ static bool revert(const journal_t *j, const slot0_state_t *s0)
     image_header_t prev;
     if (j->prev_version == 0u || image_read_header(SLOT1, &prev) != IMAGE_OK ||
         !journal_names(j->prev_version, j->prev_id, &prev) || image_verify(SLOT1, &prev, NULL) != IMAGE_OK) {
-        log_line("No confirmed firmware to return to.");
+        log_line("Nothing to return to.");
         return false;
     }
     log_line("Returning to %V.", prev.version);
@@ -90,18 +88,21 @@ bool trial_settle(slot0_state_t *s0, bool *trial)
 
     *trial = false;
     journal_read(&j);
-    swap_read(&st);
-    if (st.valid && swap_headers(&in, &out) != 0) {
-        st.valid = false;
-    }
+    swap_read(&st, &in, &out);
     if (st.valid && !st.swapped) {
         /* Interrupted exchange: resumed only as the journal committed to it (the area is not protected). */
         if (!authorised(&st, &j, &in, &out)) {
-            log_line("Swap status not in the journal: cleared.");
+            log_line("Swap status refused.");
             (void)swap_clear();
             return false;
         }
-        log_line("Resuming the swap.");
+        if (slot0_valid(s0) && slot0_is(s0, &in)) {
+            /* SLOT0's installed header is the exchange's last write: it is complete, only its record
+             * is missing (or the descriptor was written again over a complete exchange: not run twice). */
+            st.steps = SWAP_STEPS(st.units);
+        } else {
+            log_line("Resuming the swap.");
+        }
         if (exchange(&st, &in, &out) && st.kind == SWAP_KIND_REVERT) {
             (void)swap_clear();
         }
@@ -130,13 +131,8 @@ bool trial_settle(slot0_state_t *s0, bool *trial)
             *trial = true;
             return false;
         }
-        if (damaged) {
-            log_line("%V rejected: invalid.", in.version);
-        } else if (st.rollback) {
-            log_line("%V rejected: rollback asked.", in.version);
-        } else if (!rejected) {
-            log_line("%V rejected: %u starts unconfirmed.", in.version, st.boots);
-        }
+        log_line("%V rejected: %s.", in.version,
+                 damaged ? "invalid" : st.rollback ? "rollback asked" : "not confirmed in time");
         /* The journal says it first (INSTALL again only where a full unit lost it), then the area goes. */
         if (journal_add(&j, JOURNAL_INSTALL, &in) != 0 || journal_add(&j, JOURNAL_REJECT, &in) != 0 ||
             swap_clear() != 0) {
@@ -162,7 +158,7 @@ bool trial_settle(slot0_state_t *s0, bool *trial)
 void trial_note_boot(const slot0_state_t *s0)
 {
     swap_state_t st;
-    swap_read(&st);
+    swap_read(&st, NULL, NULL);
     if (st.valid && st.kind == SWAP_KIND_INSTALL && st.swapped && !st.confirmed) {
         log_line("%V in trial: start %u of %u.", s0->h.version,
                  st.boots + 1u, (uint32_t)SPB_TRIAL_BOOTS);
@@ -172,7 +168,7 @@ void trial_note_boot(const slot0_state_t *s0)
 
 static bool in_trial(swap_state_t *st)
 {
-    swap_read(st);
+    swap_read(st, NULL, NULL);
     return st->valid && st->kind == SWAP_KIND_INSTALL && st->swapped && !st->confirmed;
 }
 

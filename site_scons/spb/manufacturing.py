@@ -32,8 +32,13 @@ def combined_image(boot_elf: StrPath, app_elf: StrPath, board: Board, version: i
         ihex.puts(seg.address, seg.data)
     image = plain_image(app_elf, board)
     header = image_header(image.data, version, keys, image.segoff)
-    # The install journal starts with the factory image: nothing older is ever installed afterwards.
-    ihex.puts(board.bootloader.journal_address, journal.entry(header))
+    # The install journal starts with the factory image: nothing older is ever installed afterwards. On a
+    # board with trial boot the factory image is also confirmed (it is what a first failed trial returns
+    # to), so the first boot writes nothing (docs/trial-boot.md).
+    entries = journal.entry(header)
+    if board.trial is not None:
+        entries += journal.entry(header, "confirm")
+    ihex.puts(board.bootloader.journal_address, entries)
     ihex.puts(board.slot0.address, installed_header(header, board.vector_size))
     internal = image.data[: image.segoff] if image.segoff else image.data
     ihex.puts(board.app_vector_address, internal)

@@ -89,7 +89,7 @@ def test_broken_release_is_reverted_and_the_next_one_confirms(builds, tmp_path):
                 "APP: broken release: not confirming, resetting",
                 "1.1.0 in trial: start 2 of 3.",
                 "1.1.0 in trial: start 3 of 3.",
-                "1.1.0 rejected: 3 starts unconfirmed.",
+                "1.1.0 rejected: not confirmed in time.",
                 "Returning to 1.0.0.",
                 "Swap slots: 1.1.0 <-> 1.0.0.",
                 "APP: hello version 1.0.0",
