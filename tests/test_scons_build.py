@@ -80,15 +80,16 @@ def test_combined_image(default_build):
     assert header.size == len(plain) and header.version == 0x01000203
     binary = (out / "hello_combined.bin").read_bytes()
     assert binary[: len(boot)] == boot
-    # Between the bootloader and SLOT0 only the install journal's factory entry (the image's version and
-    # signature: nothing older is installed afterwards) is programmed.
+    # Between the bootloader and SLOT0 only the install journal's factory entries (the image's version and
+    # signature: nothing older is installed afterwards; on a board with trial boot it is also confirmed,
+    # docs/trial-boot.md) are programmed.
     journal_at = board.bootloader.journal_address - board.flash.base
-    assert journal.parse(binary[journal_at : journal_at + board.bootloader.journal_size]) == [
-        (header.version, header.signature[: journal.ID_SIZE])
-    ]
+    ident = header.signature[: journal.ID_SIZE]
+    factory = [("install", header.version, ident)] + ([("confirm", header.version, ident)] if board.trial else [])
+    assert journal.parse_entries(binary[journal_at : journal_at + board.bootloader.journal_size]) == factory
     gap = (
         binary[len(boot) : journal_at]
-        + binary[journal_at + journal.ENTRY_SIZE : board.slot0.address - board.flash.base]
+        + binary[journal_at + len(factory) * journal.ENTRY_SIZE : board.slot0.address - board.flash.base]
     )
     assert gap and set(gap) == {0xFF}
     assert len(binary) == board.app_vector_address - board.flash.base + len(plain)

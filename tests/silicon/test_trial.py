@@ -164,7 +164,7 @@ def _cut(fw, start: tuple, trace: list, k: int, mode: str) -> Machine:
 @pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "NUCLEO-L476RG"])
 def test_power_cuts_during_exchange_and_revert(board_name, exhaustive):
     fw = trial_firmware(board_name)
-    sample = 0 if exhaustive else 24
+    sample = 0 if exhaustive else 16
     m = fresh(fw)
     wait_app(m, GOOD)
     r = send_update(m, fw.sfb(BROKEN), "APP: update verified, installing at reset")

@@ -42,9 +42,12 @@ def make_keys(directory):
 
 
 def snapshot(directory):
-    """mtime of every file below directory: what a build touched."""
+    """mtime of every file below directory: what a build touched. SCons's signature database (in the build
+    directory, rewritten by every run) is not a build output."""
     return {
-        p.relative_to(directory).as_posix(): p.stat().st_mtime_ns for p in Path(directory).rglob("*") if p.is_file()
+        p.relative_to(directory).as_posix(): p.stat().st_mtime_ns
+        for p in Path(directory).rglob("*")
+        if p.is_file() and not p.name.startswith(".sconsign")
     }
 
 
