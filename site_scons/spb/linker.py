@@ -23,7 +23,9 @@ def api_include(board: Board) -> str:
     """spb_api.ld: what an application links with to reach the bootloader (se_interface.h)."""
     return (
         _HEAD.format(src=board.path.name)
-        + "/* The bootloader's SE_API_Table sits right after its vector table area. */\n"
+        + "/* The bootloader's SE_API_Table sits right after its vector table area: se_interface.h calls every\n"
+        "   SE_APP_* and SE_PATCH_* function through it, SE_APP_Confirm and SE_APP_Rollback (trial boot,\n"
+        "   docs/trial-boot.md) included; its size field tells which entries a bootloader has. */\n"
         f"SE_API = {_hex(board.flash.base + board.vector_size)};\n"
         f"SPB_SLOT0_START = {_hex(board.slot0.address)};\n"
         f"SPB_SLOT0_SIZE = {_hex(board.slot0.size)};\n"
