@@ -28,10 +28,8 @@ import tomllib
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "site_scons"), str(REPO / "tests")]
 
-from elftools.elf.elffile import ELFFile  # noqa: E402
-
 from silicon.harness.machine import Machine  # noqa: E402
-from silicon.support import tiny_image  # noqa: E402
+from silicon.support import bootloader_usage, tiny_image  # noqa: E402
 from spb import image, journal  # noqa: E402
 from spb.board import load_board  # noqa: E402
 from support.scons_project import make_keys, scons  # noqa: E402
@@ -79,16 +77,6 @@ def variant(board_name: str, directory: Path) -> tuple[str, int]:
     text = text.replace("\n[clock]", f"\n[trial]\narea = {area:#010x}\nboots = 3\n\n[clock]", 1)
     (directory / f"{name}.toml").write_text(text)
     return name, size
-
-
-def flash_bytes(elf_path: Path) -> int:
-    with open(elf_path, "rb") as handle:
-        elf = ELFFile(handle)
-        return sum(
-            s["sh_size"]
-            for s in elf.iter_sections()
-            if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000
-        )
 
 
 def install(board, build_dir: Path, keys, size: int) -> dict:
@@ -148,7 +136,7 @@ def measure(ip: str, board_name: str) -> dict:
             "-Q",
         )
         row[mode] = install(board, build_dir, keys, size)
-        row[mode]["bootloader_flash"] = flash_bytes(build_dir / "bootloader.elf")
+        row[mode]["bootloader_flash"] = bootloader_usage(build_dir / "bootloader.elf")[0]
     return row
 
 

@@ -143,8 +143,8 @@ bool slot_is_erased(uint32_t addr, uint32_t len)
 
 uint32_t slot_fnv1a(uint32_t h, const uint8_t *p, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        h = (h ^ p[i]) * 0x01000193u;
+    while (n-- > 0u) {
+        h = (h ^ *p++) * 0x01000193u;
     }
     return h;
 }

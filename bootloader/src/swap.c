@@ -63,7 +63,7 @@ void swap_read(swap_state_t *st, image_header_t *in, image_header_t *out)
         st->units == 0u || st->units > SPB_SLOT0_SIZE / UNIT || get32(&d[DESC_SIZE - 4u]) != h) {
         return;
     }
-    if (in != NULL) {
+    if (in != NULL && out != NULL) {
         (void)image_header_parse(in, d);
         (void)image_header_parse(out, &d[IMAGE_HEADER_SIZE]);
     }
@@ -234,13 +234,13 @@ static int chain(work_t *w, uint32_t lo, const image_header_t *h, uint32_t befor
 static int step(work_t *w, uint32_t n, uint32_t units, const image_header_t *in, const image_header_t *out)
 {
     uint32_t i = n / 3u, s = n % 3u, header = 0;
-    uint32_t off, lo, dst, src, x;
+    uint32_t off, lo, dst, src;
     const image_header_t *h;
     int mode = (int)s;
     if (i < units) {
         off = i * UNIT;
         lo = off > SPB_VECTOR_SIZE ? off : SPB_VECTOR_SIZE;
-        x = SPB_SWAP_SCRATCH_ADDR + (i & 1u) * UNIT;
+        uint32_t x = SPB_SWAP_SCRATCH_ADDR + (i & 1u) * UNIT;
         h = s == 1u ? out : in; /* the image whose bytes this step writes */
         dst = s == 0u ? x : (s == 1u ? SPB_SLOT1_ADDR : SPB_SLOT0_ADDR) + off;
         src = s == 0u ? SPB_SLOT1_ADDR + lo : (s == 1u ? SPB_SLOT0_ADDR + lo : x + (lo - off));

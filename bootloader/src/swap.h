@@ -64,7 +64,7 @@ typedef struct {
 } swap_state_t;
 
 #if defined(SPB_TRIAL) && SPB_TRIAL
-/* The status area; with in (and out) not NULL also the descriptor's headers (not authenticated here). The
+/* The status area; with in and out not NULL also the descriptor's headers (not authenticated here). The
  * caller's stack holds the descriptor meanwhile (272 bytes). */
 void swap_read(swap_state_t *st, image_header_t *in, image_header_t *out);
 

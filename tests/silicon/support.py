@@ -186,6 +186,26 @@ def trial_firmware(board_name: str) -> Firmware:
     return fw
 
 
+def bootloader_usage(elf_path: Path) -> tuple[int, int]:
+    """(flash, RAM) bytes a bootloader ELF occupies: allocated PROGBITS below RAM; allocated sections in RAM
+    but the stack."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf_path, "rb") as handle:
+        elf = ELFFile(handle)
+        flash = sum(
+            s["sh_size"]
+            for s in elf.iter_sections()
+            if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000
+        )
+        ram = sum(
+            s["sh_size"]
+            for s in elf.iter_sections()
+            if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack"
+        )
+    return flash, ram
+
+
 # -- machines --------------------------------------------------------------------------------------------
 
 

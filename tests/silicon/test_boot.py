@@ -11,7 +11,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from . import support
-from .support import ALL_BOARDS, BOARDS, V1, expect_app, firmware, machine, no_violations, tail
+from .support import ALL_BOARDS, BOARDS, V1, bootloader_usage, expect_app, firmware, machine, no_violations, tail
 
 SLOT1_LINES = ("Verify slot 1 header.", "Slot 1 is empty.")  # not on a single-slot board
 BOOT_LOG = [
@@ -74,18 +74,7 @@ def test_boot_to_application(board_name):
 def test_bootloader_fits_the_original_reservations(board_name):
     """Flash within 24 KiB and RAM within the original's reservation for the family."""
     fw = firmware(board_name)
-    with open(fw.bootloader_elf(), "rb") as f:
-        elf = ELFFile(f)
-        flash = sum(
-            s["sh_size"]
-            for s in elf.iter_sections()
-            if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000
-        )
-        ram = sum(
-            s["sh_size"]
-            for s in elf.iter_sections()
-            if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack"
-        )
+    flash, ram = bootloader_usage(fw.bootloader_elf())
     reservations = {"stm32l0": 0x1500, "stm32l4": 0x1700, "stm32f4": 0x2700, "stm32l5": 0x1700}
     reservations.update({"stm32g0": 0x1700, "stm32g4": 0x1700, "stm32wl": 0x1700})  # original: 0x20001700
     reservations["stm32f7"] = 0x22700  # DISCO-F769I: the original's application RAM starts at 0x20022700

@@ -17,14 +17,13 @@ from __future__ import annotations
 import struct
 
 import pytest
-from elftools.elf.elffile import ELFFile
 
 from support.cutcounts import record as record_cuts
 
 from .harness.machine import Machine
 from .harness.power import MODES, replay
 from .powercut import memories
-from .support import installed_ok, no_violations, send_update, tail, trial_firmware, wait_app
+from .support import bootloader_usage, installed_ok, no_violations, send_update, tail, trial_firmware, wait_app
 
 TRIAL_BOARDS = ("NUCLEO-L452RE", "NUCLEO-L476RG", "DISCO-L476G", "NUCLEO-L496ZG", "DISCO-L496G")
 GOOD, BROKEN, NEXT = "1.0.0", "1.1.0", "1.2.0"
@@ -120,18 +119,7 @@ def test_broken_update_is_reverted_then_a_patch_installs(board_name):
 def test_trial_bootloader_size(board_name):
     """The trial-boot bootloader with YMODEM stays within 24 KiB of flash and its RAM reservation."""
     fw = trial_firmware(board_name)
-    with open(fw.bootloader_elf(), "rb") as handle:
-        elf = ELFFile(handle)
-        flash = sum(
-            s["sh_size"]
-            for s in elf.iter_sections()
-            if s["sh_flags"] & 2 and s["sh_type"] == "SHT_PROGBITS" and s["sh_addr"] < 0x20000000
-        )
-        ram = sum(
-            s["sh_size"]
-            for s in elf.iter_sections()
-            if s["sh_flags"] & 2 and 0x20000000 <= s["sh_addr"] < 0x40000000 and s.name != ".stack"
-        )
+    flash, ram = bootloader_usage(fw.bootloader_elf())
     assert flash <= 24 * 1024, f"{board_name}: trial bootloader flash {flash} bytes"
     assert ram <= fw.board.bootloader.ram_reserved
 
