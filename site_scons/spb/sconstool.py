@@ -508,10 +508,6 @@ def _configure(env: Environment) -> None:
     env["SPB_BOARD_FILE"] = env.File(str(board_path))
     env["SPB_BUILD"] = env.Dir(env.subst("$BUILD_DIR"))
     env["SPB_GEN"] = env["SPB_BUILD"].Dir("gen")
-    # The signature database in the build directory: builds of different BUILD_DIRs of one project (boards,
-    # CI jobs, tests running in parallel) never overwrite each other's signatures.
-    os.makedirs(env["SPB_BUILD"].abspath, exist_ok=True)
-    SCons.Script.SConsignFile(os.path.join(env["SPB_BUILD"].abspath, ".sconsign"))
     # Resolved here, at the top level: relative paths are relative to the project, not to a SConscript.
     env["SPB_RELEASES"] = env.Dir(env.subst("$RELEASES_DIR"))
 
@@ -1189,6 +1185,10 @@ def generate(env: Environment) -> None:
         env.CacheDir(env.Dir(env["CACHE_DIR"]).abspath)
     _builders(env)
     _configure(env)
+    # The signature database in the build directory (once the configuration is accepted: a refused build
+    # leaves no BUILD_DIR): builds of different BUILD_DIRs of one project (boards, CI jobs, tests running in
+    # parallel) never overwrite each other's signatures.
+    SCons.Script.SConsignFile(os.path.join(env["SPB_BUILD"].abspath, ".sconsign"))
     env.AddMethod(SpbBootloader)
     env.AddMethod(SpbApplication)
     env.AddMethod(SpbManufacturingImage)

@@ -79,11 +79,12 @@ def production_keys():
 
 
 @functools.cache
-def production(board_name: str, rdp: int = 1) -> Firmware:
-    """The 1.0.0 manufacturing image with a PRODUCTION=1 bootloader and production keys."""
+def production(board_name: str, rdp: int = 1, trial: bool = False) -> Firmware:
+    """The 1.0.0 manufacturing image with a PRODUCTION=1 bootloader and production keys; the overwrite
+    install (TRIAL=0) unless `trial` (the board's default on boards with a [trial] table)."""
     dev = firmware(board_name)
     ks = production_keys()
-    build = OUT / board_name / f"production-rdp{rdp}"
+    build = OUT / board_name / f"production-rdp{rdp}{'-trial' if trial else ''}"
     with _build_lock():
         scons(
             REPO,
@@ -95,6 +96,7 @@ def production(board_name: str, rdp: int = 1) -> Firmware:
             "RELEASE_REPLACE=1",
             "PRODUCTION=1",
             f"PRODUCTION_RDP={rdp}",
+            f"TRIAL={'auto' if trial else '0'}",
             "-Q",
         )
     return Firmware(dev.board, ks, {V1: build, V2: dev.builds[V2]})
@@ -285,8 +287,10 @@ def test_option_bytes_the_application_clears_come_back_before_it_runs_again(boar
 
 @pytest.mark.parametrize("board_name", ["NUCLEO-L452RE", "NUCLEO-F429ZI", "NUCLEO-L073RZ", "DISCO-H745I"])
 def test_update_installs_with_the_journal_lifted_and_protected_again(board_name):
+    """Production builds as users get them: on a board with a [trial] table (NUCLEO-L452RE) with trial boot,
+    whose install appends two journal entries (CONFIRM of the running image, INSTALL) in one lifting."""
     variant = PRODUCTION_BOARDS[board_name]
-    fw = production(board_name)
+    fw = production(board_name, trial=firmware(board_name).board.trial is not None)
     m, r = first_boot(fw)
     wait_app(m, V1)
     sfb = image.build_sfb(fw.plain(V2), version_word(V2), fw.keys, fw.board.vector_size)
